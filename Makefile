@@ -1,0 +1,52 @@
+# Passerelle — the two set-up commands of a fresh machine are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+MODEL_DIR := models/multilingual-e5-small
+MODEL := $(MODEL_DIR)/passerelle_build.json
+STORE ?= data
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False
+
+.PHONY: install install-dev ingest run test bench clean help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+install: $(STAMP) $(MODEL) ## create .venv, install the pinned packages, build the embedding model (no-op when done)
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# torch first, from the local CPU wheel: otherwise a dependency pulls a multi-GB CUDA build.
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
+
+$(MODEL): $(STAMP) kb/e5_build.py
+	$(PY) -m kb.e5_build --dest $(MODEL_DIR)
+	@touch $@
+
+install-dev: $(DEV_STAMP) ## install test and benchmark tools too
+
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@
+
+ingest: install ## ingest corpus/ into the store (incremental; prunes deleted files)
+	$(PY) -m ingest corpus --prune --store $(STORE)
+
+run: install ## install what is missing, bring the store up to date, serve the chat
+	@$(PY) -m ingest corpus --prune --store $(STORE) || [ $$? -eq 2 ]
+	PASSERELLE_STORE=$(STORE) $(PY) app.py
+
+test: install install-dev ## run the test suite
+	$(PY) -m pytest
+
+bench: install install-dev ## print speed and quality figures next to their baselines
+	$(PY) -m bench
+
+clean: ## remove the store and built model (keeps .venv)
+	rm -rf $(STORE) $(MODEL_DIR) tests/artifacts

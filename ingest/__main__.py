@@ -1,0 +1,113 @@
+"""`python -m ingest`: keep the knowledge base in line with the documents on disk."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import kb  # noqa: F401  (sets the offline environment before any heavy import)
+from kb.settings import Settings, SettingsError
+
+DESCRIPTION = """\
+Ingest documents into the Passerelle knowledge base.
+
+Reads Markdown (.md), text (.txt), PDF (.pdf), Word (.docx) and HTML (.html) files,
+splits them into passages, embeds them and stores them in Chroma with a keyword index
+beside it. Re-running is safe: unchanged files are skipped (without loading the model),
+changed files replace their previous version, and with --prune documents whose files
+were deleted are removed. A bad file is reported on one line and the others still go in.
+
+Metadata comes from YAML front matter (.md/.txt) or a sidecar NAME.ext.meta.yaml:
+title, doc_type (protocol|strategy|meeting_notes|report|other), date (YYYY-MM-DD),
+organisations (list), language (fr|en|...), access (public|internal|restricted),
+illustrative (true|false), supersedes (a document id).
+"""
+
+EPILOG = """\
+exit codes: 0 all files ingested; 1 the ingestion could not run; 2 some files failed.
+environment: PASSERELLE_STORE, PASSERELLE_EMBEDDING_MODEL, PASSERELLE_CHROMA_HOST,
+PASSERELLE_CHROMA_PORT, PASSERELLE_MAX_FILE_MB, PASSERELLE_CHUNK_SIZE.
+examples:
+  python -m ingest                      # ingest corpus/ into data/
+  python -m ingest corpus/ --prune      # also drop documents whose files are gone
+  python -m ingest notes.docx --json    # one file, machine-readable report
+"""
+
+log = logging.getLogger("ingest")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", type=Path,
+                        help="files or folders to ingest (default: corpus/, or PASSERELLE_CORPUS)")
+    parser.add_argument("--store", metavar="DIR", type=Path,
+                        help="knowledge-base folder (default: data/, or PASSERELLE_STORE)")
+    parser.add_argument("--prune", action="store_true",
+                        help="remove documents under PATH whose files no longer exist")
+    parser.add_argument("--reset", action="store_true",
+                        help="delete the whole knowledge base first, then ingest from scratch "
+                             "(needed after changing the embedding model)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="report what would be added, updated and removed, without writing anything")
+    parser.add_argument("--json", action="store_true",
+                        help="print exactly one JSON report on stdout (progress still goes to stderr)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, only warnings and errors")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(store=args.store)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet or args.json else getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(levelname)s %(message)s", stream=sys.stderr,
+    )
+    from ingest.index import IngestError, ingest_paths
+    from kb.embeddings import EmbeddingModelError
+    from kb.store import StoreError
+
+    try:
+        report = ingest_paths(
+            args.paths, settings, prune=args.prune, reset=args.reset, dry_run=args.dry_run,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except (IngestError, StoreError, EmbeddingModelError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: what was written so far is kept; run again to finish", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        _summary(report)
+    return 2 if report.failed else 0
+
+
+def _summary(report) -> None:
+    title = "Dry run, nothing written" if report.dry_run else "Ingestion done"
+    print(
+        f"{title} in {report.seconds:.1f} s.\n"
+        f"Documents: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {report.failed} failed; {report.total} in the store.\n"
+        f"Passages: {report.chunks_added} added, {report.chunks_removed} removed; "
+        f"{report.chunks_total} in the store."
+    )
+    for error in report.errors:
+        print(f"FAILED {error['path']}: {error['error']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

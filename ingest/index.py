@@ -1,0 +1,255 @@
+"""Indexing: bring the knowledge base in line with a set of files, incrementally.
+
+Unchanged files (same hash of file + sidecar) are skipped without loading the model;
+changed files are re-split, re-embedded and replace their previous chunks; with
+`prune`, documents whose files are gone are removed. A bad file is reported and
+never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ingest.load import LoadError, document_id, file_fingerprint, load_document
+from ingest.metadata import SIDECAR_SUFFIX
+from ingest.split import split_document
+from kb.schema import Chunk, LoadedDocument
+from kb.settings import Settings
+from kb.store import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+# Documents are embedded and written in groups of about this many chunks, which bounds
+# memory and the work an interruption can lose.
+GROUP_CHUNKS = 256
+
+
+class IngestError(Exception):
+    """The ingestion as a whole cannot run (bad arguments, store unusable)."""
+
+
+@dataclass
+class IngestReport:
+    """What an ingestion did; `as_json()` gives the documented JSON shape."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    total: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_total: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as the `--json` object."""
+        return {
+            "documents": {
+                "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "removed": self.removed, "failed": self.failed, "total": self.total,
+            },
+            "chunks": {"added": self.chunks_added, "removed": self.chunks_removed, "total": self.chunks_total},
+            "errors": list(self.errors),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    prune: bool = False,
+    reset: bool = False,
+    dry_run: bool = False,
+    progress: bool = True,
+    kb: KnowledgeBase | None = None,
+) -> IngestReport:
+    """Ingest files and folders into the store named by `settings`; returns the report."""
+    started = time.monotonic()
+    roots = [Path(p) for p in paths] or [settings.corpus]
+    for root in roots:
+        if not root.exists():
+            raise IngestError(f"{root}: no such file or folder")
+    kb = kb or KnowledgeBase(settings)
+    report = IngestReport(dry_run=dry_run)
+    if dry_run:
+        _plan(kb, roots, prune, reset, report)
+    else:
+        with kb.ingest_lock():
+            if reset:
+                kb.reset()
+                log.info("store reset store=%s", settings.store)
+            _run(kb, roots, prune, report, progress)
+            kb.mark_ingested()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def discover(roots: list[Path], report: IngestReport) -> list[Path]:
+    """Files to ingest under `roots`, sorted; hidden files and sidecars are skipped."""
+    found: list[Path] = []
+    for root in roots:
+        if root.is_file():
+            found.append(root)
+            continue
+        # followlinks=False: a symlinked folder could loop back on itself.
+        for folder, dirnames, filenames in os.walk(root, onerror=lambda e: _walk_error(e, report)):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith(".") or name.endswith(SIDECAR_SUFFIX):
+                    continue
+                found.append(Path(folder) / name)
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(document_id(path), path)
+    return list(unique.values())
+
+
+def _walk_error(error: OSError, report: IngestReport) -> None:
+    report.failed += 1
+    report.errors.append({"path": str(error.filename), "error": f"cannot list the folder: {error.strerror}"})
+
+
+def _fingerprints(files: list[Path], report: IngestReport) -> list[tuple[Path, str, str]]:
+    result = []
+    for path in files:
+        try:
+            result.append((path, document_id(path), file_fingerprint(path)))
+        except OSError as exc:
+            report.failed += 1
+            report.errors.append({"path": str(path), "error": f"cannot read the file: {exc.strerror or exc}"})
+    return result
+
+
+def _gone(kb: KnowledgeBase, roots: list[Path], present: set[str]) -> list[str]:
+    """Ids of catalogued documents under `roots` whose files no longer exist."""
+    prefixes = [document_id(r) for r in roots]
+    gone = []
+    for doc_id, record in kb.documents().items():
+        under = any(doc_id == p or doc_id.startswith(p.rstrip("/") + "/") for p in prefixes)
+        if under and doc_id not in present and not Path(record.path).exists():
+            gone.append(doc_id)
+    return gone
+
+
+def _plan(kb: KnowledgeBase, roots: list[Path], prune: bool, reset: bool, report: IngestReport) -> None:
+    known = {} if reset or not kb.exists else kb.documents()
+    files = _fingerprints(discover(roots, report), report)
+    for path, doc_id, digest in files:
+        record = known.get(doc_id)
+        if record is not None and record.file_hash == digest:
+            report.unchanged += 1
+            continue
+        try:
+            doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest)
+        except LoadError as exc:
+            _fail(report, path, str(exc))
+            continue
+        except Exception as exc:  # same policy as a real run: report and go on
+            _fail(report, path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")
+            continue
+        n = len(split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap))
+        report.chunks_added += n
+        if record is None:
+            report.added += 1
+        else:
+            report.updated += 1
+            report.chunks_removed += record.chunks
+    if prune and known:
+        for doc_id in _gone(kb, roots, {d for _, d, _ in files}):
+            report.removed += 1
+            report.chunks_removed += known[doc_id].chunks
+    remaining = len(known) - report.removed + report.added
+    report.total = remaining
+    report.chunks_total = sum(r.chunks for r in known.values()) - report.chunks_removed + report.chunks_added
+
+
+def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport, progress: bool) -> None:
+    kb.recover()
+    known = kb.documents()
+    files = _fingerprints(discover(roots, report), report)
+    changed = []
+    for path, doc_id, digest in files:
+        record = known.get(doc_id)
+        if record is not None and record.file_hash == digest:
+            report.unchanged += 1
+        else:
+            changed.append((path, digest, record is not None))
+
+    if changed:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(changed), unit="file", desc="Ingesting", disable=not progress, dynamic_ncols=True)
+        group: list[tuple[LoadedDocument, list[Chunk], bool]] = []
+        for path, digest, is_update in changed:
+            bar.set_postfix_str(path.name[-40:], refresh=False)
+            try:
+                doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest)
+                chunks = split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap)
+            except LoadError as exc:
+                _fail(report, path, str(exc))
+                bar.update(1)
+                continue
+            except Exception as exc:  # a parser bug on a strange file must not stop the others
+                log.debug("unexpected failure on %s", path, exc_info=True)
+                _fail(report, path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")
+                bar.update(1)
+                continue
+            for warning in doc.warnings:
+                report.warnings.append({"path": str(path), "warning": warning})
+                log.warning("%s: %s", path, warning)
+            group.append((doc, chunks, is_update))
+            if sum(len(c) for _, c, _ in group) >= GROUP_CHUNKS:
+                _write_group(kb, group, report, bar)
+                group = []
+        if group:
+            _write_group(kb, group, report, bar)
+        bar.close()
+
+    if prune:
+        for doc_id in _gone(kb, roots, {d for _, d, _ in files}):
+            report.chunks_removed += kb.remove_document(doc_id)
+            report.removed += 1
+            log.info("pruned document=%s", doc_id)
+    report.total = len(kb.documents())
+    report.chunks_total = kb.chunk_count()
+
+
+def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport, bar) -> None:
+    texts = [c.embedding_text(doc.meta.title) for doc, chunks, _ in group for c in chunks]
+    vectors = kb.embeddings.embed_documents(texts) if texts else []
+    if vectors:
+        kb.check_dimension(len(vectors[0]))
+    offset = 0
+    for doc, chunks, is_update in group:
+        doc_vectors = vectors[offset : offset + len(chunks)]
+        offset += len(chunks)
+        added, removed = kb.replace_document(doc, chunks, doc_vectors)
+        report.chunks_added += added
+        report.chunks_removed += removed
+        if is_update:
+            report.updated += 1
+        else:
+            report.added += 1
+        log.debug("ingested document=%s chunks=%d", doc.doc_id, len(chunks))
+        bar.update(1)
+
+
+def _fail(report: IngestReport, path: Path, message: str) -> None:
+    report.failed += 1
+    report.errors.append({"path": str(path), "error": message})
+    log.error("%s: %s", path, message)
+
+
+def _max_bytes(settings: Settings) -> int:
+    return int(settings.max_file_mb * 1024 * 1024)

@@ -1,0 +1,334 @@
+"""Loading: turn a file into a `LoadedDocument` (text, structure blocks, metadata).
+
+Supported: Markdown, plain text, PDF (page numbers kept), Word .docx (headings kept), HTML.
+Every failure is a `LoadError` whose message says what is wrong with the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import zipfile
+from pathlib import Path
+from ingest.metadata import MetadataError, build_meta, parse_yaml, sidecar_path, split_front_matter
+from kb.schema import Block, LoadedDocument
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
+# A .docx is a zip: refuse archives whose unpacked size is absurd before parsing them.
+MAX_DOCX_UNPACKED = 200 * 1024 * 1024
+
+
+class LoadError(Exception):
+    """A file that cannot be ingested; the message is shown to the user as is."""
+
+
+def document_id(path: Path) -> str:
+    """A document's id: its path relative to the working directory when inside it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def file_fingerprint(path: Path) -> str:
+    """Hash of the file and its sidecar: a change in either means re-ingestion."""
+    digest = hashlib.sha256()
+    for part in (path, sidecar_path(path)):
+        try:
+            with open(part, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        except FileNotFoundError:
+            if part == path:
+                raise
+        digest.update(b"\x00--\x00")
+    return digest.hexdigest()
+
+
+def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None) -> LoadedDocument:
+    """Load one file; raises LoadError with a clear message when it cannot be used."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(
+            f"unsupported file type {suffix or '(no extension)'}; supported: .md, .txt, .pdf, .docx, .html"
+        )
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise LoadError("empty file")
+        if size > max_bytes:
+            raise LoadError(
+                f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit (PASSERELLE_MAX_FILE_MB)"
+            )
+        file_hash = file_hash or file_fingerprint(path)
+        builder = _TextBuilder()
+        fields: dict = {}
+        if suffix in (".md", ".markdown", ".txt"):
+            text = _decode(path.read_bytes())
+            fields, body, _ = split_front_matter(text)
+            if suffix == ".txt":
+                _plain_text_blocks(body, builder)
+            else:
+                _markdown_blocks(body, builder)
+        elif suffix == ".pdf":
+            _pdf_blocks(path, builder)
+        elif suffix == ".docx":
+            _docx_blocks(path, builder)
+        else:
+            fields_from_html = _html_blocks(_decode(path.read_bytes()), builder)
+            fields.setdefault("title", fields_from_html)
+        sidecar = sidecar_path(path)
+        if sidecar.is_file():
+            side = parse_yaml(_decode(sidecar.read_bytes()), f"sidecar {sidecar.name}")
+            fields = {**{k: v for k, v in fields.items() if v is not None}, **side}
+        if fields.get("title") is None:
+            fields.pop("title", None)
+    except MetadataError as exc:
+        raise LoadError(str(exc)) from None
+    except PermissionError:
+        raise LoadError("permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise LoadError(f"cannot read the file: {exc.strerror or exc}") from None
+
+    text, blocks = builder.result()
+    if not text.strip():
+        raise LoadError("no text could be extracted (scanned images or an empty document?)")
+    first_heading = next((text[b.start : b.end] for b in blocks if b.kind == "heading"), None)
+    try:
+        meta, warnings = build_meta(
+            fields,
+            fallback_title=first_heading or path.stem.replace("-", " ").replace("_", " "),
+            detect_language=lambda: _detect_language(text),
+        )
+    except MetadataError as exc:
+        raise LoadError(str(exc)) from None
+    return LoadedDocument(
+        doc_id=document_id(path), path=document_id(path), file_hash=file_hash,
+        text=text, blocks=blocks, meta=meta, warnings=warnings,
+    )
+
+
+class _TextBuilder:
+    """Accumulates blocks into one text, remembering offsets, pages and the heading path."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.blocks: list[Block] = []
+        self.headings: list[tuple[int, str]] = []
+
+    def add(self, text: str, *, kind: str = "paragraph", level: int = 0, page: int | None = None) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if kind == "heading":
+            self.headings = [(lvl, title) for lvl, title in self.headings if lvl < level]
+            self.headings.append((level, " ".join(text.split())))
+        if self.parts:
+            self.parts.append("\n\n")
+            self.length += 2
+        start = self.length
+        self.parts.append(text)
+        self.length += len(text)
+        section = tuple(title for _, title in self.headings)
+        self.blocks.append(Block(start, self.length, kind, section, page, level))
+
+    def result(self) -> tuple[str, list[Block]]:
+        return "".join(self.parts), self.blocks
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252/Latin-1; binary data is refused."""
+    sample = data[:65536]
+    if b"\x00" in sample:
+        raise LoadError("binary content: this does not look like a text file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if controls > max(8, len(text[:65536]) // 100):
+        raise LoadError("binary content: this does not look like a text file")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def _markdown_blocks(body: str, builder: _TextBuilder) -> None:
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            builder.add("\n".join(paragraph))
+            paragraph.clear()
+
+    in_code = False
+    for line in body.split("\n"):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        heading = None if in_code else _MD_HEADING.match(line)
+        if heading:
+            flush()
+            builder.add(heading.group(2), kind="heading", level=len(heading.group(1)))
+        elif not line.strip() and not in_code:
+            flush()
+        else:
+            paragraph.append(line.rstrip())
+    flush()
+
+
+def _plain_text_blocks(body: str, builder: _TextBuilder) -> None:
+    for para in re.split(r"\n\s*\n", body):
+        lines = para.strip().split("\n")
+        if len(lines) == 1 and _looks_like_heading(lines[0]):
+            builder.add(lines[0], kind="heading", level=_numbering_level(lines[0]))
+        else:
+            builder.add(para)
+
+
+def _looks_like_heading(line: str) -> bool:
+    line = line.strip()
+    if not line or len(line) > 90 or line[-1] in ".;,:!?…»)" and not line.endswith(":"):
+        return False
+    words = line.split()
+    numbered = bool(re.match(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s", line))
+    return len(words) <= 12 and (line.isupper() or numbered or (line[0].isupper() and len(words) <= 8))
+
+
+def _numbering_level(line: str) -> int:
+    match = re.match(r"^(\d+(?:\.\d+)*)", line.strip())
+    return match.group(1).count(".") + 1 if match else 1
+
+
+def _pdf_blocks(path: Path, builder: _TextBuilder) -> None:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise LoadError("encrypted PDF: remove the password and ingest it again")
+            except LoadError:
+                raise
+            except Exception:
+                raise LoadError("encrypted PDF: remove the password and ingest it again") from None
+        pages = [(number, page.extract_text() or "") for number, page in enumerate(reader.pages, start=1)]
+    except LoadError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+        raise LoadError(f"corrupt or unreadable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
+    except Exception as exc:  # pypdf raises a wide range on damaged files
+        raise LoadError(f"corrupt or unreadable PDF ({type(exc).__name__})") from None
+    for number, page_text in pages:
+        for para in _pdf_paragraphs(page_text):
+            kind = "heading" if _looks_like_heading(para) and "\n" not in para else "paragraph"
+            builder.add(para, kind=kind, level=_numbering_level(para) if kind == "heading" else 0, page=number)
+
+
+def _pdf_paragraphs(page_text: str) -> list[str]:
+    """Rebuild paragraphs from PDF lines: a line ending a sentence, or a short title line, closes one."""
+    if re.search(r"\n\s*\n", page_text):
+        return [p for p in re.split(r"\n\s*\n", page_text) if p.strip()]
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for raw in page_text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        starts_item = bool(re.match(r"^([-•–*]|\d+[.)])\s", line))
+        if current and (starts_item or _looks_like_heading(line)):
+            paragraphs.append("\n".join(current))
+            current = []
+        if _looks_like_heading(line) and not starts_item:
+            paragraphs.append(line)
+            continue
+        current.append(line)
+        if line[-1] in ".!?:»":
+            paragraphs.append("\n".join(current))
+            current = []
+    if current:
+        paragraphs.append("\n".join(current))
+    return paragraphs
+
+
+def _docx_blocks(path: Path, builder: _TextBuilder) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_DOCX_UNPACKED:
+                raise LoadError(f"the .docx unpacks to {unpacked / 1e6:.0f} MB: refused as a possible zip bomb")
+    except zipfile.BadZipFile:
+        raise LoadError("not a valid .docx file (it is not a zip archive)") from None
+    from docx import Document
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = Document(str(path))
+    except Exception as exc:  # python-docx raises KeyError/ValueError/lxml errors on damaged files
+        raise LoadError(f"corrupt or unreadable .docx ({type(exc).__name__})") from None
+    for item in document.iter_inner_content():
+        if isinstance(item, Paragraph):
+            style = (item.style.name if item.style is not None else "") or ""
+            level = _heading_level(style)
+            if level:
+                builder.add(item.text, kind="heading", level=level)
+            else:
+                builder.add(item.text)
+        elif isinstance(item, Table):
+            for row in item.rows:
+                cells: list[str] = []
+                for cell in row.cells:
+                    value = " ".join(cell.text.split())
+                    if value and (not cells or cells[-1] != value):  # merged cells repeat
+                        cells.append(value)
+                builder.add(" | ".join(cells))
+
+
+def _heading_level(style: str) -> int:
+    if style == "Title":
+        return 1
+    match = re.match(r"^(?:Heading|Titre)\s*(\d)$", style)
+    return int(match.group(1)) if match else 0
+
+
+def _html_blocks(html: str, builder: _TextBuilder) -> str | None:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "nav", "iframe", "svg", "head"]):
+        if tag.name == "head":
+            continue
+        tag.decompose()
+    title_tag = soup.find("title")
+    title = " ".join(title_tag.get_text().split()) if title_tag else None
+    body = soup.body or soup
+    for element in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote", "dd", "dt"]):
+        if element.find_parent(["li", "tr", "blockquote"]) is not None and element.name in ("p", "li"):
+            continue  # already taken with its container
+        if element.name == "tr":
+            cells = [" ".join(c.get_text(" ").split()) for c in element.find_all(["td", "th"])]
+            builder.add(" | ".join(c for c in cells if c))
+        elif element.name.startswith("h"):
+            builder.add(" ".join(element.get_text(" ").split()), kind="heading", level=int(element.name[1]))
+        else:
+            builder.add(" ".join(element.get_text(" ").split()))
+    return title
+
+
+def _detect_language(text: str) -> str:
+    import py3langid
+
+    language, _ = py3langid.classify(text[:4000])
+    return language
+

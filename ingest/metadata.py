@@ -1,0 +1,141 @@
+"""Document metadata: YAML front matter or a `NAME.ext.meta.yaml` sidecar, validated."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.schema import ACCESS_LEVELS, DOC_TYPES, DocumentMeta
+
+SIDECAR_SUFFIX = ".meta.yaml"
+KNOWN_FIELDS = ("title", "doc_type", "date", "organisations", "language", "access", "illustrative", "supersedes")
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as strings, so a bad date is reported by field name."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class MetadataError(ValueError):
+    """Invalid metadata; the message names the field."""
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where the sidecar of `path` lives: `report.pdf` -> `report.pdf.meta.yaml`."""
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, int]:
+    """Separate YAML front matter from a text; returns (fields, body, body offset)."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, 0
+    return parse_yaml(match.group(1) or "", "front matter"), text[match.end():], match.end()
+
+
+def parse_yaml(source: str, where: str) -> dict[str, Any]:
+    """Parse a YAML mapping, turning syntax errors into a MetadataError."""
+    try:
+        data = yaml.load(source, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except RecursionError:
+        raise MetadataError(f"{where}: YAML nested too deeply") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise MetadataError(f"{where}: invalid YAML{at} ({problem})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise MetadataError(f"{where}: expected 'field: value' lines, got a {type(data).__name__}")
+    return data
+
+
+def build_meta(fields: dict[str, Any], *, fallback_title: str, detect_language) -> tuple[DocumentMeta, list[str]]:
+    """Validate raw fields into DocumentMeta; missing fields get defaults and a warning each.
+
+    `detect_language` is called only when `language` is absent.
+    """
+    warnings: list[str] = []
+    unknown = sorted(set(fields) - set(KNOWN_FIELDS))
+    if unknown:
+        warnings.append(f"unknown metadata field(s) ignored: {', '.join(unknown)}")
+
+    title = fields.get("title")
+    if title is None or str(title).strip() == "":
+        title = fallback_title
+        warnings.append(f"no title: using {title!r}")
+    title = str(title).strip()
+
+    doc_type = fields.get("doc_type")
+    if doc_type is None:
+        doc_type = "other"
+        warnings.append("no doc_type: using 'other'")
+    elif doc_type not in DOC_TYPES:
+        raise MetadataError(f"doc_type: {doc_type!r} is not one of {', '.join(DOC_TYPES)}")
+
+    doc_date = _parse_date(fields.get("date"))
+    if doc_date is None:
+        warnings.append("no date: the document is undated and date filters will skip it")
+
+    organisations = fields.get("organisations")
+    if organisations is None:
+        organisations = ()
+    elif isinstance(organisations, str):
+        organisations = (organisations.strip(),)
+    elif isinstance(organisations, list) and all(isinstance(o, (str, int)) for o in organisations):
+        organisations = tuple(str(o).strip() for o in organisations if str(o).strip())
+    else:
+        raise MetadataError("organisations: expected a list of names")
+
+    language = fields.get("language")
+    if language is None:
+        language = detect_language()
+        warnings.append(f"no language: detected {language!r}")
+    elif not (isinstance(language, str) and re.fullmatch(r"[a-z]{2,3}", language)):
+        raise MetadataError(f"language: {language!r} is not a language code such as fr or en")
+
+    access = fields.get("access")
+    if access is None:
+        access = "internal"
+        warnings.append("no access level: using 'internal'")
+    elif access not in ACCESS_LEVELS:
+        raise MetadataError(f"access: {access!r} is not one of {', '.join(ACCESS_LEVELS)}")
+
+    illustrative = fields.get("illustrative", False)
+    if not isinstance(illustrative, bool):
+        raise MetadataError(f"illustrative: {illustrative!r} is not true or false")
+
+    supersedes = fields.get("supersedes")
+    if supersedes is not None and not isinstance(supersedes, str):
+        raise MetadataError("supersedes: expected a document id (its path)")
+
+    meta = DocumentMeta(
+        title=title, doc_type=doc_type, date=doc_date, organisations=organisations,
+        language=language, access=access, illustrative=illustrative, supersedes=supersedes,
+    )
+    return meta, warnings
+
+
+def _parse_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise MetadataError(f"date: {text!r} is not a valid ISO date (YYYY-MM-DD)") from None

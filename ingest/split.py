@@ -1,0 +1,152 @@
+"""Splitting: cut a loaded document into chunks that follow headings and paragraphs.
+
+Each chunk is an exact slice of the document's extracted text, so its offsets point at
+what it quotes. Chunks aim at `chunk_size` characters, close at section boundaries when
+they are long enough, cut long paragraphs between sentences, and start with the last
+sentence(s) of the previous chunk of the same section (overlap).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from kb.schema import Block, Chunk, LoadedDocument, chunk_id_for
+from kb.text import sentence_spans
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    page: int | None
+    section: tuple[str, ...]
+    heading: bool
+
+
+def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: int = 150) -> list[Chunk]:
+    """Chunks of `doc` in reading order, with ids derived from document id and content."""
+    if chunk_overlap >= chunk_size // 2:
+        raise ValueError("chunk_overlap must be less than half of chunk_size")
+    text = doc.text
+    max_size = int(chunk_size * 1.2)
+    min_size = int(chunk_size * 0.4)
+    units = _units(text, doc.blocks, chunk_size)
+
+    spans: list[tuple[int, int, _Unit]] = []  # (start, end, first content unit)
+    current: list[_Unit] = []
+
+    def size(units_: list[_Unit], extra: _Unit | None = None) -> int:
+        first = units_[0].start if units_ else (extra.start if extra else 0)
+        last = extra.end if extra else units_[-1].end
+        return last - first
+
+    def close(next_continues_section: bool) -> list[_Unit]:
+        """Emit the current chunk; return the units that seed the next one (overlap)."""
+        content = next((u for u in current if not u.heading), current[0])
+        spans.append((current[0].start, current[-1].end, content))
+        if not next_continues_section or chunk_overlap == 0:
+            return []
+        tail_start = _overlap_start(text, current[-1], chunk_overlap)
+        if tail_start is None:
+            return []
+        last = current[-1]
+        return [_Unit(tail_start, last.end, _page_at(doc.blocks, tail_start, last.page), last.section, False)]
+
+    for unit in units:
+        if not current:
+            current = [unit]
+            continue
+        content_size = size(current)
+        new_section = unit.heading and content_size >= min_size
+        too_big = size(current, unit) > max_size and content_size >= min_size
+        if new_section or too_big:
+            carry: list[_Unit] = []
+            while len(current) > 1 and current[-1].heading:  # a heading belongs with what follows it
+                carry.insert(0, current.pop())
+            seed = close(next_continues_section=not unit.heading and not carry)
+            current = [*seed, *carry, unit]
+        else:
+            current.append(unit)
+    if current:
+        # A trailing chunk made only of overlap and headings adds nothing new.
+        if any(not u.heading for u in current) or not spans:
+            close(next_continues_section=False)
+
+    chunks: list[Chunk] = []
+    seen: Counter[str] = Counter()
+    for ordinal, (start, end, content) in enumerate(spans):
+        body = text[start:end]
+        occurrence = seen[body]
+        seen[body] += 1
+        chunks.append(
+            Chunk(
+                chunk_id=chunk_id_for(doc.doc_id, body, occurrence),
+                doc_id=doc.doc_id,
+                ordinal=ordinal,
+                text=body,
+                start=start,
+                end=end,
+                section=" > ".join(content.section),
+                page=_page_at(doc.blocks, start, content.page),
+            )
+        )
+    return chunks
+
+
+def _units(text: str, blocks: list[Block], chunk_size: int) -> list[_Unit]:
+    """Blocks, with paragraphs longer than a chunk cut into groups of whole sentences."""
+    units: list[_Unit] = []
+    for block in blocks:
+        heading = block.kind == "heading"
+        if heading or block.end - block.start <= chunk_size:
+            units.append(_Unit(block.start, block.end, block.page, block.section, heading))
+            continue
+        group_start: int | None = None
+        group_end = block.start
+        for s_start, s_end in _bounded_sentences(text, block.start, block.end, chunk_size):
+            if group_start is not None and s_end - group_start > chunk_size:
+                units.append(_Unit(group_start, group_end, block.page, block.section, False))
+                group_start = None
+            if group_start is None:
+                group_start = s_start
+            group_end = s_end
+        if group_start is not None:
+            units.append(_Unit(group_start, group_end, block.page, block.section, False))
+    return units
+
+
+def _bounded_sentences(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """Sentence spans, with any sentence longer than `limit` cut at whitespace."""
+    result: list[tuple[int, int]] = []
+    for s_start, s_end in sentence_spans(text, start, end):
+        while s_end - s_start > limit:
+            cut = text.rfind(" ", s_start + limit // 2, s_start + limit)
+            cut = cut if cut > s_start else s_start + limit
+            result.append((s_start, cut))
+            s_start = cut
+            while s_start < s_end and text[s_start].isspace():
+                s_start += 1
+        if s_end > s_start:
+            result.append((s_start, s_end))
+    return result
+
+
+def _overlap_start(text: str, unit: _Unit, budget: int) -> int | None:
+    """Start of the trailing whole sentences of `unit` that fit in `budget` characters."""
+    spans = sentence_spans(text, unit.start, unit.end)
+    if len(spans) < 2:
+        return None  # repeating a whole paragraph is duplication, not overlap
+    start = None
+    for s_start, s_end in reversed(spans[1:]):
+        if unit.end - s_start > budget:
+            break
+        start = s_start
+    return start
+
+
+def _page_at(blocks: list[Block], offset: int, default: int | None) -> int | None:
+    for block in blocks:
+        if block.start <= offset < block.end or block.start >= offset:
+            return block.page if block.page is not None else default
+    return default

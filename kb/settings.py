@@ -1,0 +1,120 @@
+"""One frozen settings object, built once from `PASSERELLE_*` variables and CLI flags.
+
+This is the only module that reads the environment. Everything else receives a
+`Settings` instance explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "multilingual-e5-small"
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one Passerelle process.
+
+    Every field maps to an environment variable `PASSERELLE_<FIELD>` (upper case);
+    CLI flags override them through `Settings.from_env(**overrides)`.
+    """
+
+    store: Path = Path("data")
+    """Folder of the knowledge base: the catalog (SQLite) and, when embedded, Chroma."""
+    corpus: Path = Path("corpus")
+    """Folder ingested when no path is given."""
+    embedding_model: str = str(DEFAULT_MODEL_DIR)
+    """Sentence-transformers model name or folder used for dense vectors."""
+    embedding_precision: str = "auto"
+    """auto (bf16 where the CPU supports it natively), fp32 or bf16."""
+    embedding_batch_size: int = 32
+    """Passages embedded per batch during ingestion."""
+    chroma_host: str | None = None
+    """Chroma server host; when unset, Chroma is embedded under `store`."""
+    chroma_port: int = 8000
+    """Chroma server port, used with `chroma_host`."""
+    collection: str = "passerelle"
+    """Name of the Chroma collection."""
+    chunk_size: int = 1000
+    """Target chunk length in characters."""
+    chunk_overlap: int = 150
+    """Characters (whole sentences) repeated at the start of the next chunk."""
+    max_file_mb: float = 20.0
+    """Files larger than this are reported and skipped."""
+    host: str = "127.0.0.1"
+    """Address the web app listens on."""
+    port: int = 7860
+    """Port the web app listens on."""
+    log_level: str = "INFO"
+    """Logging level of the command-line tools."""
+
+    def __post_init__(self) -> None:
+        if self.embedding_precision not in PRECISIONS:
+            raise SettingsError(
+                f"PASSERELLE_EMBEDDING_PRECISION={self.embedding_precision!r}: "
+                f"choose one of {', '.join(PRECISIONS)}"
+            )
+        if self.chunk_size < 200:
+            raise SettingsError("PASSERELLE_CHUNK_SIZE must be at least 200 characters")
+        if not 0 <= self.chunk_overlap < self.chunk_size // 2:
+            raise SettingsError(
+                "PASSERELLE_CHUNK_OVERLAP must be at least 0 and less than half of PASSERELLE_CHUNK_SIZE"
+            )
+        if self.max_file_mb <= 0:
+            raise SettingsError("PASSERELLE_MAX_FILE_MB must be positive")
+        if self.embedding_batch_size < 1:
+            raise SettingsError("PASSERELLE_EMBEDDING_BATCH_SIZE must be at least 1")
+        for name in ("chroma_port", "port"):
+            if not 0 < getattr(self, name) < 65536:
+                raise SettingsError(f"PASSERELLE_{name.upper()} must be a port number (1-65535)")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Build settings from `env` (default: the process environment), then `overrides`.
+
+        Overrides whose value is None are ignored, so CLI flags left unset fall back
+        to the environment and then to the defaults.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = env.get(f"PASSERELLE_{field.name.upper()}")
+            if raw is not None and raw.strip() != "":
+                values[field.name] = _convert(field.name, field.type, raw.strip())
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = value
+        for name in ("store", "corpus"):
+            if name in values:
+                values[name] = Path(values[name])
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """A copy with some fields replaced (None values are ignored)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        """True when vectors live in a Chroma server rather than under `store`."""
+        return bool(self.chroma_host)
+
+
+def _convert(name: str, type_name: Any, raw: str) -> Any:
+    kind = str(type_name)
+    try:
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise SettingsError(f"PASSERELLE_{name.upper()}={raw!r} is not a number") from None
+    return raw

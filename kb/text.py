@@ -1,0 +1,74 @@
+"""Text analysis shared by ingestion and retrieval: keyword terms and sentence boundaries."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Bump when `keyword_terms` changes: the store then rebuilds its keyword index from
+# the stored chunk texts (no re-embedding needed).
+KEYWORD_ANALYZER_VERSION = "1"
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# French elisions glue an article or pronoun to the next word: "l'accord", "d’ici".
+_ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
+
+STOPWORDS = frozenset(
+    """
+    au aux avec ce ces cet cette dans de des du elle en et eux il ils je la le les leur leurs lui
+    ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son
+    sur ta te tes toi ton tu un une vos votre vous est sont ete etre avoir ont ai été etait
+    quel quelle quels quelles quoi dont comme plus aussi ainsi cela ceci celle celui ni si
+    a an and are as at be by for from has have in is it its of on or that the their this to
+    was were what which who whom will with when where how does did do
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics ("Échéance" -> "echeance")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def keyword_terms(text: str) -> list[str]:
+    """Terms for the keyword (BM25) index: folded words of 2+ characters, stopwords removed."""
+    folded = fold(_ELISION.sub(" ", text))
+    return [w for w in _WORD.findall(folded) if len(w) >= 2 and w not in STOPWORDS]
+
+
+# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) when the
+# next non-space character starts a new sentence. Abbreviations are checked separately.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"»”’)\]]*(?=\s+[\"«“(\[]?[A-ZÀ-ÖØ-Þ0-9])|\n\s*\n|\n(?=\s*(?:[-*•–]|\d+[.)])\s)")
+_ABBREVIATIONS = frozenset(
+    (
+        "m mm mme mmes mlle dr pr me art al cf etc ex p pp n no vol ch fig st sr jr mr mrs ms vs "
+        "env min max sq janv févr fév avr juil sept oct nov déc dec jan feb mar apr jun jul aug sep"
+    ).split()
+)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Offsets of the sentences of `text[start:end]`, whitespace trimmed, in order."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        stop = match.end()
+        if match.group(0)[:1] == ".":
+            word = re.search(r"(\w+)\.$", text[max(start, match.start() - 12) : match.start() + 1])
+            if word and (word.group(1).casefold() in _ABBREVIATIONS or len(word.group(1)) == 1 and word.group(1).isupper()):
+                continue
+        _append_trimmed(text, cursor, stop, spans)
+        cursor = stop
+    _append_trimmed(text, cursor, end, spans)
+    return spans
+
+
+def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))

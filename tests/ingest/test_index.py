@@ -1,0 +1,159 @@
+"""Incremental, idempotent indexing with fake embeddings and the real embedded Chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import DeterministicFakeEmbedding
+
+from ingest.index import IngestError, ingest_paths
+from kb.store import KnowledgeBase, SearchFilter, StoreBusyError, StoreMismatchError
+from tests.ingest import samples
+
+
+def make_corpus(root: Path) -> Path:
+    corpus = root / "corpus"
+    samples.write_md(corpus)
+    samples.write_html(corpus / "briefs")
+    samples.write_docx(corpus / "reunions")
+    pdf = samples.write_pdf(corpus / "reunions")
+    samples.write_sidecar(pdf, samples.SIDECAR)
+    return corpus
+
+
+def consistent(kb: KnowledgeBase) -> set[str]:
+    """Catalog, keyword index and vectors hold the same chunk ids; returns them."""
+    catalog = {r[0] for r in kb.db.execute("SELECT chunk_id FROM chunks")}
+    fts = kb.db.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
+    assert fts == len(catalog)
+    assert kb.vector_ids() == catalog
+    assert kb.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
+    return catalog
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # document ids are paths relative to the working directory
+    return make_corpus(tmp_path)
+
+
+def test_first_run_then_nothing_to_do(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    first = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert first.as_json()["documents"] == {
+        "added": 4, "updated": 0, "unchanged": 0, "removed": 0, "failed": 0, "total": 4,
+    }
+    ids = consistent(fake_kb)
+    assert first.chunks_added == len(ids) == first.chunks_total
+    second = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert second.as_json()["documents"]["unchanged"] == 4
+    assert second.chunks_added == second.chunks_removed == 0
+    assert consistent(fake_kb) == ids
+
+
+def test_unchanged_run_does_not_load_the_model(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    fresh = KnowledgeBase(fake_kb.settings)  # no embeddings given: loading one would fail for "fake-embedding"
+    report = ingest_paths([corpus], fake_kb.settings, kb=fresh, progress=False)
+    assert report.unchanged == 4 and fresh._embeddings is None
+
+
+def test_changed_file_replaces_its_chunks(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    before = consistent(fake_kb)
+    path = corpus / "protocole.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("50 agents", "75 agents"), encoding="utf-8")
+    report = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert (report.updated, report.unchanged) == (1, 3)
+    after = consistent(fake_kb)
+    assert report.chunks_removed == len(before - after) >= 1
+    assert report.chunks_added == len(after - before) >= 1
+    where = SearchFilter.for_role("admin")
+    texts = [fake_kb.chunks_by_id([cid])[cid]["text"] for cid, _ in fake_kb.keyword_search("agents former", 5, where)]
+    assert any("75 agents" in t for t in texts) and not any("50 agents" in t for t in texts)
+
+
+def test_sidecar_change_counts_as_a_change(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    pdf = next(corpus.rglob("*.pdf"))
+    samples.write_sidecar(pdf, samples.SIDECAR.replace("access: internal", "access: restricted"))
+    report = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert report.updated == 1
+    assert {r.access for r in fake_kb.documents().values() if r.path.endswith(".pdf")} == {"restricted"}
+
+
+def test_deleted_file_is_pruned_only_with_prune(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    html = next(corpus.rglob("*.html"))
+    html.unlink()
+    kept = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert kept.removed == 0 and kept.total == 4
+    pruned = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, prune=True, progress=False)
+    assert pruned.removed == 1 and pruned.total == 3 and pruned.chunks_removed >= 1
+    assert not any(r.path.endswith(".html") for r in fake_kb.documents().values())
+    consistent(fake_kb)
+
+
+def test_prune_of_one_subfolder_keeps_the_rest(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    report = ingest_paths([corpus / "briefs"], fake_kb.settings, kb=fake_kb, prune=True, progress=False)
+    assert report.removed == 0 and report.total == 4
+
+
+def test_bad_files_are_reported_and_the_rest_goes_in(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    (corpus / "vide.txt").write_bytes(b"")
+    (corpus / "casse.pdf").write_bytes(b"%PDF-1.4 not really")
+    (corpus / "notes.odt").write_bytes(b"PK")
+    (corpus / "lien-mort.md").symlink_to(corpus / "absent.md")
+    (corpus / "boucle").symlink_to(corpus, target_is_directory=True)  # a symlink loop is not followed
+    report = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert report.added == 4 and report.failed == 4
+    errors = {Path(e["path"]).name: e["error"] for e in report.errors}
+    assert errors["vide.txt"] == "empty file"
+    assert "corrupt or unreadable PDF" in errors["casse.pdf"]
+    assert "unsupported file type .odt" in errors["notes.odt"]
+    assert "cannot read the file" in errors["lien-mort.md"]
+
+
+def test_dry_run_writes_nothing(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    report = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, dry_run=True, progress=False)
+    assert report.added == 4 and report.chunks_added > 0
+    assert not fake_kb.root.exists()
+
+
+def test_missing_path_is_an_error(tmp_path: Path, fake_kb: KnowledgeBase) -> None:
+    with pytest.raises(IngestError, match="absent: no such file or folder"):
+        ingest_paths([tmp_path / "absent"], fake_kb.settings, kb=fake_kb, progress=False)
+
+
+def test_reset_rebuilds_from_scratch(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    ids = consistent(fake_kb)
+    report = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, reset=True, progress=False)
+    assert report.added == 4 and consistent(fake_kb) == ids
+
+
+def test_another_model_is_refused_with_the_fix(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    other = KnowledgeBase(fake_kb.settings.with_overrides(embedding_model="another-model"))
+    with pytest.raises(StoreMismatchError, match="--reset"):
+        other.documents()
+
+
+def test_second_writer_is_refused_while_one_runs(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    with fake_kb.ingest_lock():
+        other = KnowledgeBase(fake_kb.settings, embeddings=DeterministicFakeEmbedding(size=32))
+        with pytest.raises(StoreBusyError, match="another ingestion .*pid"):
+            ingest_paths([corpus], fake_kb.settings, kb=other, progress=False)
+
+
+def test_interrupted_write_is_repaired_on_next_run(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    ids = consistent(fake_kb)
+    # Simulate a crash after vectors were written but before the catalog committed.
+    orphan = "deadbeef0000-orphan"
+    with fake_kb.db:
+        fake_kb.db.execute("INSERT INTO pending VALUES (?)", (orphan,))
+    fake_kb.vectors._collection.upsert(ids=[orphan], embeddings=[[0.1] * 32], documents=["x"], metadatas=[{"access": "public"}])
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert consistent(fake_kb) == ids

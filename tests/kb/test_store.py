@@ -1,0 +1,79 @@
+"""Filters and access levels apply inside both the keyword and the dense query."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ingest.index import ingest_paths
+from kb.store import KnowledgeBase, SearchFilter
+from tests.ingest import samples
+
+DOCS = {
+    "public.md": ("public", "protocol", "2025-12-24", "[SENUM]", "fr"),
+    "interne.md": ("internal", "meeting_notes", "2026-02-10", "[CEAC]", "fr"),
+    "secret.md": ("restricted", "report", "2026-03-01", "[MCTN, SENUM]", "fr"),
+    "english.md": ("public", "strategy", "2026-04-15", "[MCTN]", "en"),
+}
+
+
+@pytest.fixture
+def filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_kb: KnowledgeBase) -> KnowledgeBase:
+    monkeypatch.chdir(tmp_path)
+    for name, (access, doc_type, day, orgs, lang) in DOCS.items():
+        samples.write_md(tmp_path / "c", name, (
+            f"---\ntitle: {name}\ndoc_type: {doc_type}\ndate: {day}\norganisations: {orgs}\n"
+            f"language: {lang}\naccess: {access}\n---\n# Cybersécurité {name}\n\n"
+            f"La cybersécurité des plateformes est suivie par le comité ({name}).\n"
+        ))
+    ingest_paths([tmp_path / "c"], fake_kb.settings, kb=fake_kb, progress=False)
+    return fake_kb
+
+
+def keyword_docs(kb: KnowledgeBase, where: SearchFilter) -> set[str]:
+    hits = kb.keyword_search("cybersécurité plateformes comité", 10, where)
+    return {Path(row["path"]).name for row in kb.chunks_by_id([cid for cid, _ in hits]).values()}
+
+
+def dense_docs(kb: KnowledgeBase, where: SearchFilter) -> set[str]:
+    docs = kb.vectors.similarity_search("cybersécurité plateformes", k=10, filter=where.to_chroma())
+    return {Path(d.metadata["path"]).name for d in docs}
+
+
+@pytest.mark.parametrize(
+    ("role", "visible"),
+    [
+        ("reader", {"public.md", "english.md"}),
+        ("staff", {"public.md", "english.md", "interne.md"}),
+        ("official", set(DOCS)),
+        ("admin", set(DOCS)),
+    ],
+)
+def test_roles_filter_both_sides(filled: KnowledgeBase, role: str, visible: set[str]) -> None:
+    where = SearchFilter.for_role(role)
+    assert keyword_docs(filled, where) == visible
+    assert dense_docs(filled, where) == visible
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"doc_type": "meeting_notes"}, {"interne.md"}),
+        ({"since": date(2026, 2, 1)}, {"interne.md", "secret.md", "english.md"}),
+        ({"until": date(2026, 2, 10)}, {"public.md", "interne.md"}),
+        ({"since": date(2026, 2, 1), "until": date(2026, 3, 31)}, {"interne.md", "secret.md"}),
+        ({"organisation": "SENUM"}, {"public.md", "secret.md"}),
+        ({"language": "en"}, {"english.md"}),
+    ],
+)
+def test_user_filters_on_both_sides(filled: KnowledgeBase, filters: dict, expected: set[str]) -> None:
+    where = SearchFilter.for_role("admin", **filters)
+    assert keyword_docs(filled, where) == expected
+    assert dense_docs(filled, where) == expected
+
+
+def test_unknown_role_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown role 'guest'"):
+        SearchFilter.for_role("guest")
