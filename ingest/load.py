@@ -178,6 +178,11 @@ def _markdown_blocks(body: str, builder: _TextBuilder) -> None:
         if heading:
             flush()
             builder.add(heading.group(2), kind="heading", level=len(heading.group(1)))
+        elif not in_code and line.lstrip().startswith("|"):
+            # Each table row is a unit of its own (like a .docx row); the |---| rule carries nothing.
+            flush()
+            if not re.fullmatch(r"\s*\|[\s:|-]*", line):
+                builder.add(line)
         elif not line.strip() and not in_code:
             flush()
         else:
@@ -188,7 +193,14 @@ def _markdown_blocks(body: str, builder: _TextBuilder) -> None:
 def _plain_text_blocks(body: str, builder: _TextBuilder) -> None:
     for para in re.split(r"\n\s*\n", body):
         lines = para.strip().split("\n")
-        if len(lines) == 1 and _looks_like_heading(lines[0]):
+        marked = _MD_HEADING.match(lines[0]) if len(lines) == 1 else None
+        if all(line.lstrip().startswith("|") for line in lines):
+            for line in lines:
+                if not re.fullmatch(r"\s*\|[\s:|-]*", line):
+                    builder.add(line)
+        elif marked:  # plain-text notes often borrow Markdown's "# Title"
+            builder.add(marked.group(2), kind="heading", level=len(marked.group(1)))
+        elif len(lines) == 1 and _looks_like_heading(lines[0]):
             builder.add(lines[0], kind="heading", level=_numbering_level(lines[0]))
         else:
             builder.add(para)
@@ -199,7 +211,8 @@ def _looks_like_heading(line: str) -> bool:
     if not line or len(line) > 90 or line[-1] in ".;,:!?…»)" and not line.endswith(":"):
         return False
     words = line.split()
-    numbered = bool(re.match(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s", line))
+    # "2.1 Gouvernance" is a heading; "7 Étude sur … 30 septembre 2026" is a numbered table row.
+    numbered = bool(re.match(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s", line)) and len(line.split()) <= 6
     return len(words) <= 12 and (line.isupper() or numbered or (line[0].isupper() and len(words) <= 8))
 
 
@@ -235,17 +248,21 @@ def _pdf_blocks(path: Path, builder: _TextBuilder) -> None:
             builder.add(para, kind=kind, level=_numbering_level(para) if kind == "heading" else 0, page=number)
 
 
+_PAGE_FOOTER = re.compile(r"(?i)\bpage\s+\d+\s*(/|sur|of)\s*\d+\s*$")
+
+
 def _pdf_paragraphs(page_text: str) -> list[str]:
     """Rebuild paragraphs from PDF lines: a line ending a sentence, or a short title line, closes one."""
     if re.search(r"\n\s*\n", page_text):
         return [p for p in re.split(r"\n\s*\n", page_text) if p.strip()]
     paragraphs: list[str] = []
     current: list[str] = []
-    for raw in page_text.split("\n"):
-        line = raw.strip()
-        if not line:
-            continue
-        starts_item = bool(re.match(r"^([-•–*]|\d+[.)])\s", line))
+    lines = [line.strip() for line in page_text.split("\n") if line.strip()]
+    if lines and _PAGE_FOOTER.search(lines[-1]):
+        lines.pop()  # running footer ("… — page 2/3"): not content
+    for line in lines:
+        # Bullets, numbered items and numbered table rows ("7 Étude …") start a new unit.
+        starts_item = bool(re.match(r"^([-•–*]|\d+[.)]|\d+\s+[A-ZÀ-Ý])\s*", line))
         if current and (starts_item or _looks_like_heading(line)):
             paragraphs.append("\n".join(current))
             current = []

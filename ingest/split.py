@@ -94,6 +94,19 @@ def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: i
     return chunks
 
 
+def answer_sentences(doc: LoadedDocument, min_chars: int = 12, max_chars: int = 600) -> list[tuple[int, int, str]]:
+    """The sentences an extractive answer may quote: (start, end, section), headings excluded."""
+    spans: list[tuple[int, int, str]] = []
+    for block in doc.blocks:
+        if block.kind == "heading":
+            continue
+        section = " > ".join(block.section)
+        for start, end in _bounded_sentences(doc.text, block.start, block.end, max_chars):
+            if end - start >= min_chars:
+                spans.append((start, end, section))
+    return spans
+
+
 def _units(text: str, blocks: list[Block], chunk_size: int) -> list[_Unit]:
     """Blocks, with paragraphs longer than a chunk cut into groups of whole sentences."""
     units: list[_Unit] = []

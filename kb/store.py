@@ -152,6 +152,10 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL,
+    PRIMARY KEY (doc_id, start)
+) WITHOUT ROWID;
 """
 
 
@@ -329,6 +333,14 @@ class KnowledgeBase:
         ).fetchall()
         return {r["chunk_id"]: dict(r) for r in rows}
 
+    def sentences_in(self, doc_id: str, start: int, end: int) -> list[tuple[int, int, "Any"]]:
+        """Sentences of a document within [start, end): (start, end, float32 vector)."""
+        rows = self.db.execute(
+            'SELECT start, "end", vector FROM sentences WHERE doc_id=? AND start>=? AND "end"<=? ORDER BY start',
+            (doc_id, start, end),
+        ).fetchall()
+        return [(r[0], r[1], _unpack(r[2])) for r in rows]
+
     def keyword_search(self, query: str, k: int, where: SearchFilter) -> list[tuple[str, float]]:
         """BM25 search over the keyword index: (chunk_id, score) best first, filter applied inside."""
         terms = sorted(set(keyword_terms(query)))
@@ -390,11 +402,18 @@ class KnowledgeBase:
         return len(orphans)
 
     def replace_document(
-        self, doc: LoadedDocument, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]
+        self,
+        doc: LoadedDocument,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]],
+        sentences: Sequence[tuple[int, int]] = (),
+        sentence_vectors: Sequence[Sequence[float]] = (),
     ) -> tuple[int, int]:
         """Write a document's chunks and vectors, replacing its previous version.
 
-        Returns (chunks added, chunks removed), counting only ids that changed.
+        `sentences` are (start, end) offsets into the document text with their vectors,
+        kept in the catalog for extractive answers. Returns (chunks added, chunks
+        removed), counting only ids that changed.
         """
         db = self.db
         old_ids = {r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc.doc_id,))}
@@ -416,6 +435,13 @@ class KnowledgeBase:
         with db:
             db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(cid,) for cid in stale])
             self._delete_chunk_rows(doc.doc_id)
+            db.executemany(
+                'INSERT INTO sentences (doc_id, start, "end", vector) VALUES (?,?,?,?)',
+                [
+                    (doc.doc_id, start, end, _pack(vector))
+                    for (start, end), vector in zip(sentences, sentence_vectors)
+                ],
+            )
             db.execute(
                 "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -463,6 +489,7 @@ class KnowledgeBase:
             "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id=?)", (doc_id,)
         )
         self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        self.db.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
 
     def check_dimension(self, dimension: int) -> None:
         """Record the vector dimension on first write; refuse vectors of another size."""
@@ -508,6 +535,19 @@ class _LazyEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._kb.embeddings.embed_query(text)
+
+
+def _pack(vector: Sequence[float]) -> bytes:
+    import numpy as np
+
+    # float16 halves the catalog size; sentence scoring does not need more precision.
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def _unpack(blob: bytes) -> Any:
+    import numpy as np
+
+    return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
 
 
 def _terms(title: str, section: str, text: str) -> str:

@@ -1,0 +1,394 @@
+"""Answers: extractive, cited, or an honest abstention.
+
+The answer is made of one to three sentences taken verbatim from retrieved passages,
+each followed by its citation number. Sentences are scored against the question with
+the same embedding model (their vectors are stored at ingestion) plus keyword overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from bot.messages import message
+from bot.retrieve import FusionConfig, Passage, retrieve
+from kb.settings import Settings
+from kb.store import EmptyStoreError, KnowledgeBase, SearchFilter
+from kb.text import STOPWORDS, keyword_terms
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+FILTER_KEYS = ("doc_type", "since", "until", "organisation", "language")
+
+
+class QuestionError(ValueError):
+    """The question or its filters cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """Sentence scoring and abstention; calibrated on the development set (`python -m bot.eval`)."""
+
+    passages_for_sentences: int = 5
+    dense_weight: float = 1.0
+    overlap_weight: float = 0.15
+    passage_weight: float = 0.05
+    abstain_below: float = 0.80
+    max_sentences: int = 3
+    extra_sentence_margin: float = 0.03
+    redundancy: float = 0.92
+
+
+@dataclass
+class Source:
+    """A passage shown with the answer; `cited` ones are numbered as in the answer text."""
+
+    n: int
+    cited: bool
+    title: str
+    path: str
+    doc_type: str
+    date: str
+    page: int | None
+    section: str
+    quote: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class Answer:
+    """The bot's reply: its fields are the JSON keys of `python -m bot ask --json`."""
+
+    answer: str
+    abstained: bool
+    language: str
+    sources: list[Source] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class _Sentence:
+    passage: Passage
+    start: int
+    end: int
+    vector: np.ndarray
+    score: float = 0.0
+
+
+_cache_lock = threading.Lock()
+_kb_cache: dict[Settings, KnowledgeBase] = {}
+
+
+def knowledge_base(settings: Settings) -> KnowledgeBase:
+    """The process-wide knowledge base for `settings`: model and indexes load once."""
+    with _cache_lock:
+        kb = _kb_cache.get(settings)
+        if kb is None:
+            kb = _kb_cache[settings] = KnowledgeBase(settings)
+        return kb
+
+
+def answer(
+    question: str,
+    history: Sequence[Any] = (),
+    filters: Mapping[str, Any] | None = None,
+    role: str = "reader",
+    *,
+    k: int = 5,
+    settings: Settings | None = None,
+    kb: KnowledgeBase | None = None,
+    config: AnswerConfig = AnswerConfig(),
+    fusion: FusionConfig = FusionConfig(),
+) -> Answer:
+    """Answer `question` from the documents `role` may read.
+
+    `history` holds the earlier questions of the conversation (strings, (question,
+    answer) pairs or chat messages); `filters` any of doc_type, since, until (ISO
+    dates), organisation, language. Raises QuestionError for unusable input and
+    EmptyStoreError when there is nothing to search.
+    """
+    started = time.perf_counter()
+    language = question_language(question or "")
+    question = _check_question(question, language)
+    where = _search_filter(role, filters)
+    kb = kb or knowledge_base(settings or Settings.from_env())
+    if not kb.exists or kb.chunk_count() == 0:
+        raise EmptyStoreError(message("empty_store", language, store=str(kb.root)))
+
+    query = contextual_query(question, history)
+    query_vector = np.asarray(kb.embeddings.embed_query(query), dtype=np.float32)
+    passages = retrieve(kb, query, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion)
+    retrieved = time.perf_counter()
+
+    sentences = _score_sentences(kb, query, query_vector, passages[: config.passages_for_sentences], config)
+    chosen = _choose(sentences, config)
+    if not chosen:
+        result = Answer(message("abstain", language), True, language, _see_also(kb, passages, sentences, [], k, query_vector))
+    else:
+        result = _compose(kb, chosen, passages, sentences, k, language, query_vector)
+    done = time.perf_counter()
+    result.timings_ms = {
+        "retrieve": round((retrieved - started) * 1000, 1),
+        "answer": round((done - retrieved) * 1000, 1),
+        "total": round((done - started) * 1000, 1),
+    }
+    log.info("answered abstained=%s sources=%d total_ms=%.0f", result.abstained, len(result.sources), result.timings_ms["total"])
+    return result
+
+
+# ----- input -----------------------------------------------------------------------
+def _check_question(question: str, language: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError(message("empty_question", language))
+    # Control characters carry no meaning in a question and can confuse the tokenizer.
+    cleaned = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", question).strip()
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise QuestionError(message("long_question", language, limit=MAX_QUESTION_CHARS))
+    if not cleaned:
+        raise QuestionError(message("empty_question", language))
+    return cleaned
+
+
+def _search_filter(role: str, filters: Mapping[str, Any] | None) -> SearchFilter:
+    filters = dict(filters or {})
+    unknown = sorted(set(filters) - set(FILTER_KEYS))
+    if unknown:
+        raise QuestionError(f"unknown filter(s) {', '.join(unknown)}: use {', '.join(FILTER_KEYS)}")
+    values: dict[str, Any] = {}
+    for key in FILTER_KEYS:
+        value = filters.get(key)
+        if value in (None, ""):
+            continue
+        if key in ("since", "until") and not isinstance(value, date):
+            try:
+                value = date.fromisoformat(str(value))
+            except ValueError:
+                raise QuestionError(f"{key}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+        values[key] = value
+    try:
+        return SearchFilter.for_role(role, **values)
+    except ValueError as exc:
+        raise QuestionError(str(exc)) from None
+
+
+_FRENCH_HINTS = frozenset(
+    "le la les des du un une est sont quel quelle quels quelles qui que quoi quand comment pourquoi "
+    "combien où et pour dans avec sur par au aux ce cette ces qu est-ce il elle ils elles son sa ses "
+    "leur leurs été sera doit".split()
+)
+_ENGLISH_HINTS = frozenset(
+    "the a an is are was were what which who whom when where why how does do did of to in for with "
+    "on by and or it its this that these those be been will should can has have".split()
+)
+
+
+def question_language(text: str) -> str:
+    """'fr' or 'en': the language the answer's fixed words should use."""
+    words = re.findall(r"[a-zà-ÿ'-]+", text.casefold())
+    french = sum(w in _FRENCH_HINTS or "'" in w and w.split("'")[0] in ("l", "d", "qu", "j", "n", "s", "c") for w in words)
+    english = sum(w in _ENGLISH_HINTS for w in words)
+    if re.search(r"[éèêàâçùûôîœ]", text.casefold()):
+        french += 1
+    if french == english:
+        import py3langid
+
+        return "en" if py3langid.classify(text)[0] == "en" else "fr"
+    return "fr" if french > english else "en"
+
+
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(et|and|what about|how about|and for|et pour|et en ce qui concerne|quid|pour|also|aussi|alors|then)\b",
+    re.IGNORECASE,
+)
+_ACRONYM = re.compile(r"\b[A-ZÀ-Ý][A-ZÀ-Ý0-9]{1,}\b")
+
+
+def contextual_query(question: str, history: Sequence[Any]) -> str:
+    """The search query for `question` given the conversation so far.
+
+    A follow-up ("Et pour la CEAC ?", "Quelle est l'échéance ?") borrows the previous
+    question: its subject is swapped when the follow-up names a new one, otherwise the
+    two are searched together.
+    """
+    previous = _previous_questions(history)
+    if not previous:
+        return question
+    last = previous[-1]
+    content = [t for t in keyword_terms(question) if t not in STOPWORDS]
+    is_follow_up = bool(_FOLLOW_UP_START.match(question)) or len(content) <= 3
+    if not is_follow_up:
+        return question
+    new_names = _ACRONYM.findall(question)
+    old_names = _ACRONYM.findall(last)
+    if new_names and old_names:
+        swapped = last
+        for old in dict.fromkeys(old_names):
+            swapped = re.sub(rf"\b{re.escape(old)}\b", new_names[0], swapped)
+        return f"{swapped} {question}"
+    return f"{last} {question}"
+
+
+def _previous_questions(history: Sequence[Any]) -> list[str]:
+    questions: list[str] = []
+    for turn in history or ():
+        if isinstance(turn, str):
+            questions.append(turn)
+        elif isinstance(turn, Mapping):
+            if turn.get("role") in ("user", "human") and isinstance(turn.get("content"), str):
+                questions.append(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            questions.append(turn[0])
+    return [q for q in questions if q.strip()]
+
+
+# ----- sentence scoring --------------------------------------------------------------
+def _score_sentences(
+    kb: KnowledgeBase, query: str, query_vector: np.ndarray, passages: Sequence[Passage], config: AnswerConfig
+) -> list[_Sentence]:
+    query_terms = set(keyword_terms(query))
+    top = max((p.score for p in passages), default=1.0) or 1.0
+    seen: set[tuple[str, int]] = set()
+    sentences: list[_Sentence] = []
+    for passage in passages:
+        for start, end, vector in kb.sentences_in(passage.doc_id, passage.start, passage.end):
+            if (passage.doc_id, start) in seen:
+                continue
+            seen.add((passage.doc_id, start))
+            sentences.append(_Sentence(passage, start, end, vector))
+    if not sentences:
+        return []
+    texts = _texts(kb, sentences)
+    matrix = np.stack([s.vector for s in sentences])
+    dense = matrix @ query_vector
+    for sentence, text, cosine in zip(sentences, texts, dense):
+        words = set(keyword_terms(text))
+        overlap = len(query_terms & words) / len(query_terms) if query_terms else 0.0
+        sentence.score = float(
+            config.dense_weight * cosine
+            + config.overlap_weight * overlap
+            + config.passage_weight * (sentence.passage.score / top)
+        )
+    return sorted(sentences, key=lambda s: s.score, reverse=True)
+
+
+def _texts(kb: KnowledgeBase, sentences: Iterable[_Sentence]) -> list[str]:
+    cache: dict[str, str] = {}
+    result = []
+    for s in sentences:
+        doc_id = s.passage.doc_id
+        if doc_id not in cache:
+            cache[doc_id] = kb.document_text(doc_id) or ""
+        result.append(cache[doc_id][s.start : s.end])
+    return result
+
+
+def _choose(sentences: list[_Sentence], config: AnswerConfig) -> list[_Sentence]:
+    if not sentences or sentences[0].score < config.abstain_below:
+        return []
+    chosen = [sentences[0]]
+    for candidate in sentences[1:]:
+        if len(chosen) == config.max_sentences:
+            break
+        if candidate.score < sentences[0].score - config.extra_sentence_margin:
+            break
+        if any(float(candidate.vector @ c.vector) >= config.redundancy for c in chosen):
+            continue
+        chosen.append(candidate)
+    return chosen
+
+
+# ----- composing ---------------------------------------------------------------------
+def _compose(
+    kb: KnowledgeBase, chosen: list[_Sentence], passages: list[Passage], sentences: list[_Sentence],
+    k: int, language: str, query_vector: np.ndarray,
+) -> Answer:
+    # Adjacent sentences of one document become one quote; each quote gets a number.
+    groups: list[list[_Sentence]] = []
+    for sentence in sorted(chosen, key=lambda s: (s.passage.doc_id, s.start)):
+        last = groups[-1][-1] if groups else None
+        if last and last.passage.doc_id == sentence.passage.doc_id and _adjacent(kb, last, sentence):
+            groups[-1].append(sentence)
+        else:
+            groups.append([sentence])
+    groups.sort(key=lambda g: max(s.score for s in g), reverse=True)
+
+    sources: list[Source] = []
+    parts: list[str] = []
+    for n, group in enumerate(groups, start=1):
+        start, end = group[0].start, group[-1].end
+        text = kb.document_text(group[0].passage.doc_id) or ""
+        quote = text[start:end]
+        sources.append(_source(n, True, group[0].passage, quote, start, end, max(s.score for s in group)))
+        parts.append(f"{_readable(quote)} [{n}]")
+    cited_chunks = {s.passage.chunk_id for s in chosen}
+    sources.extend(_see_also(kb, passages, sentences, cited_chunks, k - len(sources), query_vector, first_n=len(sources) + 1))
+    return Answer(" ".join(parts), False, language, sources[: max(k, len(groups))])
+
+
+def _adjacent(kb: KnowledgeBase, a: _Sentence, b: _Sentence) -> bool:
+    text = kb.document_text(a.passage.doc_id) or ""
+    return b.start >= a.end and not text[a.end : b.start].strip()
+
+
+def _see_also(
+    kb: KnowledgeBase, passages: Sequence[Passage], sentences: Sequence[_Sentence], exclude: Iterable[str],
+    limit: int, query_vector: np.ndarray, first_n: int = 1,
+) -> list[Source]:
+    """The closest other passages, each quoted by its best sentence."""
+    excluded = set(exclude)
+    best: dict[str, _Sentence] = {}
+    for sentence in sentences:
+        current = best.get(sentence.passage.chunk_id)
+        if current is None or sentence.score > current.score:
+            best[sentence.passage.chunk_id] = sentence
+    result: list[Source] = []
+    for passage in passages:
+        if len(result) >= limit:
+            break
+        if passage.chunk_id in excluded:
+            continue
+        sentence = best.get(passage.chunk_id)
+        if sentence is None:
+            spans = kb.sentences_in(passage.doc_id, passage.start, passage.end)
+            if spans:
+                scores = [float(v @ query_vector) for _, _, v in spans]
+                i = int(np.argmax(scores))
+                sentence = _Sentence(passage, spans[i][0], spans[i][1], spans[i][2], scores[i])
+        if sentence is not None:
+            text = kb.document_text(passage.doc_id) or ""
+            quote, start, end, score = text[sentence.start : sentence.end], sentence.start, sentence.end, sentence.score
+        else:
+            quote, start, end, score = passage.text, passage.start, passage.end, passage.score
+        result.append(_source(first_n + len(result), False, passage, quote, start, end, score))
+    return result
+
+
+def _source(n: int, cited: bool, passage: Passage, quote: str, start: int, end: int, score: float) -> Source:
+    return Source(
+        n=n, cited=cited, title=passage.title, path=passage.path, doc_type=passage.doc_type,
+        date=passage.date, page=passage.page, section=passage.section, quote=quote,
+        start=start, end=end, score=round(float(score), 4),
+    )
+
+
+def _readable(quote: str) -> str:
+    """A quote as a sentence of the answer: one line, list markers and table pipes removed."""
+    lines = [re.sub(r"^\s*(?:[-*•–]|\d+[.)])\s+", "", line) for line in quote.splitlines()]
+    text = " ".join(line.strip() for line in lines if line.strip())
+    text = re.sub(r"\s*\|\s*", " — ", text.strip("| "))
+    return text if text[-1:] in ".!?…" else text + "."
+

@@ -1,0 +1,40 @@
+"""Every fixed sentence the bot says, in French and English, in one place."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "fr": {
+        "abstain": (
+            "Les documents disponibles ne permettent pas de répondre à cette question. "
+            "Les passages les plus proches sont listés ci-dessous pour vous orienter."
+        ),
+        "empty_question": "La question est vide : écrivez une question.",
+        "long_question": "La question dépasse {limit} caractères : raccourcissez-la.",
+        "empty_store": (
+            "La base de connaissances {store} est vide ou absente : lancez `make ingest` "
+            "(ou `python -m ingest`) pour y verser les documents."
+        ),
+        "sources": "Sources",
+        "see_also": "Voir aussi",
+    },
+    "en": {
+        "abstain": (
+            "The available documents do not answer this question. "
+            "The closest passages are listed below for guidance."
+        ),
+        "empty_question": "The question is empty: please type a question.",
+        "long_question": "The question is longer than {limit} characters: please shorten it.",
+        "empty_store": (
+            "The knowledge base {store} is empty or missing: run `make ingest` "
+            "(or `python -m ingest`) to load the documents."
+        ),
+        "sources": "Sources",
+        "see_also": "See also",
+    },
+}
+
+
+def message(key: str, language: str = "fr", **values: object) -> str:
+    """The message `key` in `language` (French when the language is not supported)."""
+    table = MESSAGES.get(language, MESSAGES["fr"])
+    return table[key].format(**values)

@@ -1,0 +1,179 @@
+"""Retrieval: dense (Chroma) and keyword (BM25) search fused, de-duplicated and diversified.
+
+The caller's role and filters become a `SearchFilter` applied inside both queries, so a
+passage the caller may not read is never fetched, on either side.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from kb.store import KnowledgeBase, SearchFilter
+from kb.text import keyword_terms
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """How the two rankings are combined (weighted reciprocal-rank fusion).
+
+    Defaults were chosen on PIAF by `python -m bot.eval` (see README).
+    """
+
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    candidates: int = 40
+    max_per_document: int = 2
+    duplicate_overlap: float = 0.5
+    duplicate_jaccard: float = 0.85
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with everything needed to cite it."""
+
+    chunk_id: str
+    doc_id: str
+    path: str
+    title: str
+    doc_type: str
+    date: str
+    section: str
+    page: int | None
+    text: str
+    start: int
+    end: int
+    language: str
+    access: str
+    score: float
+    dense: float | None = None
+    keyword: float | None = None
+
+    def to_document(self) -> Document:
+        """The passage as a LangChain Document (text plus metadata)."""
+        metadata = {k: v for k, v in self.__dict__.items() if k != "text"}
+        return Document(page_content=self.text, metadata=metadata, id=self.chunk_id)
+
+
+def dense_search(kb: KnowledgeBase, query_vector: Sequence[float], k: int, where: SearchFilter) -> list[tuple[str, float]]:
+    """(chunk_id, cosine similarity) best first, filter applied inside Chroma."""
+    if k <= 0:
+        return []
+    hits = kb.vectors.similarity_search_by_vector_with_relevance_scores(
+        list(map(float, query_vector)), k=k, filter=where.to_chroma()
+    )
+    # Chroma returns cosine distances for this collection; similarity = 1 - distance.
+    return [(doc.id, 1.0 - float(distance)) for doc, distance in hits]
+
+
+def fuse(
+    dense: Sequence[tuple[str, float]], keyword: Sequence[tuple[str, float]], config: FusionConfig
+) -> list[tuple[str, float]]:
+    """Weighted reciprocal-rank fusion of two rankings: (id, fused score) best first."""
+    scores: dict[str, float] = {}
+    for weight, ranking in ((config.dense_weight, dense), (config.keyword_weight, keyword)):
+        for rank, (cid, _) in enumerate(ranking, start=1):
+            scores[cid] = scores.get(cid, 0.0) + weight / (config.rrf_k + rank)
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+
+def retrieve(
+    kb: KnowledgeBase,
+    query: str,
+    where: SearchFilter,
+    k: int = 8,
+    *,
+    query_vector: Sequence[float] | None = None,
+    config: FusionConfig = FusionConfig(),
+) -> list[Passage]:
+    """The `k` best passages for `query` that `where` allows, fused, merged and diversified."""
+    if query_vector is None:
+        query_vector = kb.embeddings.embed_query(query)
+    dense = dense_search(kb, query_vector, config.candidates, where)
+    keyword = kb.keyword_search(query, config.candidates, where)
+    fused = fuse(dense, keyword, config)
+    rows = kb.chunks_by_id([cid for cid, _ in fused])
+    dense_by_id, keyword_by_id = dict(dense), dict(keyword)
+    ranked = []
+    for cid, score in fused:
+        row = rows.get(cid)
+        if row is None:  # a vector whose catalog row is gone (interrupted ingestion): skip it
+            continue
+        ranked.append(_passage(row, score, dense_by_id.get(cid), keyword_by_id.get(cid)))
+    return diversify(ranked, k, config)
+
+
+def diversify(ranked: list[Passage], k: int, config: FusionConfig = FusionConfig()) -> list[Passage]:
+    """Drop overlapping and near-duplicate passages; cap passages per document unless
+    nothing else is left to fill the `k` slots."""
+    chosen: list[Passage] = []
+    overflow: list[Passage] = []
+    terms: dict[str, set[str]] = {}
+    per_doc: dict[str, int] = {}
+    for passage in ranked:
+        words = set(keyword_terms(passage.text))
+        if any(_duplicate(passage, words, other, terms[other.chunk_id], config) for other in chosen):
+            continue
+        if per_doc.get(passage.doc_id, 0) >= config.max_per_document:
+            overflow.append(passage)
+            continue
+        chosen.append(passage)
+        terms[passage.chunk_id] = words
+        per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
+        if len(chosen) == k:
+            return chosen
+    for passage in overflow:
+        if len(chosen) == k:
+            break
+        chosen.append(passage)
+    return sorted(chosen, key=lambda p: p.score, reverse=True)
+
+
+def _duplicate(a: Passage, a_terms: set[str], b: Passage, b_terms: set[str], config: FusionConfig) -> bool:
+    if a.doc_id == b.doc_id:
+        overlap = min(a.end, b.end) - max(a.start, b.start)
+        if overlap > config.duplicate_overlap * min(a.end - a.start, b.end - b.start):
+            return True
+    if not a_terms or not b_terms:
+        return False
+    return len(a_terms & b_terms) / len(a_terms | b_terms) >= config.duplicate_jaccard
+
+
+def _passage(row: dict[str, Any], score: float, dense: float | None, keyword: float | None) -> Passage:
+    return Passage(
+        chunk_id=row["chunk_id"], doc_id=row["doc_id"], path=row["path"], title=row["title"],
+        doc_type=row["doc_type"], date=row["date"], section=row["section"], page=row["page"],
+        text=row["text"], start=row["start"], end=row["end"], language=row["language"],
+        access=row["access"], score=score, dense=dense, keyword=keyword,
+    )
+
+
+class PassageRetriever(BaseRetriever):
+    """LangChain retriever over the knowledge base, for use in any LangChain chain.
+
+    The role is fixed when the retriever is built, so every query it runs is filtered.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    kb: KnowledgeBase
+    where: SearchFilter = SearchFilter()
+    k: int = 8
+    config: FusionConfig = FusionConfig()
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [p.to_document() for p in retrieve(self.kb, query, self.where, self.k, config=self.config)]
+
+
+def with_score(passage: Passage, score: float) -> Passage:
+    """A copy of `passage` with another score."""
+    return replace(passage, score=score)

@@ -1,0 +1,89 @@
+"""The same code against a real `chroma run` server on 127.0.0.1 (the multi-machine path)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.index import ingest_paths
+from kb.settings import Settings
+from kb.store import KnowledgeBase, SearchFilter, StoreError
+from tests.conftest import CORPUS
+
+pytestmark = [pytest.mark.server, pytest.mark.real_model]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    chroma = Path(sys.executable).with_name("chroma")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield port
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_ingest_and_search_through_a_chroma_server(chroma_server: int, tmp_path: Path, monkeypatch, real_model_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("briefs/azerbaijan-egovernment-brief.html", "strategie/new-deal-technologique.md"):
+        target = corpus / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(CORPUS / name, target)
+        sidecar = CORPUS / (name + ".meta.yaml")
+        if sidecar.exists():
+            shutil.copy(sidecar, target.with_name(target.name + ".meta.yaml"))
+    settings = Settings.from_env(
+        {"PASSERELLE_CHROMA_HOST": "127.0.0.1", "PASSERELLE_CHROMA_PORT": str(chroma_server)},
+        store=tmp_path / "catalog",
+    )
+    kb = KnowledgeBase(settings)
+    report = ingest_paths([corpus], settings, kb=kb, progress=False)
+    assert report.added == 2 and report.failed == 0
+
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    collection = client.get_collection(settings.collection)
+    assert collection.count() == report.chunks_total > 0
+    assert not (tmp_path / "catalog" / "chroma").exists(), "vectors must live in the server, not on disk here"
+
+    hits = kb.vectors.similarity_search("EGDI score of Azerbaijan", k=2, filter=SearchFilter.for_role("reader").to_chroma())
+    assert any("0.7607" in d.page_content for d in hits)
+    again = ingest_paths([corpus], settings, kb=kb, progress=False)
+    assert again.unchanged == 2 and collection.count() == report.chunks_total
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"PASSERELLE_CHROMA_HOST": "127.0.0.1", "PASSERELLE_CHROMA_PORT": str(free_port())}, store=tmp_path / "c",
+        embedding_model="fake-embedding",
+    )
+    with pytest.raises(StoreError, match=r"cannot reach the Chroma server at 127.0.0.1:\d+"):
+        KnowledgeBase(settings).vectors
