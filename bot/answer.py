@@ -8,6 +8,7 @@ the same embedding model (their vectors are stored at ingestion) plus keyword ov
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -37,11 +38,15 @@ class QuestionError(ValueError):
 class AnswerConfig:
     """Sentence scoring and abstention; calibrated on the development set (`python -m bot.eval`)."""
 
-    passages_for_sentences: int = 5
+    passages_for_sentences: int = 8
     dense_weight: float = 1.0
-    overlap_weight: float = 0.15
-    passage_weight: float = 0.05
-    abstain_below: float = 0.80
+    overlap_weight: float = 0.1
+    passage_weight: float = 0.02
+    answer_type_weight: float = 0.03
+    # Calibrated on bot/eval_data/dev_questions.jsonl by `python -m bot.eval --calibrate`.
+    abstain_below: float = 0.825
+    unknown_penalty: float = 0.4
+    cross_lingual_bonus: float = 0.0
     max_sentences: int = 3
     extra_sentence_margin: float = 0.03
     redundancy: float = 0.92
@@ -129,17 +134,14 @@ def answer(
     if not kb.exists or kb.chunk_count() == 0:
         raise EmptyStoreError(message("empty_store", language, store=str(kb.root)))
 
-    query = contextual_query(question, history)
-    query_vector = np.asarray(kb.embeddings.embed_query(query), dtype=np.float32)
-    passages = retrieve(kb, query, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion)
+    evidence = gather_evidence(kb, question, history, where, language, k=k, config=config, fusion=fusion)
     retrieved = time.perf_counter()
-
-    sentences = _score_sentences(kb, query, query_vector, passages[: config.passages_for_sentences], config)
-    chosen = _choose(sentences, config)
+    chosen = choose_sentences(evidence, config)
     if not chosen:
-        result = Answer(message("abstain", language), True, language, _see_also(kb, passages, sentences, [], k, query_vector))
+        sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
+        result = Answer(message("abstain", language), True, language, sources)
     else:
-        result = _compose(kb, chosen, passages, sentences, k, language, query_vector)
+        result = _compose(kb, chosen, evidence.passages, evidence.sentences, k, language, evidence.query_vector)
     done = time.perf_counter()
     result.timings_ms = {
         "retrieve": round((retrieved - started) * 1000, 1),
@@ -256,33 +258,68 @@ def _previous_questions(history: Sequence[Any]) -> list[str]:
 
 
 # ----- sentence scoring --------------------------------------------------------------
+_MONTHS = (
+    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_ANSWER_TYPES: list[tuple[str, re.Pattern[str], re.Pattern[str]]] = [
+    ("time", re.compile(r"\b(à|a) quelle heure\b|\bwhat time\b", re.I),
+     re.compile(r"\b\d{1,2} ?(h|heures?)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2} ?(am|pm)\b", re.I)),
+    ("date", re.compile(r"\bquand\b|\bwhen\b|\b(quelle|what|which) (date|échéance|deadline|day)\b|"
+                        r"\bby when\b|\bd'ici quand\b|\b(en|in) quelle année\b|\bwhat year\b|\bdate limite\b", re.I),
+     re.compile(rf"\b({_MONTHS})\b|\b(19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|\bT[1-4]\b|\bQ[1-4]\b", re.I)),
+    ("number", re.compile(r"\bcombien\b|\bhow (many|much|long|often)\b|\bquel(le)? (nombre|montant|part|pourcentage|durée|score|taux)\b|"
+                          r"\bwhat (share|percentage|proportion|amount|number|score)\b|\bà quelle fréquence\b", re.I),
+     re.compile(r"\d|\b(un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|quinze|vingt|trente|cent|mille|"
+                r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|hundred|"
+                r"chaque|every|each|mensuel\w*|annuel\w*|trimestri\w*|semestri\w*|monthly|quarterly|weekly|yearly)\b", re.I)),
+]
+
+
+def answer_pattern(question: str) -> re.Pattern[str] | None:
+    """What an answer to `question` must contain (a date, a time, a number), if it says."""
+    for _, asks, pattern in _ANSWER_TYPES:
+        if asks.search(question):
+            return pattern
+    return None
+
+
 def _score_sentences(
-    kb: KnowledgeBase, query: str, query_vector: np.ndarray, passages: Sequence[Passage], config: AnswerConfig
-) -> list[_Sentence]:
+    kb: KnowledgeBase, question: str, query: str, query_vector: np.ndarray, passages: Sequence[Passage],
+    config: AnswerConfig, where: SearchFilter,
+) -> tuple[list[_Sentence], float]:
+    """Candidate sentences best first, and the share of the question the readable
+    documents know nothing about (IDF mass of query terms found in no readable passage)."""
     query_terms = set(keyword_terms(query))
-    top = max((p.score for p in passages), default=1.0) or 1.0
+    counts, total = kb.term_frequencies(sorted(query_terms), where)
+    idf = {t: math.log(1 + total / (1 + counts.get(t, 0))) for t in query_terms}
+    idf_mass = sum(idf.values()) or 1.0
+    unknown = sum(idf[t] for t in query_terms if counts.get(t, 0) == 0) / idf_mass
+
     seen: set[tuple[str, int]] = set()
     sentences: list[_Sentence] = []
-    for passage in passages:
+    ranks: list[int] = []
+    for rank, passage in enumerate(passages):
         for start, end, vector in kb.sentences_in(passage.doc_id, passage.start, passage.end):
             if (passage.doc_id, start) in seen:
                 continue
             seen.add((passage.doc_id, start))
             sentences.append(_Sentence(passage, start, end, vector))
+            ranks.append(rank)
     if not sentences:
-        return []
+        return [], unknown
     texts = _texts(kb, sentences)
-    matrix = np.stack([s.vector for s in sentences])
-    dense = matrix @ query_vector
-    for sentence, text, cosine in zip(sentences, texts, dense):
-        words = set(keyword_terms(text))
-        overlap = len(query_terms & words) / len(query_terms) if query_terms else 0.0
+    dense = np.stack([s.vector for s in sentences]) @ query_vector
+    expected = answer_pattern(question)
+    for sentence, text, cosine, rank in zip(sentences, texts, dense, ranks):
+        # The section heading often carries the subject the sentence leaves implicit.
+        words = set(keyword_terms(f"{text} {sentence.passage.section}"))
+        overlap = sum(idf[t] for t in query_terms & words) / idf_mass
+        typed = config.answer_type_weight if expected is not None and expected.search(text) else 0.0
         sentence.score = float(
-            config.dense_weight * cosine
-            + config.overlap_weight * overlap
-            + config.passage_weight * (sentence.passage.score / top)
+            config.dense_weight * cosine + config.overlap_weight * overlap + config.passage_weight / (1 + rank) + typed
         )
-    return sorted(sentences, key=lambda s: s.score, reverse=True)
+    return sorted(sentences, key=lambda s: s.score, reverse=True), unknown
 
 
 def _texts(kb: KnowledgeBase, sentences: Iterable[_Sentence]) -> list[str]:
@@ -296,8 +333,54 @@ def _texts(kb: KnowledgeBase, sentences: Iterable[_Sentence]) -> list[str]:
     return result
 
 
-def _choose(sentences: list[_Sentence], config: AnswerConfig) -> list[_Sentence]:
-    if not sentences or sentences[0].score < config.abstain_below:
+@dataclass
+class Evidence:
+    """What the answer is built from: passages, scored sentences and support signals."""
+
+    language: str
+    query_vector: np.ndarray
+    passages: list[Passage]
+    sentences: list[_Sentence]
+    unknown: float
+
+    @property
+    def support(self) -> float:
+        """Best sentence score (0 when there is none)."""
+        return self.sentences[0].score if self.sentences else 0.0
+
+    @property
+    def cross_lingual(self) -> bool:
+        """The best sentence is in another language than the question."""
+        return bool(self.sentences) and self.sentences[0].passage.language != self.language
+
+
+def gather_evidence(
+    kb: KnowledgeBase, question: str, history: Sequence[Any], where: SearchFilter, language: str,
+    *, k: int = 5, config: AnswerConfig = AnswerConfig(), fusion: FusionConfig = FusionConfig(),
+) -> Evidence:
+    """Retrieve passages and score their sentences for a (checked) question."""
+    query = contextual_query(question, history)
+    query_vector = np.asarray(kb.embeddings.embed_query(query), dtype=np.float32)
+    passages = retrieve(kb, query, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion)
+    sentences, unknown = _score_sentences(kb, question, query, query_vector, passages[: config.passages_for_sentences], config, where)
+    return Evidence(language, query_vector, passages, sentences, unknown)
+
+
+def abstention_score(evidence: Evidence, config: AnswerConfig) -> float:
+    """How well the documents support an answer; below `abstain_below` the bot abstains.
+
+    Cross-lingual matches score lower for the same relevance, and question words
+    in another language are naturally absent from the documents, so both are allowed for.
+    """
+    if evidence.cross_lingual:
+        return evidence.support + config.cross_lingual_bonus
+    return evidence.support - config.unknown_penalty * evidence.unknown
+
+
+def choose_sentences(evidence: Evidence, config: AnswerConfig) -> list[_Sentence]:
+    """The one to three sentences that make the answer, or none (abstain)."""
+    sentences = evidence.sentences
+    if not sentences or abstention_score(evidence, config) < config.abstain_below:
         return []
     chosen = [sentences[0]]
     for candidate in sentences[1:]:

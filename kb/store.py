@@ -357,6 +357,19 @@ class KnowledgeBase:
         # FTS5's bm25() is negative (lower is better); flip it so higher is better.
         return [(r["chunk_id"], -r["rank"]) for r in rows]
 
+    def term_frequencies(self, terms: Sequence[str], where: SearchFilter) -> tuple[dict[str, int], int]:
+        """How many passages `where` allows contain each keyword term, and how many it allows."""
+        condition, params = where.to_sql("c")
+        total = self.db.execute(f"SELECT COUNT(*) FROM chunks c WHERE {condition}", params).fetchone()[0]
+        counts: dict[str, int] = {}
+        for term in dict.fromkeys(terms):
+            counts[term] = self.db.execute(
+                f"SELECT COUNT(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+                f"WHERE chunks_fts MATCH ? AND {condition}",
+                [f'"{term}"', *params],
+            ).fetchone()[0]
+        return counts, total
+
     def get_meta(self, key: str) -> str | None:
         """A value of the catalog's meta table."""
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()

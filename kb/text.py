@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 import unicodedata
+
+import snowballstemmer
 
 # Bump when `keyword_terms` changes: the store then rebuilds its keyword index from
 # the stored chunk texts (no re-embedding needed).
-KEYWORD_ANALYZER_VERSION = "1"
+# 2: French Snowball stemming; interrogative words (combien, comment, ...) are stopwords.
+KEYWORD_ANALYZER_VERSION = "2"
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # French elisions glue an article or pronoun to the next word: "l'accord", "d’ici".
@@ -21,8 +26,12 @@ STOPWORDS = frozenset(
     quel quelle quels quelles quoi dont comme plus aussi ainsi cela ceci celle celui ni si
     a an and are as at be by for from has have in is it its of on or that the their this to
     was were what which who whom will with when where how does did do
+    combien comment pourquoi quand lequel laquelle lesquels lesquelles
     """.split()
 )
+
+# Snowball stemmers keep state while they work: one per thread.
+_stemmers = threading.local()
 
 
 def fold(text: str) -> str:
@@ -31,10 +40,29 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+@functools.lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    """Folded French Snowball stem of a lower-case word ("dépenses" -> "depens").
+
+    The stemmer sees the accents (its rules need them); the stem is folded after. It
+    also merges most English plurals ("meetings" -> "meeting") and leaves numbers alone.
+    """
+    stemmer = getattr(_stemmers, "french", None)
+    if stemmer is None:
+        stemmer = _stemmers.french = snowballstemmer.stemmer("french")
+    return fold(stemmer.stemWord(word))
+
+
 def keyword_terms(text: str) -> list[str]:
-    """Terms for the keyword (BM25) index: folded words of 2+ characters, stopwords removed."""
-    folded = fold(_ELISION.sub(" ", text))
-    return [w for w in _WORD.findall(folded) if len(w) >= 2 and w not in STOPWORDS]
+    """Terms for the keyword (BM25) index: words of 2+ characters, stopwords removed,
+    reduced to their folded French Snowball stem (so "Dépenses" and "depense" match)."""
+    terms = []
+    # NFKC first: decomposed accents (PDF text) and ligatures must not split words.
+    for word in _WORD.findall(unicodedata.normalize("NFKC", _ELISION.sub(" ", text).casefold())):
+        folded = fold(word)
+        if len(folded) >= 2 and folded not in STOPWORDS:
+            terms.append(_stem(word))
+    return terms
 
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) when the

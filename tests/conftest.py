@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import kb  # noqa: F401  (offline environment before any heavy import)
 
+import os
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,20 @@ def real_model_path() -> Path:
     from kb.e5_build import build_model
 
     return build_model(DEFAULT_MODEL_DIR)
+
+
+@pytest.fixture(scope="session")
+def corpus_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Path) -> KnowledgeBase:
+    """The sample corpus ingested once with the real model into a temporary store."""
+    from ingest.index import ingest_paths
+
+    settings = Settings.from_env({}, store=tmp_path_factory.mktemp("corpus-store") / "store")
+    kb_ = KnowledgeBase(settings)
+    cwd = Path.cwd()
+    os.chdir(PROJECT_ROOT)  # document ids are paths relative to the working directory
+    try:
+        report = ingest_paths([CORPUS], settings, kb=kb_, progress=False)
+    finally:
+        os.chdir(cwd)
+    assert report.failed == 0, report.errors
+    return kb_

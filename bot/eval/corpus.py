@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bot.answer import Answer, AnswerConfig, answer
+from bot.retrieve import FusionConfig
 from kb.schema import access_for_role
 from kb.store import KnowledgeBase
 
@@ -78,7 +79,8 @@ class Outcome:
 
 
 def run_questions(
-    kb: KnowledgeBase, questions: list[dict[str, Any]], config: AnswerConfig = AnswerConfig(), k: int = 5
+    kb: KnowledgeBase, questions: list[dict[str, Any]], config: AnswerConfig = AnswerConfig(), k: int = 5,
+    fusion: FusionConfig = FusionConfig(),
 ) -> list[Outcome]:
     """Ask every question through `bot.answer` and check what each role was shown."""
     access = {r.path: r.access for r in kb.documents().values()}
@@ -86,7 +88,7 @@ def run_questions(
     for q in questions:
         started = time.perf_counter()
         result = answer(q["question"], history=q.get("history") or (), filters=q.get("filters") or None,
-                        role=q.get("role", "reader"), k=k, kb=kb, config=config)
+                        role=q.get("role", "reader"), k=k, kb=kb, config=config, fusion=fusion)
         seconds = time.perf_counter() - started
         allowed = access_for_role(q.get("role", "reader"))
         leaked = [s.path for s in result.sources if access.get(s.path) not in allowed]

@@ -1,0 +1,108 @@
+"""`python -m bot.eval`: retrieval and answer quality, latency, next to baselines of the same run."""
+
+from __future__ import annotations
+
+import kb  # noqa: F401  (offline environment before any heavy import)
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from kb.settings import PROJECT_ROOT, Settings
+
+DEFAULT_PIAF = PROJECT_ROOT.parent / "shared" / "benchmarks" / "piaf" / "piaf-v1.0.json"
+DEFAULT_WORK = PROJECT_ROOT / "bench-results"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.eval",
+        description="Evaluate Passerelle: PIAF retrieval (BM25, dense, hybrid), the corpus question set "
+                    "(sources, facts, citations, abstention, access), and bot.answer latency on the sample "
+                    "corpus and on a 20,000-chunk store. Prints Markdown tables and writes a JSON file.",
+    )
+    parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF, help="PIAF v1.0 JSON (default: ../shared/benchmarks/piaf)")
+    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="folder for stores and results (default: bench-results/)")
+    parser.add_argument("--skip-piaf", action="store_true", help="skip the PIAF benchmark")
+    parser.add_argument("--skip-large", action="store_true", help="skip the 20,000-chunk latency run")
+    parser.add_argument("--large-chunks", type=int, default=20_000, help="size of the large store (default: 20000)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="also re-calibrate the abstention thresholds on the development set and report them")
+    parser.add_argument("--json", type=Path, help="where to write the JSON results (default: WORK/eval.json)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the evaluation; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("bot.answer").setLevel(logging.WARNING)
+    from bot.answer import AnswerConfig
+    from bot.eval.corpus import DEV_QUESTIONS, QUESTIONS, format_corpus, load_questions, run_questions, score
+    from bot.retrieve import FusionConfig
+    from ingest.index import ingest_paths
+    from kb.store import KnowledgeBase
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    results: dict = {}
+    sections: list[str] = []
+
+    if not args.skip_piaf:
+        from bot.eval.piaf import format_piaf, run_piaf
+
+        if not args.piaf.is_file():
+            print(f"error: {args.piaf}: PIAF file not found (use --piaf or --skip-piaf)", file=sys.stderr)
+            return 1
+        results["piaf"] = run_piaf(args.piaf, args.work / "piaf")
+        sections.append("## PIAF v1.0 (3,835 questions)\n\n" + format_piaf(results["piaf"]))
+
+    settings = Settings.from_env({}, store=args.work / "corpus-store")
+    store = KnowledgeBase(settings)
+    ingest_paths([PROJECT_ROOT / "corpus"], settings, kb=store, prune=True, progress=False)
+    questions = load_questions(QUESTIONS)
+    config = AnswerConfig()
+    if args.calibrate:
+        from bot.eval.calibrate import calibrate
+
+        config, results["calibration"] = calibrate(store, load_questions(DEV_QUESTIONS))
+        sections.append("## Calibration on the development set\n\n```\n" + json.dumps(results["calibration"]) + "\n```")
+    run_questions(store, questions[:3], config)  # warm-up: the model and indexes load once
+    product = score(run_questions(store, questions, config))
+    baseline = score(run_questions(store, questions, replace(config, abstain_below=-1.0),
+                                   fusion=replace(FusionConfig(), keyword_weight=0.0)))
+    results["corpus"] = {"product": product, "baseline_dense_no_abstention": baseline, "config": asdict(config)}
+    sections.append(
+        f"## Corpus question set ({product['questions']} questions)\n\n" + format_corpus(product)
+        + "\n\nBaseline of the same run (dense retrieval only, never abstains): "
+        + f"gold@5 {baseline['gold@5']}, fact in answer {baseline['fact_in_answer']}, "
+        + f"abstention recall {baseline['abstention_recall']}, p50 {baseline['latency_ms']['p50']} ms"
+    )
+
+    if not args.skip_large:
+        from bot.eval.latency import build_large_store, measure
+
+        small = measure(store, questions)
+        large_store = build_large_store(store, args.work, args.large_chunks)
+        large = measure(large_store, questions)
+        results["latency"] = {"corpus": small, "large": {**large, "chunks": large_store.chunk_count()}}
+        sections.append(
+            "## Latency of a warm bot.answer\n\n| store | chunks | p50 ms | p95 ms | target |\n|---|---|---|---|---|\n"
+            f"| sample corpus (baseline) | {store.chunk_count()} | {small['p50']} | {small['p95']} | p50 ≤ 150, p95 ≤ 400 |\n"
+            f"| large store | {large_store.chunk_count()} | {large['p50']} | {large['p95']} | p95 ≤ 500 |"
+        )
+
+    out = args.json or args.work / "eval.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    markdown = "\n\n".join(sections)
+    (args.work / "eval.md").write_text(markdown + "\n", encoding="utf-8")
+    print(markdown)
+    print(f"\n(JSON: {out}; Markdown: {args.work / 'eval.md'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Cited extractive answers: input checks, follow-ups, and end-to-end on the real corpus."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.answer import QuestionError, answer, contextual_query, question_language
+from bot.eval.corpus import holds
+from kb.store import EmptyStoreError, KnowledgeBase
+
+
+# ----- input and helpers (no model) ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "La question est vide"),
+        ("   \n\t ", "La question est vide"),
+        ("\x00\x01\x02", "La question est vide"),
+        ("Quelle est la date ? " * 200, "La question dépasse 2000 caractères"),
+        ("What is the deadline? " * 200, "The question is longer than 2000 characters"),
+    ],
+)
+def test_unusable_questions_are_refused_with_a_message(fake_kb: KnowledgeBase, question: str, message: str) -> None:
+    with pytest.raises(QuestionError, match=message):
+        answer(question, kb=fake_kb)
+
+
+def test_bad_role_and_filters_are_refused(fake_kb: KnowledgeBase) -> None:
+    with pytest.raises(QuestionError, match="unknown role 'boss'"):
+        answer("Quelle date ?", role="boss", kb=fake_kb)
+    with pytest.raises(QuestionError, match="since: '2026-02-30' is not an ISO date"):
+        answer("Quelle date ?", filters={"since": "2026-02-30"}, kb=fake_kb)
+    with pytest.raises(QuestionError, match="unknown filter\\(s\\) colour"):
+        answer("Quelle date ?", filters={"colour": "red"}, kb=fake_kb)
+
+
+def test_empty_store_says_how_to_fill_it(fake_kb: KnowledgeBase) -> None:
+    with pytest.raises(EmptyStoreError, match="python -m ingest"):
+        answer("Quelle est la durée du protocole ?", kb=fake_kb)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Quelle est la durée du protocole ?", "fr"),
+        ("Qui copréside la commission ?", "fr"),
+        ("What is the EGDI score of Azerbaijan?", "en"),
+        ("Who chairs the cybersecurity commission?", "en"),
+        ("Et pour la CEAC ?", "fr"),
+    ],
+)
+def test_question_language(text: str, language: str) -> None:
+    assert question_language(text) == language
+
+
+def test_follow_ups_borrow_the_previous_question() -> None:
+    history = ["Quelles sont les obligations de la SENUM ?"]
+    assert contextual_query("Et pour la CEAC ?", history).startswith("Quelles sont les obligations de la CEAC ?")
+    assert "comité de pilotage" in contextual_query("Quelle est l'échéance ?", ["Quand se réunit le comité de pilotage ?"])
+    standalone = "Quel est le score EGDI de l'Azerbaïdjan selon les Nations unies en 2024 ?"
+    assert contextual_query(standalone, history) == standalone
+    chat = [{"role": "user", "content": "Qui préside le CPC ?"}, {"role": "assistant", "content": "…"}]
+    assert contextual_query("Et la CEAC ?", chat).startswith("Qui préside le CEAC ?")
+
+
+# ----- end to end: real model, real Chroma, sample corpus -----------------------------
+
+
+def cited(result):
+    return [s for s in result.sources if s.cited]
+
+
+@pytest.mark.real_model
+def test_french_question_gets_a_cited_quote_from_the_protocol(corpus_store: KnowledgeBase) -> None:
+    result = answer("Quelle est la durée du protocole d'accord entre SENUM et ASAN ?", role="official", kb=corpus_store)
+    assert not result.abstained and result.language == "fr"
+    assert "[1]" in result.answer
+    assert holds(result.answer, ["trois (3) ans"])
+    assert any("protocole-senum" in s.path and holds(s.quote, ["trois (3) ans"]) for s in cited(result))
+    assert set(result.timings_ms) == {"retrieve", "answer", "total"}
+
+
+@pytest.mark.real_model
+def test_every_citation_points_at_its_quote(corpus_store: KnowledgeBase) -> None:
+    for question in ("Combien de membres compte le comité de pilotage conjoint ?",
+                     "What is Azerbaijan's EGDI score?",
+                     "Quand la délégation azerbaïdjanaise est-elle venue à Dakar ?"):
+        result = answer(question, role="official", kb=corpus_store)
+        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", result.answer)]
+        assert numbers and sorted(set(numbers)) == [s.n for s in cited(result)]
+        assert [s.n for s in result.sources] == list(range(1, len(result.sources) + 1))
+        assert all(not s.cited for s in result.sources[len(cited(result)):]), "cited sources come first"
+        for source in result.sources:
+            doc_id = next(d for d, r in corpus_store.documents().items() if r.path == source.path)
+            assert corpus_store.document_text(doc_id)[source.start : source.end] == source.quote
+
+
+@pytest.mark.real_model
+def test_english_question_finds_french_documents_and_answers_in_english(corpus_store: KnowledgeBase) -> None:
+    result = answer("How many members sit on the joint steering committee of the SENUM–ASAN memorandum?",
+                    role="official", kb=corpus_store)
+    assert result.language == "en"
+    assert any(s.path.endswith(".pdf") or s.path.endswith(".md") for s in result.sources)
+    french = [s for s in result.sources if "protocole-senum" in s.path or "termes-de-reference" in s.path]
+    assert french, [s.path for s in result.sources]
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize("role", ["reader", "staff"])
+def test_restricted_text_never_reaches_a_lower_role(corpus_store: KnowledgeBase, role: str) -> None:
+    for question in ("Qu'est-ce que l'opération Baobab ?",
+                     "Quel est le montant de l'enveloppe de 1,2 milliard FCFA et la position de repli ?"):
+        result = answer(question, role=role, kb=corpus_store)
+        shown = result.answer + " ".join(s.quote + s.title for s in result.sources)
+        assert "Baobab" not in shown and "1,2 milliard" not in shown and "950 millions" not in shown
+        assert all("confidentielle" not in s.path and "negociation" not in s.path for s in result.sources)
+    official = answer("Qu'est-ce que l'opération Baobab ?", role="official", kb=corpus_store)
+    assert any("operation-baobab" in s.path for s in official.sources)
+
+
+@pytest.mark.real_model
+def test_filters_restrict_the_sources(corpus_store: KnowledgeBase) -> None:
+    result = answer("Quelles décisions ont été prises ?", filters={"doc_type": "meeting_notes"}, role="official",
+                    kb=corpus_store)
+    assert result.sources and all(s.doc_type == "meeting_notes" for s in result.sources)
+    dated = answer("Quelles sont les échéances ?", filters={"since": "2026-03-01", "until": "2026-05-31"},
+                   role="official", kb=corpus_store)
+    assert dated.sources and all("2026-03-01" <= s.date <= "2026-05-31" for s in dated.sources)
+    english = answer("Quel est le score EGDI ?", filters={"language": "en"}, role="official", kb=corpus_store)
+    assert english.sources and all(s.path.endswith((".html", "-en.md", ".txt")) or "report" in s.path for s in english.sources)
+
+
+@pytest.mark.real_model
+def test_abstains_in_the_question_language_and_still_lists_the_closest(corpus_store: KnowledgeBase) -> None:
+    french = answer("Quel est le budget du ministère de la Santé pour la digitalisation des hôpitaux ?",
+                    role="official", kb=corpus_store)
+    assert french.abstained and "ne permettent pas de répondre" in french.answer
+    assert french.sources and not any(s.cited for s in french.sources)
+    english = answer("What is the name of the Senegalese ambassador to Azerbaijan?", role="official", kb=corpus_store)
+    assert english.abstained and "do not answer this question" in english.answer
+
+
+@pytest.mark.real_model
+def test_follow_up_uses_the_conversation(corpus_store: KnowledgeBase) -> None:
+    first = "Qui copréside la commission mixte cybersécurité ?"
+    follow = answer("Et la commission formation ?", history=[first], role="official", kb=corpus_store)
+    assert not follow.abstained
+    assert any("formation" in (s.quote + s.section).casefold() for s in cited(follow))
+
+
+@pytest.mark.real_model
+def test_langchain_retriever_respects_the_role(corpus_store: KnowledgeBase) -> None:
+    from bot.retrieve import PassageRetriever
+    from kb.store import SearchFilter
+
+    retriever = PassageRetriever(kb=corpus_store, where=SearchFilter.for_role("reader"), k=4)
+    docs = retriever.invoke("opération Baobab évaluation de sécurité")
+    assert docs and all(d.metadata["access"] == "public" for d in docs)
