@@ -45,8 +45,10 @@ run: install ## install what is missing, bring the store up to date, serve the c
 test: install install-dev ## run the test suite
 	$(PY) -m pytest
 
-bench: install install-dev ## print speed and quality figures next to their baselines
-	$(PY) -m bench
+bench: install install-dev ## print speed and quality figures next to their baselines (writes bench-results/)
+	@mkdir -p bench-results
+	$(PY) -m bench.embedding_speed --json bench-results/embedding_speed.json
+	$(PY) -m bot.eval
 
 clean: ## remove the store and built model (keeps .venv)
 	rm -rf $(STORE) $(MODEL_DIR) tests/artifacts
