@@ -44,9 +44,9 @@ class AnswerConfig:
     passage_weight: float = 0.02
     answer_type_weight: float = 0.03
     # Calibrated on bot/eval_data/dev_questions.jsonl by `python -m bot.eval --calibrate`.
-    abstain_below: float = 0.825
+    abstain_below: float = 0.895
     unknown_penalty: float = 0.4
-    cross_lingual_bonus: float = 0.0
+    cross_lingual_bonus: float = 0.02
     max_sentences: int = 3
     extra_sentence_margin: float = 0.03
     redundancy: float = 0.92
@@ -294,7 +294,7 @@ def _score_sentences(
     counts, total = kb.term_frequencies(sorted(query_terms), where)
     idf = {t: math.log(1 + total / (1 + counts.get(t, 0))) for t in query_terms}
     idf_mass = sum(idf.values()) or 1.0
-    unknown = sum(idf[t] for t in query_terms if counts.get(t, 0) == 0) / idf_mass
+    unknown = _unknown_share(question, counts)
 
     seen: set[tuple[str, int]] = set()
     sentences: list[_Sentence] = []
@@ -320,6 +320,28 @@ def _score_sentences(
             config.dense_weight * cosine + config.overlap_weight * overlap + config.passage_weight / (1 + rank) + typed
         )
     return sorted(sentences, key=lambda s: s.score, reverse=True), unknown
+
+
+_WORD_TOKEN = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
+
+
+def _unknown_share(question: str, counts: Mapping[str, int]) -> float:
+    """Share of the question's salient words that no readable passage contains.
+
+    Salient: names and acronyms (capitalised, not first word) and long words. Short
+    verbs and function words ("venue", "eu") are often absent from documents that do
+    answer, so they do not count.
+    """
+    salient = unknown = 0
+    for index, match in enumerate(_WORD_TOKEN.finditer(question)):
+        word = match.group(0)
+        terms = [t for t in keyword_terms(word) if t in counts]
+        if not terms:
+            continue
+        if (index > 0 and word[0].isupper()) or len(word) >= 7:
+            salient += 1
+            unknown += all(counts[t] == 0 for t in terms)
+    return unknown / salient if salient else 0.0
 
 
 def _texts(kb: KnowledgeBase, sentences: Iterable[_Sentence]) -> list[str]:

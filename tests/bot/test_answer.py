@@ -86,8 +86,9 @@ def test_french_question_gets_a_cited_quote_from_the_protocol(corpus_store: Know
 def test_every_citation_points_at_its_quote(corpus_store: KnowledgeBase) -> None:
     for question in ("Combien de membres compte le comité de pilotage conjoint ?",
                      "What is Azerbaijan's EGDI score?",
-                     "Quand la délégation azerbaïdjanaise est-elle venue à Dakar ?"):
+                     "Quelle est la durée du protocole d'accord entre SENUM et ASAN ?"):
         result = answer(question, role="official", kb=corpus_store)
+        assert not result.abstained, question
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", result.answer)]
         assert numbers and sorted(set(numbers)) == [s.n for s in cited(result)]
         assert [s.n for s in result.sources] == list(range(1, len(result.sources) + 1))
