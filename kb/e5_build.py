@@ -499,7 +499,10 @@ def build_model(dest: Path, *, force: bool = False) -> Path:
         logger.debug("model up to date dest=%s", dest)
         return dest
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise E5BuildError(f"cannot create the folder {dest.parent}: {exc.strerror or exc}") from exc
     with _build_lock(dest):
         # Another process may have finished the same build while we waited for the lock.
         if not force and _is_current(read_stamp(dest), version, source):
