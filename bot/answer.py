@@ -46,7 +46,7 @@ class AnswerConfig:
     # Calibrated on bot/eval_data/dev_questions.jsonl by `python -m bot.eval --calibrate`.
     abstain_below: float = 0.895
     unknown_penalty: float = 0.4
-    cross_lingual_bonus: float = 0.02
+    cross_lingual_bonus: float = 0.04
     max_sentences: int = 3
     extra_sentence_margin: float = 0.03
     redundancy: float = 0.92
@@ -383,7 +383,10 @@ def gather_evidence(
     """Retrieve passages and score their sentences for a (checked) question."""
     query = contextual_query(question, history)
     query_vector = np.asarray(kb.embeddings.embed_query(query), dtype=np.float32)
-    passages = retrieve(kb, query, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion)
+    passages = retrieve(
+        kb, query, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion,
+        language=language,
+    )
     sentences, unknown = _score_sentences(kb, question, query, query_vector, passages[: config.passages_for_sentences], config, where)
     return Evidence(language, query_vector, passages, sentences, unknown)
 

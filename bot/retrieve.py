@@ -127,15 +127,27 @@ def retrieve(
     *,
     query_vector: Sequence[float] | None = None,
     config: FusionConfig = FusionConfig(),
+    language: str | None = None,
 ) -> list[Passage]:
-    """The `k` best passages for `query` that `where` allows, fused, merged and diversified."""
+    """The `k` best passages for `query` that `where` allows, fused, merged and diversified.
+
+    With the question's `language`, a passage in another language is ranked on its dense
+    score alone: keywords cannot match across languages, so their absence is no evidence.
+    """
     if query_vector is None:
         query_vector = kb.embeddings.embed_query(query)
     dense = dense_search(kb, query_vector, config.candidates, where)
     keyword = kb.keyword_search(query, config.candidates, where)
     fused = fuse(dense, keyword, config)
-    rows = kb.chunks_by_id([cid for cid, _ in fused])
+    rows = kb.chunks_by_id(list({cid for cid, _ in fused} | {cid for cid, _ in dense}))
     dense_by_id, keyword_by_id = dict(dense), dict(keyword)
+    if language and config.method == "convex":
+        dense_alone = dict(fuse(dense, [], config))
+        fused = sorted(
+            ((cid, dense_alone.get(cid, score) if cid in rows and rows[cid]["language"] != language else score)
+             for cid, score in fused),
+            key=lambda item: item[1], reverse=True,
+        )
     ranked = []
     for cid, score in fused:
         row = rows.get(cid)
