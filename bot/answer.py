@@ -216,6 +216,11 @@ _FOLLOW_UP_START = re.compile(
     r"^\s*(et|and|what about|how about|and for|et pour|et en ce qui concerne|quid|pour|also|aussi|alors|then)\b",
     re.IGNORECASE,
 )
+_BARE_PHRASE = re.compile(
+    r"^\s*(?:et pour|et en ce qui concerne|et|and for|and|what about|how about|quid de|pour)\s+"
+    r"(?:(?:le|la|les|l'|l’|du|de la|des|the)\s*)?(?P<np>[^?.!]+?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
 _ACRONYM = re.compile(r"\b[A-ZÀ-Ý][A-ZÀ-Ý0-9]{1,}\b")
 
 
@@ -234,6 +239,16 @@ def contextual_query(question: str, history: Sequence[Any]) -> str:
     is_follow_up = bool(_FOLLOW_UP_START.match(question)) or len(content) <= 3
     if not is_follow_up:
         return question
+    phrase = _BARE_PHRASE.match(question)
+    if phrase:
+        # "Et la commission formation ?" after "Qui copréside la commission cybersécurité ?":
+        # the new phrase takes the place of the old one from their shared head word on.
+        words = phrase.group("np").split()
+        head = keyword_terms(words[0])
+        for match in _WORD_TOKEN.finditer(last):
+            if head and keyword_terms(match.group(0)) == head:
+                tail = re.search(r"\s*[?.!]*\s*$", last)
+                return f"{last[: match.start()]}{phrase.group('np')}{tail.group(0) if tail else ''} {question}"
     new_names = _ACRONYM.findall(question)
     old_names = _ACRONYM.findall(last)
     if new_names and old_names:
