@@ -59,6 +59,8 @@ def test_follow_ups_borrow_the_previous_question() -> None:
     history = ["Quelles sont les obligations de la SENUM ?"]
     assert contextual_query("Et pour la CEAC ?", history).startswith("Quelles sont les obligations de la CEAC ?")
     assert "comité de pilotage" in contextual_query("Quelle est l'échéance ?", ["Quand se réunit le comité de pilotage ?"])
+    swapped = contextual_query("Et la commission formation ?", ["Qui copréside la commission mixte cybersécurité ?"])
+    assert swapped.startswith("Qui copréside la commission formation ?")
     standalone = "Quel est le score EGDI de l'Azerbaïdjan selon les Nations unies en 2024 ?"
     assert contextual_query(standalone, history) == standalone
     chat = [{"role": "user", "content": "Qui préside le CPC ?"}, {"role": "assistant", "content": "…"}]
