@@ -9,6 +9,7 @@ import logging
 import gradio as gr
 
 from bot.answer import QuestionError, answer, knowledge_base
+from kb.logs import configure_logging
 from kb.settings import Settings
 from kb.store import StoreError
 from ui.render import answer_markdown
@@ -40,8 +41,8 @@ def build_app(settings: Settings) -> gr.Blocks:
 
 def main() -> None:
     """Serve the chat on PASSERELLE_HOST:PASSERELLE_PORT."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
+    configure_logging(settings.log_level)
     store = knowledge_base(settings)
     if not store.exists or store.chunk_count() == 0:
         log.warning("the store %s is empty: run `make ingest` (or `python -m ingest`) to fill it", settings.store)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import kb  # noqa: F401  (offline environment before any heavy import)
 from kb.schema import DOC_TYPES, ROLES
+from kb.logs import configure_logging
 from kb.settings import Settings, SettingsError
 
 DESCRIPTION = """\
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s", stream=sys.stderr)
+    configure_logging(logging.WARNING)
     try:
         settings = Settings.from_env(store=args.store)
     except SettingsError as exc:

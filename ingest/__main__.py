@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import kb  # noqa: F401  (sets the offline environment before any heavy import)
+from kb.logs import configure_logging
 from kb.settings import Settings, SettingsError
 
 DESCRIPTION = """\
@@ -36,7 +37,6 @@ examples:
   python -m ingest notes.docx --json    # one file, machine-readable report
 """
 
-log = logging.getLogger("ingest")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,10 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    logging.basicConfig(
-        level=logging.WARNING if args.quiet or args.json else getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(levelname)s %(message)s", stream=sys.stderr,
-    )
+    configure_logging(logging.WARNING if args.quiet or args.json else settings.log_level)
     from ingest.index import IngestError, ingest_paths
     from kb.embeddings import EmbeddingModelError
     from kb.store import StoreError

@@ -11,6 +11,7 @@ import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from kb.logs import configure_logging
 from kb.settings import PROJECT_ROOT, Settings
 
 DEFAULT_PIAF = PROJECT_ROOT.parent / "shared" / "benchmarks" / "piaf" / "piaf-v1.0.json"
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation; returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    configure_logging("INFO")
     logging.getLogger("bot.answer").setLevel(logging.WARNING)
     from bot.answer import AnswerConfig
     from bot.eval.corpus import DEV_QUESTIONS, QUESTIONS, format_corpus, load_questions, run_questions, score

@@ -333,6 +333,25 @@ def test_langchain_embeddings_use_the_prompts_and_match_the_engine(real_model_pa
     assert float(np.dot(query, engine.embed([ENGLISH[0]], "query")[0])) >= 0.99
 
 
+@pytest.mark.parametrize("kind", ["passage", "query"])
+def test_bf16_weights_match_the_engine(real_model_path: Path, engine, kind: str) -> None:
+    # "bf16" (what "auto" picks on CPUs with native bf16) casts the weights once at load time.
+    import torch
+
+    embeddings = SentenceTransformerEmbeddings(str(real_model_path), precision="bf16")
+    assert embeddings.uses_bf16
+    model = embeddings._loaded()
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+    encode = embeddings.encode_passages if kind == "passage" else embeddings.encode_queries
+    ours = encode(TEXTS)
+    assert ours.dtype == np.float32 and ours.shape == (len(TEXTS), 384)
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    cosines = np.sum(ours * engine.embed(TEXTS, kind), axis=1)
+    worst = int(np.argmin(cosines))
+    assert cosines[worst] >= 0.99, (TEXTS[worst], float(cosines[worst]))
+    assert float(np.median(cosines)) >= 0.999
+
+
 def test_missing_default_model_says_how_to_build_it(tmp_path: Path) -> None:
     missing = tmp_path / "models" / "multilingual-e5-small"
     with pytest.raises(EmbeddingModelError) as excinfo:
