@@ -7,7 +7,7 @@ passage the caller may not read is never fetched, on either side.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -218,7 +218,3 @@ class PassageRetriever(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [p.to_document() for p in retrieve(self.kb, query, self.where, self.k, config=self.config)]
 
-
-def with_score(passage: Passage, score: float) -> Passage:
-    """A copy of `passage` with another score."""
-    return replace(passage, score=score)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.answer import AnswerConfig, Evidence, abstention_score, gather_evidence, question_language
-from kb.store import KnowledgeBase, SearchFilter
+from kb.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
