@@ -508,6 +508,14 @@ class KnowledgeBase:
         """Record the vector dimension on first write; refuse vectors of another size."""
         recorded = self.get_meta("embedding_dimension")
         if recorded is None:
+            collection = self.vectors._collection
+            if (collection.metadata or {}).get("embedding_dimension") not in (None, dimension):
+                raise StoreMismatchError(
+                    f"the Chroma collection {self.settings.collection!r} holds vectors of another size; "
+                    "run `python -m ingest --reset` to rebuild it"
+                )
+            # The collection records the dimension too, so a shared Chroma server knows it.
+            collection.modify(metadata={"embedding_model": self.model, "embedding_dimension": dimension})
             with self.db:
                 self.db.execute("INSERT INTO meta VALUES ('embedding_dimension', ?)", (str(dimension),))
         elif int(recorded) != dimension:
