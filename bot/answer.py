@@ -48,7 +48,7 @@ class AnswerConfig:
     unknown_penalty: float = 0.4
     cross_lingual_bonus: float = 0.04
     max_sentences: int = 3
-    extra_sentence_margin: float = 0.03
+    extra_sentence_margin: float = 0.12  # chosen on the development set (fact in answer 0.513 -> 0.538)
     redundancy: float = 0.92
 
 
