@@ -80,18 +80,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def format_answer(result) -> str:
     """A readable rendering of an Answer for the terminal."""
-    from bot.messages import message
-
     lines = [result.answer, ""]
-    cited = [s for s in result.sources if s.cited]
-    others = [s for s in result.sources if not s.cited]
-    for heading, group in ((message("sources", result.language), cited), (message("see_also", result.language), others)):
-        if not group:
-            continue
+    for heading, group in result.source_groups():
         lines.append(f"{heading}:")
         for s in group:
-            where = ", ".join(part for part in (s.date, f"p. {s.page}" if s.page else "", s.section) if part)
-            lines.append(f"  [{s.n}] {s.title} ({s.doc_type}; {where}) — {s.path}")
+            lines.append(f"  [{s.n}] {s.title} ({s.doc_type}; {s.location()}) — {s.path}")
             lines.append(f"      « {' '.join(s.quote.split())} »")
     lines.append(f"({result.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)

@@ -69,6 +69,10 @@ class Source:
     end: int
     score: float
 
+    def location(self) -> str:
+        """Date, page and section, as one short line."""
+        return ", ".join(part for part in (self.date, f"p. {self.page}" if self.page else "", self.section) if part)
+
 
 @dataclass
 class Answer:
@@ -83,6 +87,15 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+    def source_groups(self) -> list[tuple[str, list[Source]]]:
+        """Non-empty groups of sources with their heading in the answer's language:
+        the cited ones, then "see also"."""
+        groups = [
+            (message("sources", self.language), [s for s in self.sources if s.cited]),
+            (message("see_also", self.language), [s for s in self.sources if not s.cited]),
+        ]
+        return [(heading, group) for heading, group in groups if group]
 
 
 @dataclass

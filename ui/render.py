@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 from bot.answer import Answer
-from bot.messages import message
 
 
 def escape(text: str) -> str:
@@ -24,16 +23,10 @@ def answer_markdown(result: Answer) -> str:
         if source.cited:
             text = text.replace(f"\\[{source.n}\\]", f"**\\[{source.n}\\]**")
     lines = [text, ""]
-    cited = [s for s in result.sources if s.cited]
-    others = [s for s in result.sources if not s.cited]
-    for heading, group in ((message("sources", result.language), cited), (message("see_also", result.language), others)):
-        if not group:
-            continue
-        lines.append(f"**{heading}**")
-        lines.append("")
+    for heading, group in result.source_groups():
+        lines += [f"**{heading}**", ""]
         for s in group:
-            where = ", ".join(part for part in (s.date, f"p. {s.page}" if s.page else "", s.section) if part)
-            lines.append(f"{s.n}. **{escape(s.title)}** ({escape(s.doc_type)}; {escape(where)})  ")
+            lines.append(f"{s.n}. **{escape(s.title)}** ({escape(s.doc_type)}; {escape(s.location())})  ")
             lines.append(f"   « {escape(s.quote)} »")
         lines.append("")
     return "\n".join(lines).strip()
