@@ -48,7 +48,9 @@ class AnswerConfig:
     unknown_penalty: float = 0.4
     cross_lingual_bonus: float = 0.04
     max_sentences: int = 3
-    extra_sentence_margin: float = 0.12  # chosen on the development set (fact in answer 0.513 -> 0.538)
+    # A wider margin adds a fact now and then but pads answers with weaker quotes
+    # (dev set: 0.12 gave fact 0.538 vs 0.487 but 2.75 citations per answer vs 1.35).
+    extra_sentence_margin: float = 0.03
     redundancy: float = 0.92
 
 
