@@ -54,3 +54,30 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Path
         os.chdir(cwd)
     assert report.failed == 0, report.errors
     return kb_
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on at the moment, on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process, seconds: float = 120) -> None:
+    """Wait until something listens on 127.0.0.1:`port`; fail if `process` dies or time runs out."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with code {process.returncode} before listening")
+            time.sleep(0.3)
+    process.kill()
+    pytest.fail(f"nothing listened on port {port} within {seconds:.0f} s")

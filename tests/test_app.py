@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
 from kb.store import KnowledgeBase
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.server, pytest.mark.real_model]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_chat_answers_with_citations_over_http(corpus_store: KnowledgeBase, tmp_path) -> None:
@@ -29,16 +21,7 @@ def test_chat_answers_with_citations_over_http(corpus_store: KnowledgeBase, tmp_
     server = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
                               stdout=open(tmp_path / "app.log", "w"), stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert server.poll() is None, (tmp_path / "app.log").read_text()
-                time.sleep(0.5)
-        else:
-            pytest.fail("the app did not start within 120 s")
+        wait_for_port(port, server)
         from gradio_client import Client
 
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)

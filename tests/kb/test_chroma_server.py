@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,15 +12,9 @@ import pytest
 from ingest.index import ingest_paths
 from kb.settings import Settings
 from kb.store import KnowledgeBase, SearchFilter, StoreError
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, free_port, wait_for_port
 
 pytestmark = [pytest.mark.server, pytest.mark.real_model]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -33,16 +25,7 @@ def chroma_server(tmp_path: Path):
         [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("chroma run did not start within 60 s")
+    wait_for_port(port, process, 60)
     yield port
     process.terminate()
     process.wait(timeout=20)
