@@ -77,12 +77,7 @@ def build_meta(fields: dict[str, Any], *, fallback_title: str, detect_language) 
         warnings.append(f"no title: using {title!r}")
     title = str(title).strip()
 
-    doc_type = fields.get("doc_type")
-    if doc_type is None:
-        doc_type = "other"
-        warnings.append("no doc_type: using 'other'")
-    elif doc_type not in DOC_TYPES:
-        raise MetadataError(f"doc_type: {doc_type!r} is not one of {', '.join(DOC_TYPES)}")
+    doc_type = _choice(fields, "doc_type", DOC_TYPES, "other", "doc_type", warnings)
 
     doc_date = _parse_date(fields.get("date"))
     if doc_date is None:
@@ -105,12 +100,7 @@ def build_meta(fields: dict[str, Any], *, fallback_title: str, detect_language) 
     elif not (isinstance(language, str) and re.fullmatch(r"[a-z]{2,3}", language)):
         raise MetadataError(f"language: {language!r} is not a language code such as fr or en")
 
-    access = fields.get("access")
-    if access is None:
-        access = "internal"
-        warnings.append("no access level: using 'internal'")
-    elif access not in ACCESS_LEVELS:
-        raise MetadataError(f"access: {access!r} is not one of {', '.join(ACCESS_LEVELS)}")
+    access = _choice(fields, "access", ACCESS_LEVELS, "internal", "access level", warnings)
 
     illustrative = fields.get("illustrative", False)
     if not isinstance(illustrative, bool):
@@ -125,6 +115,18 @@ def build_meta(fields: dict[str, Any], *, fallback_title: str, detect_language) 
         language=language, access=access, illustrative=illustrative, supersedes=supersedes,
     )
     return meta, warnings
+
+
+def _choice(fields: dict[str, Any], name: str, allowed: tuple[str, ...], default: str, label: str,
+            warnings: list[str]) -> str:
+    """A field that takes one of `allowed` values: default (with a warning) when absent."""
+    value = fields.get(name)
+    if value is None:
+        warnings.append(f"no {label}: using {default!r}")
+        return default
+    if value not in allowed:
+        raise MetadataError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value
 
 
 def _parse_date(value: Any) -> date | None:
