@@ -42,13 +42,22 @@ run: install ## install what is missing, bring the store up to date, serve the c
 	@$(PY) -m ingest corpus --prune --store $(STORE) || [ $$? -eq 2 ]
 	PASSERELLE_STORE=$(STORE) $(PY) app.py
 
-test: install install-dev ## run the test suite
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+# The browser tests use Debian's chromium: Playwright's own browser download would need a hub.
+$(CHROMIUM):
+	$(SUDO) apt-get install -y chromium || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+test: install install-dev $(CHROMIUM) ## run the test suite (installs Debian's chromium for the browser tests)
 	$(PY) -m pytest
 
 bench: install install-dev ## print speed and quality figures next to their baselines (writes bench-results/)
 	@mkdir -p bench-results
 	$(PY) -m bench.embedding_speed --json bench-results/embedding_speed.json
 	$(PY) -m bot.eval
+	$(PY) -m bench.load --clients 20 --seconds 60 --json bench-results/load.json
 
 clean: ## remove the store and built model (keeps .venv)
 	rm -rf $(STORE) $(MODEL_DIR) tests/artifacts

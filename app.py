@@ -1,54 +1,182 @@
-"""Passerelle's web chat: thin Gradio wiring around `bot.answer` (run: `python app.py`)."""
+"""Passerelle's web app: thin Gradio wiring around `bot` and `ingest` (run: `python app.py`)."""
 
 from __future__ import annotations
 
 import kb  # noqa: F401  (offline environment before gradio is imported)
 
+import datetime as dt
 import logging
+import tempfile
+from pathlib import Path
 
 import gradio as gr
 
 from bot.answer import QuestionError, answer, knowledge_base
+from bot.feedback import add_comment, record_feedback
+from bot.library import last_ingestion, passage_context, visible_documents
+from bot.onboarding import documents_by_type, glossary, starter_questions, timeline
+from bot.roadmap import register, to_csv
+from bot.users import authenticator, user_role, users_file_exists
+from ingest.upload import ingest_uploads
 from kb.logs import configure_logging
 from kb.settings import Settings
 from kb.store import StoreError
-from ui.render import answer_markdown
+from ui.assets import CSS, JS
+from ui.i18n import Relabeler, t
+from ui.layout import build_layout
+from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
+from ui.render import answer_markdown, chat_message, escape, escape_user_text, source_cards
+from ui.roadmap import register_table, timeline_svg
 
 log = logging.getLogger("passerelle.app")
-
-EXAMPLES = [
-    "Quelle est la durée du protocole d'accord avec la SENUM ?",
-    "Quelles commissions mixtes ont été créées ?",
-    "What is Azerbaijan's EGDI score?",
-]
+PRIVATE = {"api_visibility": "private"}
 
 
 def build_app(settings: Settings) -> gr.Blocks:
-    """The Gradio app for `settings` (role: local reader until logins exist)."""
+    """The Gradio app for `settings`."""
+    store = knowledge_base(settings)
 
-    def respond(message: str, history: list[dict]) -> str:
-        questions = [turn["content"] for turn in history if turn.get("role") == "user" and isinstance(turn.get("content"), str)]
+    def session(request: gr.Request | None) -> tuple[str, str | None]:
+        """(role, user name) of the caller; without a users file, the single local reader."""
+        user = getattr(request, "username", None)
+        if not users_file_exists(settings):
+            return "reader", None
+        # A user removed since logging in falls back to the least privilege.
+        return (user_role(settings, user) or "reader") if user else "reader", user
+
+    def filters(doc_type, since, until, doc_language) -> dict:
+        return {"doc_type": doc_type or None, "since": (since or "").strip() or None,
+                "until": (until or "").strip() or None, "language": doc_language or None}
+
+    def chat_api(message: str, history: list[str] | None = None, doc_type: str = "", since: str = "",
+                 until: str = "", language: str = "", request: gr.Request = None) -> str:
+        """Answer `message` (earlier questions in `history`): the answer with its [n] citations, then the sources."""
         try:
-            return answer_markdown(answer(message, history=questions, role="reader", settings=settings))
+            result = answer(message, history=history or (), filters=filters(doc_type, since, until, language),
+                            role=session(request)[0], settings=settings)
         except (QuestionError, StoreError) as exc:
             raise gr.Error(str(exc)) from None
+        return answer_markdown(result)
 
+    def respond(message, chat, turns, doc_type, since, until, doc_language, lang, request: gr.Request):
+        role = session(request)[0]
+        chat = [*(chat or []), {"role": "user", "content": escape_user_text(message or "")},
+                {"role": "assistant", "content": t("searching", lang)}]
+        yield chat, turns, gr.skip(), ""
+        try:
+            result = answer(message or "", history=[x["question"] for x in turns],
+                            filters=filters(doc_type, since, until, doc_language), role=role, settings=settings)
+        except (QuestionError, StoreError) as exc:
+            chat[-1] = {"role": "assistant", "content": f"⚠️ {escape(str(exc))}"}
+            yield chat, turns, gr.skip(), ""
+            return
+        turn = len(chat) - 1
+        contexts = {s.n: passage_context(store, s.path, s.start, s.end, role) for s in result.sources}
+        chat[-1] = {"role": "assistant", "content": chat_message(result, turn)}
+        turns = [*turns, {"index": turn, "question": message, "answer": result.to_dict()}]
+        yield chat, turns, source_cards(result, contexts, turn, result.language), ""
+
+    def rate(turns, lang, data: gr.LikeData, request: gr.Request):
+        entry = next((x for x in turns if x["index"] == data.index), None)
+        if entry is None or data.liked not in (True, False):
+            return gr.skip(), None
+        feedback_id = record_feedback(settings, question=entry["question"], answer=entry["answer"],
+                                      role=session(request)[0], rating="up" if data.liked else "down")
+        return t("thanks", lang), feedback_id
+
+    def comment(feedback_id, text, lang):
+        if feedback_id is None:
+            return t("rate_first", lang), text
+        add_comment(settings, feedback_id, text or "")
+        return t("comment_saved", lang), ""
+
+    def refresh(lang, request: gr.Request):
+        role, user = session(request)
+        records = visible_documents(store, role)
+        headers, rows = documents_table(records, lang)
+        status = t("signed_in", lang, user=user, role=role) if user else t("demo_mode", lang)
+        if not records:
+            status += " " + t("empty_store", lang)
+        upload_ok = role == "admin" or (user is None and settings.allow_upload)
+        page = onboarding_html(documents_by_type(store, role), glossary(store, role), timeline(store, role), lang)
+        starters = [[q] for q in starter_questions(store, role, lang)]
+        return (status, page, gr.update(samples=starters), gr.update(samples=starters),
+                gr.update(value=rows, headers=headers), documents_summary(records, last_ingestion(store), lang),
+                gr.update(visible=upload_ok), gr.update(visible=not upload_ok))
+
+    def upload(files, lang, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+        role, user = session(request)
+        if not (role == "admin" or (user is None and settings.allow_upload)):
+            raise gr.Error(t("upload_off", lang))
+        if not files:
+            return t("upload_none", lang)
+        report = ingest_uploads([(Path(f), Path(f).name) for f in files], settings, store)
+        return upload_summary(report.accepted, report.rejected, lang)
+
+    def items(lang, owner, commission, status, after, before, request: gr.Request):
+        try:
+            after_day, before_day = (dt.date.fromisoformat(v.strip()) if v and v.strip() else None for v in (after, before))
+        except ValueError:
+            raise gr.Error(t("bad_date", lang, value=f"{after or ''} {before or ''}".strip())) from None
+        return register(store, session(request)[0], owner=owner or None, commission=commission or None,
+                        status=status or None, after=after_day, before=before_day, today=dt.date.today())
+
+    def roadmap(lang, owner, commission, status, after, before, request: gr.Request):
+        everything = register(store, session(request)[0], today=dt.date.today())
+        owners = [("—", "")] + [(o, o) for o in sorted({i.owner for i in everything})]
+        themes = [("—", "")] + [(c, c) for c in sorted({i.commission for i in everything if i.commission})]
+        found = items(lang, owner, commission, status, after, before, request)
+        return (gr.update(choices=owners), gr.update(choices=themes),
+                timeline_svg(found, dt.date.today(), lang), register_table(found, dt.date.today(), lang))
+
+    def export(lang, owner, commission, status, after, before, request: gr.Request):
+        path = Path(tempfile.mkdtemp(prefix="passerelle-")) / f"feuille-de-route-{dt.date.today()}.csv"
+        path.write_text(to_csv(items(lang, owner, commission, status, after, before, request)), encoding="utf-8")
+        return gr.update(value=str(path), visible=True)
+
+    tr = Relabeler()
     with gr.Blocks(title="Passerelle") as app:
-        gr.Markdown("# Passerelle\nCoopération numérique Sénégal–Azerbaïdjan : posez une question sur les documents du programme.")
-        gr.ChatInterface(respond, examples=EXAMPLES, api_name="chat", autofocus=True)
+        ui = build_layout(tr)
+        turns, last_feedback = gr.State([]), gr.State(None)
+        ask_inputs = [ui.question, ui.chatbot, turns, ui.doc_type, ui.since, ui.until, ui.doc_language, ui.lang]
+        ask_outputs = [ui.chatbot, turns, ui.cards, ui.question]
+        ui.question.submit(respond, ask_inputs, ask_outputs, **PRIVATE)
+        ui.send.click(respond, ask_inputs, ask_outputs, **PRIVATE)
+        for dataset in (ui.suggested, ui.starters):
+            dataset.click(lambda sample: sample[0], dataset, ui.question, **PRIVATE).then(
+                respond, ask_inputs, ask_outputs, **PRIVATE)
+        ui.clear.click(lambda lang: ([], [], f"<div class='src-empty'>{t('sources_empty', lang)}</div>", None, ""),
+                       ui.lang, [ui.chatbot, turns, ui.cards, last_feedback, ui.feedback_note], **PRIVATE)
+        ui.chatbot.like(rate, [turns, ui.lang], [ui.feedback_note, last_feedback], **PRIVATE)
+        ui.remark_send.click(comment, [last_feedback, ui.remark, ui.lang], [ui.feedback_note, ui.remark], **PRIVATE)
+        page_outputs = [ui.status, ui.onboarding, ui.suggested, ui.starters, ui.doc_table, ui.doc_summary,
+                        ui.upload_box, ui.upload_off]
+        road_inputs = [ui.lang, ui.owner, ui.commission, ui.status_filter, ui.after, ui.before]
+        road_outputs = [ui.owner, ui.commission, ui.timeline_chart, ui.roadmap_table]
+        for event in (app.load, ui.lang.change):
+            event(refresh, ui.lang, page_outputs, **PRIVATE).then(roadmap, road_inputs, road_outputs, **PRIVATE)
+        ui.lang.change(lambda code: [gr.update(**u) for u in tr.relabel(code)], ui.lang, tr.components, **PRIVATE)
+        ui.apply.click(roadmap, road_inputs, road_outputs, **PRIVATE)
+        ui.export.click(export, road_inputs, ui.export_file, **PRIVATE)
+        ui.upload_button.click(upload, [ui.files, ui.lang], ui.upload_result, **PRIVATE).then(
+            refresh, ui.lang, page_outputs, **PRIVATE)
+        gr.api(chat_api, api_name="chat")
     return app
 
 
 def main() -> None:
-    """Serve the chat on PASSERELLE_HOST:PASSERELLE_PORT."""
+    """Serve the app on PASSERELLE_HOST:PASSERELLE_PORT."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     store = knowledge_base(settings)
     if not store.exists or store.chunk_count() == 0:
         log.warning("the store %s is empty: run `make ingest` (or `python -m ingest`) to fill it", settings.store)
-    app = build_app(settings)
-    app.queue(default_concurrency_limit=2).launch(
+    theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    logins = users_file_exists(settings)
+    build_app(settings).queue(default_concurrency_limit=2).launch(
         server_name=settings.host, server_port=settings.port, share=False, show_error=True,
+        auth=authenticator(settings) if logins else None, auth_message="Passerelle : identifiez-vous / please sign in.",
+        theme=theme, css=CSS, js=JS, footer_links=["api"],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -29,6 +30,11 @@ examples:
 """
 
 
+# Each other subcommand lives in its own module, which exposes `register(subparsers)`; the
+# parser it adds sets `handler(args, settings) -> int` and a `--store` option.
+SUBCOMMAND_MODULES: list[str] = ["bot.feedback_cli", "bot.users_cli", "bot.roadmap_cli"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=DESCRIPTION, epilog=EPILOG,
@@ -48,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--language", metavar="CODE", help="only documents in this language (fr, en)")
     ask.add_argument("--k", type=int, default=5, metavar="N", help="number of sources listed (default: 5)")
     ask.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    ask.set_defaults(handler=run_ask)
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 
@@ -59,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(store=args.store)
     except SettingsError as exc:
         return _fail(str(exc))
+    return args.handler(args, settings)
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """`ask`: answer one question."""
     if args.k < 1 or args.k > 50:
         return _fail("--k must be between 1 and 50")
     from bot.answer import QuestionError, answer

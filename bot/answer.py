@@ -133,13 +133,16 @@ def answer(
     kb: KnowledgeBase | None = None,
     config: AnswerConfig = AnswerConfig(),
     fusion: FusionConfig = FusionConfig(),
+    today: date | None = None,
 ) -> Answer:
     """Answer `question` from the documents `role` may read.
 
     `history` holds the earlier questions of the conversation (strings, (question,
     answer) pairs or chat messages); `filters` any of doc_type, since, until (ISO
-    dates), organisation, language. Raises QuestionError for unusable input and
-    EmptyStoreError when there is nothing to search.
+    dates), organisation, language. Register questions ("Qu'est-ce qui est en retard ?")
+    are answered from the roadmap register, lateness judged on `today` (default: the
+    current date). Raises QuestionError for unusable input and EmptyStoreError when
+    there is nothing to search.
     """
     started = time.perf_counter()
     language = question_language(question or "")
@@ -148,6 +151,11 @@ def answer(
     kb = kb or knowledge_base(settings or Settings.from_env())
     if not kb.exists or kb.chunk_count() == 0:
         raise EmptyStoreError(message("empty_store", language, store=str(kb.root)))
+    from bot.roadmap import answer_from_register
+
+    from_register = answer_from_register(kb, question, where, language, today)
+    if from_register is not None:
+        return from_register
 
     evidence = gather_evidence(kb, question, history, where, language, k=k, config=config, fusion=fusion)
     retrieved = time.perf_counter()

@@ -12,11 +12,13 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
 
 from ingest.load import LoadError, document_id, file_fingerprint, load_document
 from ingest.metadata import SIDECAR_SUFFIX
+from ingest.roadmap import EXTRACTOR_VERSION, extract_items, signature_date
 from ingest.split import answer_sentences, split_document
 from kb.schema import Chunk, LoadedDocument
 from kb.settings import Settings
@@ -179,6 +181,7 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
     known = kb.documents()
     files = _fingerprints(discover(roots, report), report)
     changed = []
+    anchors: dict[str, str] = {}  # document id -> roadmap stamp its items were extracted with
     for path, doc_id, digest in files:
         record = known.get(doc_id)
         if record is not None and record.file_hash == digest:
@@ -210,10 +213,10 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
                 log.warning("%s: %s", path, warning)
             group.append((doc, chunks, is_update))
             if sum(len(c) for _, c, _ in group) >= GROUP_CHUNKS:
-                _write_group(kb, group, report, bar)
+                _write_group(kb, group, report, bar, anchors)
                 group = []
         if group:
-            _write_group(kb, group, report, bar)
+            _write_group(kb, group, report, bar, anchors)
         bar.close()
 
     if prune:
@@ -221,11 +224,13 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
             report.chunks_removed += kb.remove_document(doc_id)
             report.removed += 1
             log.info("pruned document=%s", doc_id)
+    _refresh_register(kb, anchors)
     report.total = len(kb.documents())
     report.chunks_total = kb.chunk_count()
 
 
-def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport, bar) -> None:
+def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport, bar,
+                 anchors: dict[str, str]) -> None:
     texts: list[str] = []
     sentences: list[list[tuple[int, int]]] = []
     for doc, chunks, _ in group:
@@ -236,6 +241,7 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
         # Out of context a sentence loses its subject ("It meets twice a year"); the title
         # and section put it back (measured: gold sentence first 0.33 -> 0.56 on the question set).
         texts.extend(_in_context(doc.meta.title, section, doc.text[start:end]) for start, end, section in spans)
+    signed = _signature(kb, [doc for doc, _, _ in group])
     vectors = kb.embeddings.embed_documents(texts) if texts else []
     if vectors:
         kb.check_dimension(len(vectors[0]))
@@ -246,7 +252,9 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
         chunk_offset += len(chunks)
         sentence_vectors = vectors[sentence_offset : sentence_offset + len(spans)]
         sentence_offset += len(spans)
-        added, removed = kb.replace_document(doc, chunks, chunk_vectors, spans, sentence_vectors)
+        items = extract_items(doc, signed=signed)
+        added, removed = kb.replace_document(doc, chunks, chunk_vectors, spans, sentence_vectors, items=items)
+        anchors[doc.doc_id] = _stamp(signed)
         report.chunks_added += added
         report.chunks_removed += removed
         if is_update:
@@ -255,6 +263,45 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
             report.added += 1
         log.debug("ingested document=%s chunks=%d sentences=%d", doc.doc_id, len(chunks), len(spans))
         bar.update(1)
+
+
+def _signature(kb: KnowledgeBase, extra: list[LoadedDocument] = ()) -> date | None:
+    """The memoranda's signature date, anchor of "after signature" deadlines, from the
+    protocols in the catalog and those being written."""
+    known = [(r.doc_type, date.fromisoformat(r.date) if r.date else None) for r in kb.documents().values()]
+    return signature_date(known + [(d.meta.doc_type, d.meta.date) for d in extra])
+
+
+def _stamp(signed: date | None) -> str:
+    return f"{EXTRACTOR_VERSION}|{signed.isoformat() if signed else ''}"
+
+
+def _refresh_register(kb: KnowledgeBase, written: dict[str, str]) -> None:
+    """Re-extract the roadmap items of documents extracted with an older extractor or
+    another signature date (a protocol ingested after them). Needs no model.
+
+    `written` maps the documents written by this run to the stamp they were extracted with.
+    """
+    signed = _signature(kb)
+    stamp = _stamp(signed)
+    previous = kb.get_meta("roadmap_stamp")
+    refreshed = 0
+    for doc_id, record in kb.documents().items():
+        if written.get(doc_id, previous) == stamp:
+            continue
+        try:
+            doc = load_document(Path(record.path), max_bytes=_max_bytes(kb.settings))
+        except (LoadError, OSError) as exc:
+            log.warning("roadmap items of %s kept as they were: %s", record.path, exc)
+            continue
+        if doc.file_hash != record.file_hash:
+            continue  # changed since: its next ingestion extracts it
+        doc.doc_id = doc_id
+        kb.replace_items(doc, extract_items(doc, signed=signed))
+        refreshed += 1
+    kb.set_meta("roadmap_stamp", stamp)
+    if refreshed:
+        log.info("roadmap items refreshed documents=%d", refreshed)
 
 
 def _in_context(title: str, section: str, sentence: str) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import stat
 import zipfile
 from pathlib import Path
 from ingest.metadata import MetadataError, build_meta, parse_yaml, sidecar_path, split_front_matter
@@ -27,7 +29,9 @@ class LoadError(Exception):
 
 def document_id(path: Path) -> str:
     """A document's id: its path relative to the working directory when inside it, else absolute."""
-    resolved = path.resolve()
+    # realpath, unlike Path.resolve() on Python 3.11, does not raise on a symlink loop: the
+    # looping file keeps its own name and is then reported as unreadable.
+    resolved = Path(os.path.realpath(path))
     try:
         return resolved.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
@@ -39,6 +43,9 @@ def file_fingerprint(path: Path) -> str:
     digest = hashlib.sha256()
     for part in (path, sidecar_path(path)):
         try:
+            # A pipe or a device would block or never end: only regular files are read.
+            if not stat.S_ISREG(os.stat(part).st_mode):
+                raise OSError(f"{part.name} is not a regular file (a pipe, socket or device)")
             with open(part, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):
                     digest.update(block)
@@ -142,7 +149,12 @@ class _TextBuilder:
 
 
 def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252/Latin-1; binary data is refused."""
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252/Latin-1; binary data is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its BOM (Windows "Unicode" text)
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise LoadError("invalid UTF-16 text: save the file as UTF-8") from None
     sample = data[:65536]
     if b"\x00" in sample:
         raise LoadError("binary content: this does not look like a text file")

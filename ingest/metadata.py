@@ -67,6 +67,11 @@ def build_meta(fields: dict[str, Any], *, fallback_title: str, detect_language) 
     `detect_language` is called only when `language` is absent.
     """
     warnings: list[str] = []
+    for name in KNOWN_FIELDS:
+        # YAML aliases can make a small file expand into a huge nested list ("billion laughs"):
+        # refuse containers before anything turns them into a string.
+        if name != "organisations" and isinstance(fields.get(name), (list, dict)):
+            raise MetadataError(f"{name}: expected a single value, got a {_kind(fields[name])}")
     unknown = sorted(set(fields) - set(KNOWN_FIELDS))
     if unknown:
         warnings.append(f"unknown metadata field(s) ignored: {', '.join(unknown)}")
@@ -98,13 +103,13 @@ def build_meta(fields: dict[str, Any], *, fallback_title: str, detect_language) 
         language = detect_language()
         warnings.append(f"no language: detected {language!r}")
     elif not (isinstance(language, str) and re.fullmatch(r"[a-z]{2,3}", language)):
-        raise MetadataError(f"language: {language!r} is not a language code such as fr or en")
+        raise MetadataError(f"language: {_shown(language)} is not a language code such as fr or en")
 
     access = _choice(fields, "access", ACCESS_LEVELS, "internal", "access level", warnings)
 
     illustrative = fields.get("illustrative", False)
     if not isinstance(illustrative, bool):
-        raise MetadataError(f"illustrative: {illustrative!r} is not true or false")
+        raise MetadataError(f"illustrative: {_shown(illustrative)} is not true or false")
 
     supersedes = fields.get("supersedes")
     if supersedes is not None and not isinstance(supersedes, str):
@@ -125,7 +130,7 @@ def _choice(fields: dict[str, Any], name: str, allowed: tuple[str, ...], default
         warnings.append(f"no {label}: using {default!r}")
         return default
     if value not in allowed:
-        raise MetadataError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+        raise MetadataError(f"{name}: {_shown(value)} is not one of {', '.join(allowed)}")
     return value
 
 
@@ -140,4 +145,14 @@ def _parse_date(value: Any) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise MetadataError(f"date: {text!r} is not a valid ISO date (YYYY-MM-DD)") from None
+        raise MetadataError(f"date: {_shown(text)} is not a valid ISO date (YYYY-MM-DD)") from None
+
+
+def _kind(value: Any) -> str:
+    return "list" if isinstance(value, list) else "mapping"
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A value as quoted in a message, cut short so a hostile file cannot flood the log."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "…" + text[-4:]

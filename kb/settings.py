@@ -56,6 +56,8 @@ class Settings:
     """Port the web app listens on."""
     log_level: str = "INFO"
     """Logging level of the command-line tools."""
+    allow_upload: bool = False
+    """Let the web app's documents tab ingest uploaded files (without logins: anyone on the page)."""
 
     def __post_init__(self) -> None:
         if self.embedding_precision not in PRECISIONS:
@@ -110,6 +112,12 @@ class Settings:
 
 def _convert(name: str, type_name: Any, raw: str) -> Any:
     kind = str(type_name)
+    if kind.startswith("bool"):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise SettingsError(f"PASSERELLE_{name.upper()}={raw!r}: use 1 or 0")
     try:
         if kind.startswith("int"):
             return int(raw)

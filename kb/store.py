@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from kb.commitments import Commitment
 from kb.schema import Chunk, LoadedDocument, access_for_role, chunk_metadata, date_to_int
 from kb.settings import Settings
 from kb.text import KEYWORD_ANALYZER_VERSION, keyword_terms
@@ -40,6 +41,9 @@ log = logging.getLogger(__name__)
 CATALOG_FILE = "catalog.sqlite3"
 CHROMA_DIR = "chroma"
 LOCK_FILE = ".ingest.lock"
+# Present while `reset()` runs: a reset cut short is finished by the next `recover()`, so the
+# old catalog is never trusted once its vectors may be gone.
+RESET_MARKER = ".reset-pending"
 SCHEMA_VERSION = "1"
 
 
@@ -152,6 +156,12 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS roadmap_items (
+    doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL, action TEXT NOT NULL, owner TEXT NOT NULL, commission TEXT,
+    deadline TEXT, deadline_text TEXT NOT NULL, status TEXT NOT NULL, quote TEXT NOT NULL, start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL, access TEXT NOT NULL,
+    PRIMARY KEY (doc_id, ordinal)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY (doc_id, start)
@@ -402,6 +412,10 @@ class KnowledgeBase:
 
     def recover(self) -> int:
         """Repair the effects of an interrupted ingestion; returns the orphan vectors removed."""
+        if (self.root / RESET_MARKER).exists():
+            log.warning("finishing an interrupted reset store=%s", self.root)
+            self.reset()
+            return 0
         pending = [r[0] for r in self.db.execute("SELECT chunk_id FROM pending")]
         if not pending:
             return 0
@@ -421,12 +435,14 @@ class KnowledgeBase:
         vectors: Sequence[Sequence[float]],
         sentences: Sequence[tuple[int, int]] = (),
         sentence_vectors: Sequence[Sequence[float]] = (),
+        items: Sequence[Commitment] = (),
     ) -> tuple[int, int]:
         """Write a document's chunks and vectors, replacing its previous version.
 
         `sentences` are (start, end) offsets into the document text with their vectors,
-        kept in the catalog for extractive answers. Returns (chunks added, chunks
-        removed), counting only ids that changed.
+        kept in the catalog for extractive answers; `items` are the roadmap commitments
+        the document states, written in the same transaction with the document's access
+        level. Returns (chunks added, chunks removed), counting only ids that changed.
         """
         db = self.db
         old_ids = {r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc.doc_id,))}
@@ -434,6 +450,9 @@ class KnowledgeBase:
         fresh = [i for i, c in enumerate(chunks) if c.chunk_id not in old_ids]
         with db:
             db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(new_ids[i],) for i in fresh])
+            # Chroma is about to get this version's metadata for ids the catalog may keep: until
+            # the catalog commit below, the document counts as changed whatever its file holds.
+            db.execute("UPDATE documents SET file_hash = '' WHERE doc_id=?", (doc.doc_id,))
         if chunks:
             # All chunks are upserted, not only fresh ones: offsets and metadata may have moved.
             self.vectors._collection.upsert(
@@ -464,6 +483,7 @@ class KnowledgeBase:
                     time.time(), doc.text,
                 ),
             )
+            self._write_items(doc.doc_id, meta.access, items)
             for c in chunks:
                 cur = db.execute(
                     'INSERT INTO chunks (chunk_id, doc_id, ordinal, text, start, "end", section, page, '
@@ -490,12 +510,49 @@ class KnowledgeBase:
         with db:
             db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(cid,) for cid in ids])
             self._delete_chunk_rows(doc_id)
+            db.execute("DELETE FROM roadmap_items WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
         if ids:
             self.vectors.delete(ids=ids)
         with db:
             db.execute("DELETE FROM pending")
         return len(ids)
+
+    def replace_items(self, doc: LoadedDocument, items: Sequence[Commitment]) -> None:
+        """Replace the roadmap items of a catalogued document (re-extraction without re-embedding)."""
+        with self.db:
+            if self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone():
+                self._write_items(doc.doc_id, doc.meta.access, items)
+
+    def _write_items(self, doc_id: str, access: str, items: Sequence[Commitment]) -> None:
+        self.db.execute("DELETE FROM roadmap_items WHERE doc_id=?", (doc_id,))
+        self.db.executemany(
+            'INSERT INTO roadmap_items (doc_id, ordinal, action, owner, commission, deadline, deadline_text, status, '
+            'quote, start, "end", page, section, access) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+            [
+                (doc_id, n, i.action, i.owner, i.commission, i.deadline.isoformat() if i.deadline else None,
+                 i.deadline_text, i.status, i.quote, i.start, i.end, i.page, i.section, access)
+                for n, i in enumerate(items)
+            ],
+        )
+
+    def roadmap_items(self, access: Sequence[str]) -> list[dict[str, Any]]:
+        """Roadmap items of the documents readable at these access levels, with their
+        document's title, path and date; newest document first, then document order."""
+        marks = ",".join("?" * len(access))
+        rows = self.db.execute(
+            f'SELECT r.doc_id, r.ordinal, r.action, r.owner, r.commission, r.deadline, r.deadline_text, r.status, '
+            f'r.quote, r.start, r."end", r.page, r.section, r.access, d.title, d.path, d.date, d.doc_type '
+            f"FROM roadmap_items r JOIN documents d USING (doc_id) WHERE r.access IN ({marks}) "
+            f"ORDER BY d.date DESC, r.doc_id, r.ordinal",
+            list(access),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the catalog's meta table."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def _delete_chunk_rows(self, doc_id: str) -> None:
         self.db.execute(
@@ -530,8 +587,10 @@ class KnowledgeBase:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('last_ingest_at', ?)", (str(time.time()),))
 
     def reset(self) -> None:
-        """Delete everything: the Chroma collection and the catalog."""
+        """Delete everything: the Chroma collection and the catalog (resumable, see RESET_MARKER)."""
         self.close()
+        self.root.mkdir(parents=True, exist_ok=True)
+        _durable_touch(self.root / RESET_MARKER)
         client = self._chroma_client()
         with contextlib.suppress(Exception):  # an absent collection has nothing to delete
             client.delete_collection(self.settings.collection)
@@ -539,6 +598,7 @@ class KnowledgeBase:
         for name in (CATALOG_FILE, CATALOG_FILE + "-wal", CATALOG_FILE + "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 (self.root / name).unlink()
+        (self.root / RESET_MARKER).unlink()
 
     def vector_ids(self) -> set[str]:
         """Every id in the Chroma collection (for consistency checks)."""
@@ -556,6 +616,17 @@ class _LazyEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._kb.embeddings.embed_query(text)
+
+
+def _durable_touch(path: Path) -> None:
+    """Create `path` and make its existence survive a crash (file and folder synced)."""
+    with open(path, "w") as handle:
+        os.fsync(handle.fileno())
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def _pack(vector: Sequence[float]) -> bytes:

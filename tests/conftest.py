@@ -81,3 +81,58 @@ def wait_for_port(port: int, process, seconds: float = 120) -> None:
             time.sleep(0.3)
     process.kill()
     pytest.fail(f"nothing listened on port {port} within {seconds:.0f} s")
+
+
+USERS = {"lecteur": "reader", "agent": "staff", "officiel": "official", "gestion": "admin"}
+"""Accounts of `login_server`; each one's password is `PASSWORDS[name]`."""
+PASSWORDS = {name: f"mot-de-passe-{name}-2026" for name in USERS}
+
+
+def _serve_app(corpus_store: KnowledgeBase, root: Path, users: bool = False, **env_extra: str):
+    """Start `python app.py` over a copy of the ingested corpus in `root`; yields its description."""
+    import shutil
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    store = root / "store"
+    shutil.copytree(corpus_store.root, store)
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PASSERELLE_STORE": str(store),
+           "PASSERELLE_PORT": str(port), "PASSERELLE_CORPUS": str(root / "corpus"), **env_extra}
+    if users:
+        from bot.users import add_user
+        from kb.settings import Settings
+
+        for name, role in USERS.items():
+            add_user(Settings.from_env({}, store=store), name, PASSWORDS[name], role)
+    log_file = open(root / "app.log", "w")
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=log_file,
+                              stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, server)
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", store=store, corpus=root / "corpus",
+                              log=root / "app.log", env=env)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log_file.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(corpus_store: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory):
+    """The app without logins (the local reader), uploads allowed, over a copy of the corpus store.
+
+    The copy keeps uploads and feedback made through the server away from the shared
+    `corpus_store`; uploads land in a temporary corpus folder.
+    """
+    yield from _serve_app(corpus_store, tmp_path_factory.mktemp("app"), PASSERELLE_ALLOW_UPLOAD="1")
+
+
+@pytest.fixture(scope="session")
+def login_server(corpus_store: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory):
+    """The app with a users file (`USERS`, `PASSWORDS`): it asks for a login."""
+    yield from _serve_app(corpus_store, tmp_path_factory.mktemp("login-app"), users=True)

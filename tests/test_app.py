@@ -1,34 +1,85 @@
-"""The web chat answers through a real Gradio server (the full UI is issue 4's; this checks the wiring)."""
+"""The web app's chat API through a real Gradio server, the real model and the sample corpus."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import re
 
 import pytest
-
-from kb.store import KnowledgeBase
-from tests.conftest import PROJECT_ROOT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.server, pytest.mark.real_model]
 
 
-def test_chat_answers_with_citations_over_http(corpus_store: KnowledgeBase, tmp_path) -> None:
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PASSERELLE_STORE": str(corpus_store.root),
-           "PASSERELLE_PORT": str(port)}
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
-                              stdout=open(tmp_path / "app.log", "w"), stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, server)
-        from gradio_client import Client
+@pytest.fixture(scope="module")
+def client(app_server):
+    from gradio_client import Client
 
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        reply = client.predict("What is Azerbaijan's EGDI score?", api_name="/chat")
-        assert "0.7607" in reply and "\\[1\\]" in reply
-        restricted = client.predict("Qu'est-ce que l'opération Baobab ?", api_name="/chat")
-        assert "Baobab" not in restricted, "the local reader sees public documents only"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    return Client(app_server.url, verbose=False)
+
+
+def _sources(reply: str) -> list[str]:
+    """Numbered source lines of a chat reply ("1. **Title** (type; …)")."""
+    return re.findall(r"^(\d+)\. \*\*(.+?)\*\*", reply, re.M)
+
+
+def test_french_question_gets_cited_answer_and_sources(client) -> None:
+    reply = client.predict("Quand les protocoles d'accord ont-ils été signés ?", api_name="/chat")
+    answer_part = reply.split("**Sources**")[0]
+    assert "23 décembre 2025" in answer_part
+    assert "**\\[1\\]**" in answer_part
+    numbers = [int(n) for n, _ in _sources(reply)]
+    assert numbers[:1] == [1] and numbers == sorted(numbers)
+    assert "« " in reply, "each source carries its quote"
+
+
+def test_english_question_over_the_api(client) -> None:
+    reply = client.predict("What is Azerbaijan's EGDI score?", api_name="/chat")
+    assert "0.7607" in reply.split("**Sources**")[0]
+    titles = [title for _, title in _sources(reply)]
+    assert any("e-government" in title for title in titles)
+
+
+def test_api_takes_history_and_filters(client) -> None:
+    reply = client.predict("Et pour la CEAC ?", ["Quel est le rôle de la SENUM ?"], "", "", "", "", api_name="/chat")
+    assert "CEAC" in reply.split("**Sources**")[0]
+    filtered = client.predict("Quand les protocoles d'accord ont-ils été signés ?", None, "strategy", api_name="/chat")
+    assert "Note de synthèse" in filtered and "Communiqué" not in filtered
+
+
+def test_reader_never_sees_restricted_text(client) -> None:
+    reply = client.predict("Qu'est-ce que l'opération Baobab ?", api_name="/chat")
+    assert "Baobab" not in reply
+
+
+def test_bad_question_is_a_clear_error(client) -> None:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="La question est vide"):
+        client.predict("   ", api_name="/chat")
+
+
+def test_empty_store_says_how_to_fill_it(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    from tests.conftest import PROJECT_ROOT, free_port, wait_for_port
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PASSERELLE_STORE": str(tmp_path / "empty"),
+           "PASSERELLE_PORT": str(port)}
+    with open(tmp_path / "app.log", "w") as log:
+        server = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, server)
+            assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).status == 200
+            with pytest.raises(AppError, match="make ingest"):
+                Client(f"http://127.0.0.1:{port}/", verbose=False).predict("Qui préside ?", api_name="/chat")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    assert "is empty: run `make ingest`" in (tmp_path / "app.log").read_text()

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--large-chunks", type=int, default=20_000, help="size of the large store (default: 20000)")
     parser.add_argument("--calibrate", action="store_true",
                         help="also re-calibrate the abstention thresholds on the development set and report them")
+    parser.add_argument("--roadmap-only", action="store_true",
+                        help="only the roadmap extraction (precision, recall, deadline accuracy; no model, seconds); "
+                             "writes WORK/eval-roadmap.json and .md")
     parser.add_argument("--json", type=Path, help="where to write the JSON results (default: WORK/eval.json)")
     return parser
 
@@ -51,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     results: dict = {}
     sections: list[str] = []
+
+    from bot.eval.roadmap import format_roadmap, run_roadmap
+
+    results["roadmap"] = run_roadmap(PROJECT_ROOT / "corpus", PROJECT_ROOT)
+    sections.append("## Roadmap register extraction (bot/eval_data/roadmap_items.jsonl)\n\n" + format_roadmap(results["roadmap"]))
+    if args.roadmap_only:
+        return _write(results, sections, args.json or args.work / "eval-roadmap.json", args.work / "eval-roadmap.md")
 
     if not args.skip_piaf:
         from bot.eval.piaf import format_piaf, run_piaf
@@ -96,12 +106,16 @@ def main(argv: list[str] | None = None) -> int:
             f"| large store | {large_store.chunk_count()} | {large['p50']} | {large['p95']} | p95 ≤ 500 |"
         )
 
-    out = args.json or args.work / "eval.json"
+    return _write(results, sections, args.json or args.work / "eval.json", args.work / "eval.md")
+
+
+def _write(results: dict, sections: list[str], out: Path, markdown_path: Path) -> int:
+    """Write the JSON and Markdown results and print the Markdown."""
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     markdown = "\n\n".join(sections)
-    (args.work / "eval.md").write_text(markdown + "\n", encoding="utf-8")
+    markdown_path.write_text(markdown + "\n", encoding="utf-8")
     print(markdown)
-    print(f"\n(JSON: {out}; Markdown: {args.work / 'eval.md'})")
+    print(f"\n(JSON: {out}; Markdown: {markdown_path})")
     return 0
 
 

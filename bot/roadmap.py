@@ -1,0 +1,395 @@
+"""The roadmap register: who committed to what, by when, and what is late.
+
+Ingestion stores every commitment each document states (ingest/roadmap.py). Here the
+mentions of one action across documents are merged into one `RoadmapItem` whose
+sources are listed newest first: a follow-up meeting that marks an action done, or a
+new roadmap version that moves its deadline, updates the item and keeps the older
+sources. "Late" is judged against `today` (injectable): a deadline before today and a
+status other than done.
+
+`register(...)` gives the rows of a table (the web tab and the CLI use it),
+`recognise(question)` tells register questions from others, and `answer_from_register`
+answers them with one citation per item (bot.answer calls it first).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from kb.commitments import STATUSES, action_stems, body_mentions, owner_keys, owners_overlap
+
+from kb.schema import access_for_role
+from kb.store import KnowledgeBase, SearchFilter
+from kb.text import fold
+
+if TYPE_CHECKING:
+    from bot.answer import Answer
+
+log = logging.getLogger(__name__)
+
+CSV_COLUMNS = ("deadline", "status", "owner", "commission", "action", "deadline_text", "source_path", "source_title",
+               "source_date", "source_page", "quote")
+MAX_ANSWER_ITEMS = 10
+
+
+class RegisterError(ValueError):
+    """A register query that cannot run (unknown role, status or date); the message says why."""
+
+
+@dataclass(frozen=True)
+class ItemSource:
+    """One document's mention of an item: where it is and what it said then."""
+
+    path: str
+    title: str
+    date: str
+    doc_type: str
+    page: int | None
+    section: str
+    quote: str
+    start: int
+    end: int
+    deadline: date | None
+    deadline_text: str
+    status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The source as in `python -m bot roadmap --json`."""
+        return {"path": self.path, "title": self.title, "date": self.date, "page": self.page, "quote": self.quote,
+                "start": self.start, "end": self.end}
+
+
+@dataclass
+class RoadmapItem:
+    """An action of the register, merged across the documents that mention it."""
+
+    action: str
+    owner: str
+    commission: str | None
+    deadline: date | None
+    deadline_text: str
+    status: str
+    sources: list[ItemSource] = field(default_factory=list)
+
+    @property
+    def late(self) -> bool:
+        """True when the status is late (deadline passed and not done)."""
+        return self.status == "late"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The item as in `python -m bot roadmap --json`."""
+        return {
+            "action": self.action, "owner": self.owner, "commission": self.commission,
+            "deadline": self.deadline.isoformat() if self.deadline else None, "deadline_text": self.deadline_text,
+            "status": self.status, "sources": [s.to_dict() for s in self.sources],
+        }
+
+
+# ----- the register ----------------------------------------------------------------------
+def register(
+    kb: KnowledgeBase,
+    role: str = "reader",
+    owner: str | None = None,
+    commission: str | None = None,
+    status: str | None = None,
+    before: date | None = None,
+    after: date | None = None,
+    today: date | None = None,
+    *,
+    where: SearchFilter | None = None,
+    topic: str | None = None,
+) -> list[RoadmapItem]:
+    """The register items `role` may read, filtered, soonest deadline first (undated last).
+
+    `owner` matches any body of the owner ("SENUM" finds "SENUM et MDDT"); `commission` a
+    commission theme; `status` one of done, in progress, planned, late, unknown; `before`
+    keeps deadlines earlier than that day, `after` deadlines on or after it. `where`
+    restricts the source documents (dates, type, language) as in bot.answer; `topic`
+    keeps the items whose action shares most words with it.
+    """
+    try:
+        access = where.access if where is not None else access_for_role(role)
+    except ValueError as exc:
+        raise RegisterError(str(exc)) from None
+    if status is not None and status not in STATUSES:
+        raise RegisterError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
+    today = today or date.today()
+    if not kb.exists:
+        return []
+    rows = [r for r in kb.roadmap_items(access) if where is None or _document_allowed(r, where)]
+    items = merge(rows, today)
+    if owner:
+        wanted = set(owner_keys(_canonical_owner(owner)))
+        items = [i for i in items if wanted <= set(owner_keys(i.owner)) or fold(owner) in fold(i.owner)]
+    if commission:
+        items = [i for i in items if i.commission and fold(i.commission).startswith(fold(commission)[:5])]
+    if status:
+        items = [i for i in items if i.status == status]
+    if before:
+        items = [i for i in items if i.deadline is not None and i.deadline < before]
+    if after:
+        items = [i for i in items if i.deadline is not None and i.deadline >= after]
+    if topic:
+        items = _on_topic(items, topic)
+    return sorted(items, key=lambda i: (i.deadline is None, i.deadline or date.max, fold(i.owner)))
+
+
+def merge(rows: Sequence[dict[str, Any]], today: date) -> list[RoadmapItem]:
+    """Group the stored mentions of the same action into items (newest source first).
+
+    Two mentions are the same action when their actions share enough words and their
+    owners agree: with the same deadline, owners that share a body (a joint row such as
+    "Désignation des points focaux SENUM et CEAC" joins both parties' items) and one
+    shared word; with another deadline (a moved one), the same owner and half of the
+    smaller action's words.
+    """
+    ordered = sorted(rows, key=lambda r: (r["date"] or "", r["doc_id"], r["ordinal"]))
+    groups: list[list[tuple[dict[str, Any], frozenset[str]]]] = []
+    for row in ordered:
+        mention = (row, action_stems(row["action"]))
+        matching = [g for g in groups if any(_same_action(mention, other) for other in g)]
+        if not matching:
+            groups.append([mention])
+            continue
+        merged = [m for g in matching for m in g] + [mention]
+        groups = [g for g in groups if not any(g is m for m in matching)] + [merged]
+    items = []
+    for group in groups:
+        newest_first = sorted(group, key=lambda m: (m[0]["date"] or "", m[0]["doc_id"], m[0]["ordinal"]), reverse=True)
+        items.append(_item([m[0] for m in newest_first], today))
+    return items
+
+
+def _same_action(a: tuple[dict[str, Any], frozenset[str]], b: tuple[dict[str, Any], frozenset[str]]) -> bool:
+    (row_a, stems_a), (row_b, stems_b) = a, b
+    if not stems_a or not stems_b:
+        return False
+    shared = len(stems_a & stems_b)
+    ratio = shared / min(len(stems_a), len(stems_b))
+    if row_a["deadline"] is not None and row_a["deadline"] == row_b["deadline"]:
+        related = owners_overlap(row_a["owner"], row_b["owner"]) or bool(
+            row_a["commission"] and row_a["commission"] == row_b["commission"]
+            and "Commission" in (row_a["owner"] + row_b["owner"]))
+        return related and shared >= 1 and ratio >= 0.25
+    same_owner = set(owner_keys(row_a["owner"])) == set(owner_keys(row_b["owner"]))
+    return same_owner and shared >= 2 and ratio >= 0.5
+
+
+def _item(group: list[dict[str, Any]], today: date) -> RoadmapItem:
+    """An item from its mentions, newest first: the newest mention that gives a field wins."""
+    sources = [
+        ItemSource(
+            path=r["path"], title=r["title"], date=r["date"], doc_type=r["doc_type"], page=r["page"],
+            section=r["section"], quote=r["quote"], start=r["start"], end=r["end"],
+            deadline=date.fromisoformat(r["deadline"]) if r["deadline"] else None,
+            deadline_text=r["deadline_text"], status=r["status"],
+        )
+        for r in group
+    ]
+    newest = group[0]
+    dated = next((s for s in sources if s.deadline is not None), None)
+    stated = next((s.status for s in sources if s.status != "unknown"), None)
+    deadline = dated.deadline if dated else None
+    status = stated or ("unknown" if deadline is None else "planned")
+    if status != "done" and deadline is not None and deadline < today:
+        status = "late"
+    elif status == "late" and deadline is not None and deadline >= today:
+        status = "planned"  # rescheduled: the new deadline is still ahead
+    return RoadmapItem(
+        action=newest["action"], owner=newest["owner"],
+        commission=next((r["commission"] for r in group if r["commission"]), None),
+        deadline=deadline, deadline_text=dated.deadline_text if dated else newest["deadline_text"],
+        status=status, sources=sources,
+    )
+
+
+def _document_allowed(row: dict[str, Any], where: SearchFilter) -> bool:
+    day = date.fromisoformat(row["date"]) if row["date"] else None
+    if where.doc_type and row["doc_type"] != where.doc_type:
+        return False
+    if where.since and (day is None or day < where.since):
+        return False
+    if where.until and (day is None or day > where.until):
+        return False
+    return True
+
+
+def _canonical_owner(owner: str) -> str:
+    mentions = body_mentions(owner)
+    return " et ".join(dict.fromkeys(name for _, _, name in mentions)) if mentions else owner
+
+
+def _on_topic(items: list[RoadmapItem], topic: str) -> list[RoadmapItem]:
+    wanted = action_stems(topic) - _question_stems()
+    if not wanted:
+        return items
+    scored = []
+    for item in items:
+        words = action_stems(" ".join([item.action, item.owner, item.commission or ""] + [s.quote for s in item.sources]))
+        score = len(wanted & words)
+        if score:
+            scored.append((score, item))
+    if not scored:
+        return []
+    top = max(score for score, _ in scored)
+    return [item for score, item in scored if score == top]
+
+
+@functools.cache
+def _question_stems() -> frozenset[str]:
+    return action_stems(
+        "qui quels quelles quelle quel responsable responsible who what which échéances échéance deadline deadlines "
+        "due prochaines next retard late overdue engagements commitments actions items chargé charge doit must "
+        "register registre feuille route roadmap prévu planned liste list"
+    )
+
+
+def to_csv(items: Iterable[RoadmapItem]) -> str:
+    """The items as CSV text (one row per item, newest source quoted), for export."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        source = item.sources[0] if item.sources else None
+        writer.writerow([
+            item.deadline.isoformat() if item.deadline else "", item.status, item.owner, item.commission or "",
+            item.action, item.deadline_text,
+            source.path if source else "", source.title if source else "", source.date if source else "",
+            source.page if source and source.page is not None else "", " ".join(source.quote.split()) if source else "",
+        ])
+    return buffer.getvalue()
+
+
+# ----- register questions ------------------------------------------------------------
+@dataclass(frozen=True)
+class RegisterQuery:
+    """What a register question asks: filters for `register`."""
+
+    owner: str | None = None
+    status: str | None = None
+    before: date | None = None
+    after: date | None = None
+    topic: str | None = None
+    upcoming: bool = False
+
+
+_LATE = re.compile(r"\b(?:en retard|retards?|late|overdue|behind schedule|pas été tenus?|missed)\b", re.I)
+_REGISTER = re.compile(
+    r"\b(?:échéances?|echeances?|deadlines?|due|engagements?|commitments?|action items?|actions? à mener|"
+    r"feuille de route|roadmap|responsables? d[eu']|responsible for|in charge of|chargée? d[eu']|"
+    r"qui doit|who (?:must|has to|should)|s'est engagée?|committed to)\b", re.I)
+_BEFORE = re.compile(r"\b(?:avant|before|d'ici|by|until|jusqu'à|jusqu'au)\s+(?:le |la |fin |the end of |end of )?(?P<when>[^\s?.,;]+(?:\s+20\d\d)?)", re.I)
+_AFTER = re.compile(r"\b(?:après|after|à partir de|from)\s+(?:le |la )?(?P<when>[^\s?.,;]+(?:\s+20\d\d)?)", re.I)
+_UPCOMING = re.compile(r"\b(?:prochaines?|à venir|upcoming|next)\b", re.I)
+
+
+def recognise(question: str, today: date | None = None) -> RegisterQuery | None:
+    """The register query a question asks, or None for a question the documents answer.
+
+    "Qu'est-ce qui est en retard ?" -> status late; "Quelles sont les échéances de la
+    SENUM ?" -> owner SENUM; "What is due before June?" -> before 1 June; "Who is
+    responsible for the cybersecurity training?" -> topic "cybersecurity training".
+    """
+    today = today or date.today()
+    late = bool(_LATE.search(question))
+    if not late and not _REGISTER.search(question):
+        return None
+    mentions = body_mentions(question)
+    owner = " et ".join(dict.fromkeys(name for _, _, name in mentions)) if mentions else None
+    before = _bound(_BEFORE.search(question), today)
+    after = _bound(_AFTER.search(question), today)
+    topic = question
+    for _, _, name in mentions:
+        topic = topic.replace(name, " ")
+    rest = action_stems(topic) - _question_stems() - _date_stems(question)
+    return RegisterQuery(
+        owner=owner, status="late" if late else None, before=before, after=after,
+        topic=topic if rest and not owner else None, upcoming=bool(_UPCOMING.search(question)),
+    )
+
+
+def _date_stems(question: str) -> frozenset[str]:
+    words = [m.group("when") for m in (_BEFORE.search(question), _AFTER.search(question)) if m]
+    return action_stems(" ".join(words)) if words else frozenset()
+
+
+def _bound(match: re.Match[str] | None, today: date) -> date | None:
+    """The first day of the period a question names ("before June" -> the coming 1 June);
+    after "d'ici fin mars" / "by the end of March", the day after that period."""
+    if match is None or re.fullmatch(r"\d{1,2}", match.group("when")):
+        return None
+    import dateparser
+
+    until_end = bool(re.search(r"\bfin\b|\bend\b", match.group(0), re.I))
+    parsed = dateparser.parse(match.group("when"), languages=["fr", "en"], settings={
+        "PREFER_DATES_FROM": "future", "PREFER_DAY_OF_MONTH": "last" if until_end else "first",
+        "RELATIVE_BASE": datetime(today.year, today.month, today.day)})
+    if parsed is None:
+        return None
+    return parsed.date() + timedelta(days=1) if until_end else parsed.date()
+
+
+def query_register(kb: KnowledgeBase, query: RegisterQuery, where: SearchFilter, today: date) -> list[RoadmapItem]:
+    """The items a recognised register question asks for."""
+    items = register(kb, owner=query.owner, status=query.status, before=query.before, after=query.after,
+                     today=today, where=where, topic=query.topic)
+    if query.upcoming and not (query.status or query.before or query.after):
+        items = [i for i in items if i.status != "done" and (i.deadline is None or i.deadline >= today)]
+    return items
+
+
+def status_label(status: str, language: str) -> str:
+    """The status in the answer's language."""
+    from bot.messages import message
+
+    return message(f"status_{status.replace(' ', '_')}", language)
+
+
+def describe(item: RoadmapItem, language: str) -> str:
+    """One line of a register answer: owner, deadline, status, then the newest quote."""
+    source = item.sources[0]
+    when = item.deadline_text or (item.deadline.isoformat() if item.deadline else "")
+    if item.deadline and item.deadline_text and item.deadline.isoformat() not in item.deadline_text:
+        when = f"{item.deadline_text} ({item.deadline.isoformat()})"
+    head = " — ".join(part for part in (item.owner, when, status_label(item.status, language)) if part)
+    quote = " ".join(source.quote.split()).strip("| ")
+    return f"{head} : « {quote} »" if language == "fr" else f"{head}: “{quote}”"
+
+
+def answer_from_register(kb: KnowledgeBase, question: str, where: SearchFilter, language: str,
+                         today: date | None = None) -> "Answer | None":
+    """The answer to a register question, one citation per item; None when the question
+    is not about the register or no readable item fits (the normal path answers then)."""
+    from bot.answer import Answer, Source
+    from bot.messages import message
+
+    started = time.perf_counter()
+    today = today or date.today()
+    query = recognise(question, today)
+    if query is None:
+        return None
+    items = query_register(kb, query, where, today)
+    if not items:
+        return None
+    shown = items[:MAX_ANSWER_ITEMS]
+    lines = [message("register_intro", language, count=len(items), today=today.isoformat())]
+    sources = []
+    for n, item in enumerate(shown, start=1):
+        source = item.sources[0]
+        lines.append(f"- {describe(item, language)} [{n}]")
+        sources.append(Source(n=n, cited=True, title=source.title, path=source.path, doc_type=source.doc_type,
+                              date=source.date, page=source.page, section=source.section, quote=source.quote,
+                              start=source.start, end=source.end, score=1.0))
+    if len(items) > len(shown):
+        lines.append(message("register_more", language, more=len(items) - len(shown)))
+    total = round((time.perf_counter() - started) * 1000, 1)
+    log.info("register answer items=%d shown=%d", len(items), len(shown))
+    return Answer("\n".join(lines), False, language, sources, {"retrieve": total, "answer": 0.0, "total": total})

@@ -1,0 +1,301 @@
+"""Users of the web chat and their roles, in a small JSON file under the store folder.
+
+The file (`<store>/users.json`, mode 0600) maps each user name to a role and a password
+hash; passwords are never stored. Hashes use the standard library's scrypt with a
+random 16-byte salt per user and slow parameters (N=2**15, r=8, p=1: about 0.1 s and
+32 MiB per check); the parameters are stored with each hash, so they can be raised later
+without invalidating existing users. Every write goes to a temporary file that replaces
+the old one, under a lock, so a crash or two administrators at once never leave a
+half-written file.
+
+When no users file exists, the web chat runs as a single local `reader` (public
+documents only); once it exists, the chat asks for a login and the user's role decides
+what may be read. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from kb.schema import ROLES
+from kb.settings import Settings
+
+log = logging.getLogger(__name__)
+
+USERS_FILE = "users.json"
+LOCK_FILE = ".users.lock"
+FORMAT_VERSION = 1
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+MAX_PASSWORD_CHARS = 1024
+# scrypt cost: N (CPU/memory), r (block size), p (parallelism); 128*N*r bytes of memory.
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**15, 8, 1, 32
+_SCHEME = "scrypt"
+
+
+class UserError(ValueError):
+    """A users operation cannot be done; the message says why and what to do."""
+
+
+class UnknownRoleError(UserError):
+    """The role is not one of ROLES."""
+
+
+class DuplicateUserError(UserError):
+    """A user with this name already exists."""
+
+
+class UnknownUserError(UserError):
+    """No user has this name."""
+
+
+class BadNameError(UserError):
+    """The user name has characters or a length that are not allowed."""
+
+
+class EmptyPasswordError(UserError):
+    """The password is empty (or only spaces)."""
+
+
+class UsersFileError(UserError):
+    """The users file cannot be read or written."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A user as listed (no password hash)."""
+
+    name: str
+    role: str
+    created_at: float
+
+
+def users_path(settings: Settings) -> Path:
+    """Where the users file of the store named by `settings` lives."""
+    return Path(settings.store) / USERS_FILE
+
+
+def users_file_exists(settings: Settings) -> bool:
+    """True when a users file exists: the web chat must then ask for a login."""
+    return users_path(settings).is_file()
+
+
+def add_user(settings: Settings, name: str, password: str, role: str) -> User:
+    """Create a user; raises BadNameError, EmptyPasswordError, UnknownRoleError, DuplicateUserError."""
+    _check_password(password)
+    with _locked(settings):
+        users = _read(settings)
+        _check_new(users, name, role)
+        users[name] = {"role": role, "password": hash_password(password), "created_at": time.time()}
+        _write(settings, users)
+    log.info("user added name=%s role=%s", name, role)
+    return User(name, role, users[name]["created_at"])
+
+
+def check_new_user(settings: Settings, name: str, role: str) -> None:
+    """Raise what `add_user` would for this name and role (before asking for a password)."""
+    _check_new(_read(settings), name, role)
+
+
+def remove_user(settings: Settings, name: str) -> None:
+    """Delete a user; raises UnknownUserError when there is none of that name."""
+    with _locked(settings):
+        users = _read(settings)
+        if name not in users:
+            raise UnknownUserError(_unknown(name, users))
+        del users[name]
+        _write(settings, users)
+    log.info("user removed name=%s", name)
+
+
+def list_users(settings: Settings) -> list[User]:
+    """Every user, sorted by name (empty when there is no users file)."""
+    users = _read(settings)
+    return [User(name, entry["role"], entry.get("created_at", 0.0)) for name, entry in sorted(users.items())]
+
+
+def user_role(settings: Settings, name: str) -> str | None:
+    """The role of user `name`, or None when there is no such user."""
+    entry = _read(settings).get(name) if isinstance(name, str) else None
+    return entry["role"] if entry else None
+
+
+def authenticate(settings: Settings, name: str, password: str) -> str | None:
+    """The user's role when `password` is right, else None (unknown user, wrong password).
+
+    An unknown name costs the same hash as a known one, so timing does not reveal
+    which names exist; the comparison itself is constant-time.
+    """
+    if not isinstance(name, str) or not isinstance(password, str):
+        return None
+    try:
+        entry = _read(settings).get(name)
+    except UsersFileError:
+        log.error("login refused: the users file %s cannot be read", users_path(settings), exc_info=True)
+        return None
+    if entry is None:
+        verify_password(password, _DUMMY_HASH)
+        log.info("login refused name=%s reason=unknown-user", name[:64])
+        return None
+    if not verify_password(password, entry["password"]):
+        log.info("login refused name=%s reason=wrong-password", name)
+        return None
+    return entry["role"]
+
+
+def authenticator(settings: Settings) -> Callable[[str, str], bool]:
+    """A `(name, password) -> bool` check, the shape Gradio's `launch(auth=...)` takes."""
+
+    def check(name: str, password: str) -> bool:
+        return authenticate(settings, name, password) is not None
+
+    return check
+
+
+# ----- hashing -------------------------------------------------------------------------
+def hash_password(password: str) -> str:
+    """`scrypt$N$r$p$salt$hash` (base64) for `password`, with a fresh random salt."""
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN)
+    return "$".join((_SCHEME, str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)))
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when `password` matches the `stored` hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != _SCHEME:
+            return False
+        expected = base64.b64decode(digest)
+        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p), len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=length,
+                          maxmem=256 * n * r * p + (1 << 20))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# Hashed against when the name is unknown, so both paths cost one scrypt.
+_DUMMY_HASH = "$".join((_SCHEME, str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(b"\0" * 16), _b64(b"\0" * 32)))
+
+
+# ----- checks --------------------------------------------------------------------------
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise BadNameError(
+            f"bad user name {name!r}: use 1 to 64 letters, digits, '.', '_', '-' or '@', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def _check_password(password: Any) -> None:
+    if not isinstance(password, str) or not password.strip():
+        raise EmptyPasswordError("the password is empty: choose a non-empty password")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise UserError(f"the password is longer than {MAX_PASSWORD_CHARS} characters")
+
+
+def _check_role(role: Any) -> None:
+    if role not in ROLES:
+        raise UnknownRoleError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
+
+
+def _check_new(users: dict[str, Any], name: str, role: str) -> None:
+    _check_name(name)
+    _check_role(role)
+    if name in users:
+        raise DuplicateUserError(
+            f"user {name!r} already exists (role {users[name]['role']}); "
+            f"remove it first with `python -m bot users remove {name}`"
+        )
+
+
+def _unknown(name: str, users: dict[str, Any]) -> str:
+    known = ", ".join(sorted(users)) or "none"
+    return f"no user named {name!r} (users: {known})"
+
+
+# ----- the file ------------------------------------------------------------------------
+@contextlib.contextmanager
+def _locked(settings: Settings) -> Iterator[None]:
+    """Serialise writers of the users file (a second one waits)."""
+    root = Path(settings.store)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        handle = open(root / LOCK_FILE, "a")
+    except OSError as exc:
+        raise UsersFileError(f"cannot write in the store folder {root}: {exc.strerror or exc}") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _read(settings: Settings) -> dict[str, dict[str, Any]]:
+    path = users_path(settings)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise UsersFileError(f"cannot read the users file {path}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw)
+        users = data["users"]
+        if not isinstance(users, dict) or not all(
+            isinstance(e, dict) and e.get("role") in ROLES and isinstance(e.get("password"), str)
+            for e in users.values()
+        ):
+            raise ValueError("bad entries")
+    except (ValueError, KeyError, TypeError):
+        raise UsersFileError(
+            f"the users file {path} is damaged; restore it from a backup, or delete it and add the users again"
+        ) from None
+    return users
+
+
+def _write(settings: Settings, users: dict[str, dict[str, Any]]) -> None:
+    """Replace the users file atomically; it is created with mode 0600."""
+    path = users_path(settings)
+    data = json.dumps({"version": FORMAT_VERSION, "users": users}, indent=2, sort_keys=True) + "\n"
+    try:
+        # mkstemp creates the file with mode 0600, so no other user can read it at any moment.
+        fd, temporary = tempfile.mkstemp(prefix=".users-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        raise UsersFileError(f"cannot write the users file {path}: {exc.strerror or exc}") from None

@@ -1,0 +1,149 @@
+"""The roadmap register on the real corpus: questions through bot.answer, the CLI, quality."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from bot.answer import answer
+from bot.eval.roadmap import run_roadmap
+from bot.roadmap import RegisterError, recognise, register, to_csv
+from kb.store import KnowledgeBase
+from tests.conftest import CORPUS, PROJECT_ROOT
+
+TODAY = date(2026, 5, 20)
+
+
+def test_register_questions_are_recognised_and_others_are_not() -> None:
+    assert recognise("Qu'est-ce qui est en retard ?", TODAY).status == "late"
+    assert recognise("Quelles sont les échéances de la SENUM ?", TODAY).owner == "SENUM"
+    assert recognise("What is due before June?", TODAY).before == date(2026, 6, 1)
+    assert recognise("Who is responsible for the cybersecurity training?", TODAY).topic
+    assert recognise("Quelle est la durée du protocole d'accord avec la SENUM ?", TODAY) is None
+    assert recognise("Qui copréside la commission cybersécurité ?", TODAY) is None
+
+
+def test_extraction_meets_the_targets_and_beats_the_baseline() -> None:
+    results = run_roadmap(CORPUS, PROJECT_ROOT)
+    product, baseline = results["product"], results["baseline_every_dated_sentence"]
+    assert product["precision"] >= 0.9 and product["recall"] >= 0.85 and product["deadline_accuracy"] >= 0.9
+    assert product["precision"] > baseline["precision"] and product["recall"] > baseline["recall"]
+
+
+def _check_cited(kb: KnowledgeBase, result) -> None:
+    assert not result.abstained and result.sources
+    for n, source in enumerate(result.sources, start=1):
+        assert source.cited and f"[{n}]" in result.answer
+        text = kb.document_text(source.path)
+        assert text is not None and text[source.start : source.end] == source.quote
+
+
+@pytest.mark.real_model
+def test_late_items_through_bot_answer(corpus_store: KnowledgeBase) -> None:
+    result = answer("Qu'est-ce qui est en retard ?", role="staff", kb=corpus_store, today=TODAY)
+    _check_cited(corpus_store, result)
+    assert result.answer.startswith("D'après le registre") and "en retard" in result.answer
+    assert "commentaires sénégalais" in result.answer
+    assert "vulnérabilités" not in result.answer, "a restricted note never reaches staff"
+    official = answer("Qu'est-ce qui est en retard ?", role="official", kb=corpus_store, today=TODAY)
+    assert any("operation-baobab" in s.path for s in official.sources)
+
+
+@pytest.mark.real_model
+def test_owner_deadline_and_topic_questions(corpus_store: KnowledgeBase) -> None:
+    senum = answer("Quelles sont les échéances de la SENUM ?", role="staff", kb=corpus_store, today=TODAY)
+    _check_cited(corpus_store, senum)
+    assert all("SENUM" in line for line in senum.answer.splitlines()[1:] if line.startswith("- "))
+    due = answer("What is due before June?", role="staff", kb=corpus_store, today=TODAY)
+    _check_cited(corpus_store, due)
+    assert due.language == "en" and "2026-06-30" not in due.answer
+    portal = answer("Quelle est l'échéance actuelle du portail pilote de démarches en ligne ?", role="staff",
+                    kb=corpus_store, today=TODAY)
+    _check_cited(corpus_store, portal)
+    assert "31 décembre 2026" in portal.answer and len(portal.sources) == 1
+    assert "feuille-de-route-v2" in portal.sources[0].path, "the newest roadmap's deadline wins"
+    training = answer("Who is responsible for the cybersecurity training?", role="staff", kb=corpus_store, today=TODAY)
+    _check_cited(corpus_store, training)
+
+
+@pytest.mark.real_model
+def test_other_questions_take_the_normal_path(corpus_store: KnowledgeBase) -> None:
+    result = answer("Combien de membres compte le comité de pilotage conjoint ?", role="official", kb=corpus_store,
+                    today=TODAY)
+    assert "registre" not in result.answer and "six membres" in result.answer
+    reader = answer("Qu'est-ce qui est en retard ?", role="reader", kb=corpus_store, today=TODAY)
+    assert not reader.answer.startswith("D'après le registre"), "no public item: the documents answer instead"
+
+
+@pytest.mark.real_model
+def test_register_merges_follow_ups_and_exports_csv(corpus_store: KnowledgeBase) -> None:
+    items = register(corpus_store, role="staff", owner="ASAN", today=TODAY)
+    immersion = next(i for i in items if "immersion" in i.action.casefold() and i.owner == "ASAN")
+    assert immersion.deadline == date(2026, 9, 25), "rescheduled by the follow-up meeting"
+    assert len(immersion.sources) >= 4 and immersion.sources[0].path.endswith("follow-up-meeting-2026-05-19.txt")
+    assert immersion.sources[-1].path.endswith("protocole-senum.pdf")
+    rows = list(csv.DictReader(io.StringIO(to_csv(items))))
+    assert len(rows) == len(items) and rows[0]["owner"]
+    with pytest.raises(RegisterError, match="unknown status"):
+        register(corpus_store, status="finished")
+
+
+def roadmap_cli(*args: str, store: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PASSERELLE_STORE": store}
+    return subprocess.run([sys.executable, "-m", "bot", "roadmap", *args], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.real_model
+def test_cli_json_is_one_object_with_the_documented_keys(corpus_store: KnowledgeBase) -> None:
+    result = roadmap_cli("--role", "staff", "--status", "late", "--today", "2026-05-20", "--json",
+                         store=str(corpus_store.root))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert set(data) == {"today", "items"} and data["today"] == "2026-05-20" and data["items"]
+    for item in data["items"]:
+        assert set(item) == {"action", "owner", "commission", "deadline", "deadline_text", "status", "sources"}
+        assert item["status"] == "late" and item["deadline"] < "2026-05-20"
+        for source in item["sources"]:
+            assert set(source) == {"path", "title", "date", "page", "quote", "start", "end"}
+            assert "confidentielle" not in source["path"]
+
+
+@pytest.mark.real_model
+def test_cli_filters_csv_and_text(corpus_store: KnowledgeBase) -> None:
+    result = roadmap_cli("--role", "staff", "--owner", "SENUM", "--before", "2026-07-01", "--csv",
+                         store=str(corpus_store.root))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert rows and all("SENUM" in r["owner"] and r["deadline"] < "2026-07-01" for r in rows)
+    text = roadmap_cli("--role", "staff", "--today", "2026-05-20", store=str(corpus_store.root))
+    assert text.returncode == 0 and "LATE" in text.stdout and "«" in text.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--today", "hier"], "--today: 'hier' is not an ISO date (YYYY-MM-DD)"),
+        (["--before", "2026-13-01"], "--before: '2026-13-01' is not an ISO date"),
+    ],
+)
+def test_cli_bad_input_exits_1_with_a_message(tmp_path, args: list[str], message: str) -> None:
+    result = roadmap_cli(*args, store=str(tmp_path / "absent"))
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_missing_store_says_how_to_fill_it(tmp_path) -> None:
+    result = roadmap_cli(store=str(tmp_path / "absent"))
+    assert result.returncode == 1 and "python -m ingest" in result.stderr
+    assert not (tmp_path / "absent").exists()
+    usage = roadmap_cli("--status", "finished", store=str(tmp_path / "absent"))
+    assert usage.returncode == 2 and "invalid choice" in usage.stderr

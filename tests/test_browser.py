@@ -1,0 +1,237 @@
+"""The web app in a real browser (Debian's chromium driven by Playwright) against a real server."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import PASSWORDS, PROJECT_ROOT
+
+pytestmark = [pytest.mark.server, pytest.mark.real_model]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
+TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("chromium is missing: `make test` installs it (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """Open the app at a URL in a fresh context that records every request and dialog;
+    at the end, fails if any request went to another host than the server."""
+    contexts, pages = [], []
+
+    def open_(url: str, user: str | None = None):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        pages.append(page)
+        page.set_default_timeout(TIMEOUT_MS)
+        page.requests, page.dialogs = [], []
+        page.on("request", lambda request: page.requests.append(request.url))
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(url, wait_until="domcontentloaded")
+        if user is not None:
+            page.wait_for_selector("input[type=password]")
+            page.fill("input[type=text]", user)
+            page.fill("input[type=password]", PASSWORDS[user])
+            page.keyboard.press("Enter")
+        page.wait_for_selector("#question textarea")
+        return page
+
+    yield open_
+    outside = [url for page in pages for url in page.requests if urlparse(url).hostname not in ("127.0.0.1", None)]
+    for context in contexts:
+        context.close()
+    assert not outside, f"the page requested outside hosts: {outside}"
+
+
+@pytest.fixture
+def page(open_page, app_server):
+    """The app without logins: the local reader."""
+    return open_page(app_server.url)
+
+
+def ask(page, question: str) -> None:
+    """Type a question, send it and wait until the answer replaces the progress message."""
+    before = page.locator("#chat .message-row, #chat [data-testid='bot']").count()
+    page.fill("#question textarea", question)
+    page.click("#send")
+    page.wait_for_function(
+        """([before]) => {
+            const chat = document.querySelector('#chat');
+            const text = chat ? chat.innerText : '';
+            const rows = chat.querySelectorAll('.message-row, [data-testid="bot"]').length;
+            return rows > before && !text.includes('Recherche dans les documents') && !text.includes('Searching the documents');
+        }""",
+        arg=[before],
+    )
+
+
+def test_chat_cites_sources_then_english_and_onboarding(page, app_server) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ask(page, "Quand les protocoles d'accord ont-ils été signés ?")
+    citation = page.locator("#chat a.cite", has_text="[1]").first
+    citation.wait_for()
+    assert "23 décembre 2025" in page.inner_text("#chat")
+    card = page.locator("#source-cards .src-card").first
+    assert card.locator(".src-title").inner_text().startswith("[1]")
+    assert card.locator("mark").inner_text().strip(), "the quote is highlighted inside its passage"
+    citation.click()
+    page.wait_for_selector("#source-cards .src-card.flash")  # the citation leads to its card
+    page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
+
+    # Thumbs up, then a comment: both stored, and exported by `python -m bot feedback --csv`.
+    page.locator("#chat button[aria-label='Like']").last.click()
+    page.get_by_text("Merci : votre avis est enregistré.").wait_for()
+    page.get_by_label("Commentaire sur la réponse notée (facultatif)").fill("Réponse utile")
+    page.get_by_role("button", name="Envoyer le commentaire").click()
+    page.get_by_text("Merci : commentaire enregistré.").wait_for()
+    exported = subprocess.run([sys.executable, "-m", "bot", "feedback", "--csv", "--store", str(app_server.store)],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert rows[-1]["rating"] == "up" and rows[-1]["comment"] == "Réponse utile"
+    assert rows[-1]["question"] == "Quand les protocoles d'accord ont-ils été signés ?"
+    assert rows[-1]["role"] == "reader" and "23 décembre 2025" in rows[-1]["answer"]
+
+    page.locator("#ui-language label", has_text="English").click()
+    page.get_by_role("button", name="Send", exact=True).wait_for()
+    assert page.get_by_role("tab", name="New staff").is_visible()
+    assert "Your question" in page.inner_text("body")
+    page.get_by_role("tab", name="New staff").click()
+    glossary = page.locator("#onboarding table.glossary")
+    glossary.wait_for()
+    senum = glossary.locator("tr").filter(has=page.locator("td:first-child", has_text="SENUM")).first
+    assert "Sénégal Numérique SA" in senum.inner_text()
+    assert "Glossary of acronyms" in page.inner_text("#onboarding")
+    assert "Timeline" in page.inner_text("#onboarding")
+    page.screenshot(path=str(ARTIFACTS / "onboarding.png"), full_page=True)
+
+
+def test_script_in_a_question_stays_text(page) -> None:
+    hostile = '<script>window.__pwned = 1; alert("xss")</script><img src=x onerror="window.__pwned=2"> **gras**'
+    ask(page, hostile)
+    chat = page.inner_text("#chat")
+    assert '<script>window.__pwned = 1; alert("xss")</script>' in chat
+    assert "**gras**" in chat, "Markdown from a user is shown as typed"
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.dialogs == []
+    assert page.locator("#chat img[src='x']").count() == 0
+
+
+def test_documents_tab_lists_and_uploads(page, app_server) -> None:
+    page.get_by_role("tab", name="Documents").click()
+    table = page.locator("#documents")
+    table.get_by_text("Note de synthèse : le New Deal technologique du Sénégal").wait_for()
+    assert "Dernière ingestion" in page.inner_text("body")
+    assert "Opération Baobab" not in page.inner_text("#documents"), "restricted titles stay hidden from readers"
+
+    upload_dir = app_server.store.parent / "to-upload"
+    upload_dir.mkdir(exist_ok=True)
+    good = upload_dir / "compte-rendu-atelier.md"
+    good.write_text("---\ntitle: Compte rendu de l'atelier cybersécurité\ndoc_type: meeting_notes\n"
+                    "date: 2026-05-04\naccess: public\nillustrative: true\n---\n# Atelier\n\n"
+                    "L'atelier de cybersécurité a réuni douze analystes du centre opérationnel à Dakar.\n",
+                    encoding="utf-8")
+    bad = upload_dir / "scan.pdf"
+    bad.write_bytes(b"\x00\x13random bytes, not a PDF" * 10)
+    page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
+    page.get_by_role("button", name="Vérifier et ingérer").click()
+    page.get_by_text("1 fichier(s) ingéré(s), 1 refusé(s).").wait_for()
+    assert "scan.pdf" in page.inner_text("body")
+    table.get_by_text("Compte rendu de l'atelier cybersécurité").wait_for()
+    assert (app_server.corpus / "uploads" / "compte-rendu-atelier.md").is_file()
+    assert not (app_server.corpus / "uploads" / "scan.pdf").exists(), "a rejected file is not kept"
+    with sqlite3.connect(app_server.store / "catalog.sqlite3") as db:
+        titles = {row[0] for row in db.execute("SELECT title FROM documents")}
+    assert "Compte rendu de l'atelier cybersécurité" in titles
+    assert len(titles) >= 20, "documents already ingested are all still there"
+
+
+def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> None:
+    import datetime as dt
+
+    from bot.roadmap import register
+
+    page = open_page(login_server.url, user="agent")
+    page.locator("#session-status").get_by_text("Connecté : agent (staff).").wait_for()
+    # Staff see internal documents, never restricted ones, wherever text from documents shows.
+    ask(page, "Qu'est-ce que l'opération Baobab ?")
+    reply = page.locator("#chat [data-testid='bot']").last.inner_text()
+    assert reply.strip() and "Baobab" not in reply + page.inner_text("#source-cards")
+    page.get_by_role("tab", name="Accueil des nouveaux agents").click()
+    page.locator("#onboarding table.glossary").wait_for()
+    onboarding = page.inner_text("#onboarding")
+    assert "RSSI" not in onboarding and "Baobab" not in onboarding and "DAGE" not in onboarding
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#documents").get_by_text("Feuille de route conjointe", exact=False).first.wait_for()
+    assert "Baobab" not in page.inner_text("#documents")
+    assert not page.locator("#upload").is_visible(), "only admins may upload"
+
+    # The roadmap: every readable item, overdue ones highlighted, a timeline, filters, CSV export.
+    today = dt.date.today()
+    expected = register(corpus_store, "staff", today=today)
+    late = [item for item in expected if item.late]
+    assert expected and late, "the sample roadmap has items, some of them late"
+    page.get_by_role("tab", name="Feuille de route").click()
+    page.locator("#roadmap table.roadmap").wait_for()
+    assert page.locator("#roadmap tbody tr").count() == len(expected)
+    assert page.locator("#roadmap tbody tr.late").count() == len(late)
+    assert page.locator("#roadmap-timeline svg circle").count() == sum(1 for i in expected if i.deadline)
+    first = page.locator("#roadmap tbody tr").first
+    first.locator("summary").click()
+    assert first.locator("mark").first.inner_text().strip() in " ".join(expected[0].sources[0].quote.split())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "roadmap.png"))
+    cutoff = dt.date(2026, 6, 1)
+    page.get_by_label("Échéance avant le (AAAA-MM-JJ)").fill(cutoff.isoformat())
+    page.click("#roadmap-apply")
+    before = [i for i in expected if i.deadline and i.deadline < cutoff]
+    page.wait_for_function("n => document.querySelectorAll('#roadmap tbody tr').length === n", arg=len(before))
+    page.click("#roadmap-export")
+    with page.expect_download() as download:
+        page.locator("#roadmap-csv a").first.click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == len(before) and all(r["deadline"] < cutoff.isoformat() for r in rows)
+
+    official = open_page(login_server.url, user="officiel")
+    official.get_by_role("tab", name="Accueil des nouveaux agents").click()
+    official.locator("#onboarding table.glossary").get_by_text("RSSI").wait_for()
+    official.get_by_role("tab", name="Documents").click()
+    assert "Baobab" in official.inner_text("#documents")
+
+
+def test_wrong_password_is_refused(browser, login_server) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(login_server.url, wait_until="domcontentloaded")
+    page.wait_for_selector("input[type=password]")
+    page.fill("input[type=text]", "officiel")
+    page.fill("input[type=password]", "pas-le-bon")
+    page.keyboard.press("Enter")
+    page.get_by_text("Incorrect Credentials", exact=False).wait_for()
+    assert page.locator("#question").count() == 0
+    context.close()

@@ -1,0 +1,167 @@
+"""Every label, message and placeholder of the web app, in French and English."""
+
+from __future__ import annotations
+
+LANGUAGES = (("Français", "fr"), ("English", "en"))
+
+TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "subtitle": "Coopération numérique Sénégal–Azerbaïdjan : des réponses courtes, chaque phrase citée.",
+        "tab_chat": "Discussion",
+        "tab_onboarding": "Accueil des nouveaux agents",
+        "tab_documents": "Documents",
+        "tab_roadmap": "Feuille de route",
+        "chat_label": "Passerelle",
+        "chat_placeholder": "Posez une question sur les documents du programme, en français ou en anglais.",
+        "question_label": "Votre question",
+        "question_placeholder": "Ex. : Quelle est la durée du protocole d'accord avec la SENUM ?",
+        "send": "Envoyer",
+        "clear": "Nouvelle conversation",
+        "searching": "Recherche dans les documents…",
+        "filters": "Filtres",
+        "doc_type": "Type de document",
+        "since": "Depuis (AAAA-MM-JJ)",
+        "until": "Jusqu'au (AAAA-MM-JJ)",
+        "doc_language": "Langue des documents",
+        "any": "Tous",
+        "suggested": "Questions suggérées",
+        "sources_title": "Sources",
+        "sources_empty": "Les sources de la réponse s'afficheront ici.",
+        "see_also": "Voir aussi",
+        "cited": "Citée",
+        "comment_label": "Commentaire sur la réponse notée (facultatif)",
+        "comment_placeholder": "Qu'est-ce qui manquait ou était faux ?",
+        "comment_send": "Envoyer le commentaire",
+        "thanks": "Merci : votre avis est enregistré.",
+        "comment_saved": "Merci : commentaire enregistré.",
+        "rate_first": "Notez d'abord une réponse (pouce levé ou baissé).",
+        "demo_mode": "Mode démonstration : lecteur local, documents publics uniquement.",
+        "signed_in": "Connecté : {user} ({role}).",
+        "empty_store": "La base de connaissances est vide : lancez `make ingest` (ou `python -m ingest corpus`) puis rechargez la page.",
+        "overview": "Le programme en documents",
+        "glossary": "Glossaire des sigles",
+        "timeline": "Chronologie",
+        "starters": "Par où commencer",
+        "acronym": "Sigle",
+        "expansion": "Signification",
+        "source": "Source",
+        "last_ingest": "Dernière ingestion : {when}.",
+        "never_ingested": "Aucune ingestion pour l'instant.",
+        "doc_count": "{count} documents, {chunks} passages.",
+        "col_title": "Titre", "col_type": "Type", "col_date": "Date", "col_access": "Accès",
+        "col_chunks": "Passages", "col_file": "Fichier",
+        "upload_label": "Ajouter des documents (md, txt, pdf, docx, html)",
+        "upload_button": "Vérifier et ingérer",
+        "upload_off": "L'ajout de documents est réservé aux administrateurs.",
+        "upload_none": "Choisissez d'abord un ou plusieurs fichiers.",
+        "upload_done": "{ok} fichier(s) ingéré(s), {bad} refusé(s).",
+        "upload_rejected": "Refusé",
+        "error": "Erreur",
+        "owner": "Responsable", "commission": "Commission", "status": "Statut",
+        "deadline_after": "Échéance à partir du (AAAA-MM-JJ)", "deadline_before": "Échéance avant le (AAAA-MM-JJ)",
+        "apply": "Filtrer", "export_csv": "Exporter en CSV", "export_file": "Fichier CSV",
+        "col_deadline": "Échéance", "col_status": "Statut", "col_owner": "Responsable",
+        "col_commission": "Commission", "col_action": "Action",
+        "roadmap_empty": "Aucun engagement ne correspond à ces filtres.",
+        "roadmap_count": "{count} engagements, dont {late} en retard au {today}.",
+        "status_done": "fait", "status_in_progress": "en cours", "status_planned": "prévu",
+        "status_late": "en retard", "status_unknown": "inconnu",
+        "bad_date": "Date invalide : {value} (format attendu AAAA-MM-JJ).",
+    },
+    "en": {
+        "subtitle": "Senegal–Azerbaijan digital cooperation: short answers, every sentence cited.",
+        "tab_chat": "Chat",
+        "tab_onboarding": "New staff",
+        "tab_documents": "Documents",
+        "tab_roadmap": "Roadmap",
+        "chat_label": "Passerelle",
+        "chat_placeholder": "Ask a question about the programme's documents, in French or English.",
+        "question_label": "Your question",
+        "question_placeholder": "E.g. How long does the SENUM memorandum last?",
+        "send": "Send",
+        "clear": "New conversation",
+        "searching": "Searching the documents…",
+        "filters": "Filters",
+        "doc_type": "Document type",
+        "since": "Since (YYYY-MM-DD)",
+        "until": "Until (YYYY-MM-DD)",
+        "doc_language": "Document language",
+        "any": "Any",
+        "suggested": "Suggested questions",
+        "sources_title": "Sources",
+        "sources_empty": "The answer's sources will show here.",
+        "see_also": "See also",
+        "cited": "Cited",
+        "comment_label": "Comment on the rated answer (optional)",
+        "comment_placeholder": "What was missing or wrong?",
+        "comment_send": "Send comment",
+        "thanks": "Thank you: your rating is saved.",
+        "comment_saved": "Thank you: comment saved.",
+        "rate_first": "Rate an answer first (thumbs up or down).",
+        "demo_mode": "Demo mode: local reader, public documents only.",
+        "signed_in": "Signed in: {user} ({role}).",
+        "empty_store": "The knowledge base is empty: run `make ingest` (or `python -m ingest corpus`), then reload the page.",
+        "overview": "The programme in documents",
+        "glossary": "Glossary of acronyms",
+        "timeline": "Timeline",
+        "starters": "Where to start",
+        "acronym": "Acronym",
+        "expansion": "Meaning",
+        "source": "Source",
+        "last_ingest": "Last ingestion: {when}.",
+        "never_ingested": "Nothing ingested yet.",
+        "doc_count": "{count} documents, {chunks} passages.",
+        "col_title": "Title", "col_type": "Type", "col_date": "Date", "col_access": "Access",
+        "col_chunks": "Passages", "col_file": "File",
+        "upload_label": "Add documents (md, txt, pdf, docx, html)",
+        "upload_button": "Check and ingest",
+        "upload_off": "Adding documents is reserved to administrators.",
+        "upload_none": "Choose one or more files first.",
+        "upload_done": "{ok} file(s) ingested, {bad} rejected.",
+        "upload_rejected": "Rejected",
+        "error": "Error",
+        "owner": "Owner", "commission": "Commission", "status": "Status",
+        "deadline_after": "Deadline from (YYYY-MM-DD)", "deadline_before": "Deadline before (YYYY-MM-DD)",
+        "apply": "Filter", "export_csv": "Export as CSV", "export_file": "CSV file",
+        "col_deadline": "Deadline", "col_status": "Status", "col_owner": "Owner",
+        "col_commission": "Commission", "col_action": "Action",
+        "roadmap_empty": "No commitment matches these filters.",
+        "roadmap_count": "{count} commitments, {late} of them late as of {today}.",
+        "status_done": "done", "status_in_progress": "in progress", "status_planned": "planned",
+        "status_late": "late", "status_unknown": "unknown",
+        "bad_date": "Invalid date: {value} (expected YYYY-MM-DD).",
+    },
+}
+
+
+def t(key: str, language: str = "fr", **values: object) -> str:
+    """The interface text `key` in `language` (French by default)."""
+    table = TEXT.get(language, TEXT["fr"])
+    return table[key].format(**values) if values else table[key]
+
+
+class Relabeler:
+    """Remembers which component attribute shows which text, to switch the interface language.
+
+    `tr(component, label="question_label")` registers and returns the component;
+    `tr.relabel(language)` returns one update per registered component, in order.
+    """
+
+    def __init__(self) -> None:
+        self._specs: dict[object, dict[str, object]] = {}
+
+    def __call__(self, component, **attributes):
+        self._specs.setdefault(component, {}).update(attributes)
+        return component
+
+    @property
+    def components(self) -> list:
+        """The registered components, in registration order."""
+        return list(self._specs)
+
+    def relabel(self, language: str) -> list[dict]:
+        """Updates (as `gr.update` keyword dicts) giving every registered text in `language`."""
+        return [
+            {attr: key(language) if callable(key) else t(key, language) for attr, key in spec.items()}
+            for spec in self._specs.values()
+        ]
