@@ -7,7 +7,7 @@ passage the caller may not read is never fetched, on either side.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -44,6 +44,7 @@ class FusionConfig:
     duplicate_overlap: float = 0.5
     duplicate_jaccard: float = 0.85
     method: str = "convex"
+    other_language_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class Passage:
         """The passage as a LangChain Document (text plus metadata)."""
         metadata = {k: v for k, v in self.__dict__.items() if k != "text"}
         return Document(page_content=self.text, metadata=metadata, id=self.chunk_id)
+
+
+_OTHER_LANGUAGE = {"fr": "en", "en": "fr"}
 
 
 def dense_search(kb: KnowledgeBase, query_vector: Sequence[float], k: int, where: SearchFilter) -> list[tuple[str, float]]:
@@ -139,15 +143,24 @@ def retrieve(
     dense = dense_search(kb, query_vector, config.candidates, where)
     keyword = kb.keyword_search(query, config.candidates, where)
     fused = fuse(dense, keyword, config)
+    other_language = {}
+    if language and config.method == "convex" and where.language is None and language in _OTHER_LANGUAGE:
+        # The model ranks passages in the question's language above equally relevant ones in
+        # the other language, and keywords cannot cross languages: the other language gets
+        # its own dense search, normalised on its own, so its best passages compete.
+        other = dense_search(kb, query_vector, config.candidates // 2,
+                             replace(where, language=_OTHER_LANGUAGE[language]))
+        other_language = {cid: config.other_language_weight * value for cid, value in _min_max(other)}
+        dense = list(dict(dense + other).items())
     rows = kb.chunks_by_id(list({cid for cid, _ in fused} | {cid for cid, _ in dense}))
     dense_by_id, keyword_by_id = dict(dense), dict(keyword)
     if language and config.method == "convex":
         dense_alone = dict(fuse(dense, [], config))
-        fused = sorted(
-            ((cid, dense_alone.get(cid, score) if cid in rows and rows[cid]["language"] != language else score)
-             for cid, score in fused),
-            key=lambda item: item[1], reverse=True,
-        )
+        scores = dict(fused)
+        for cid, row in rows.items():
+            if row["language"] != language:
+                scores[cid] = other_language.get(cid, dense_alone.get(cid, scores.get(cid, 0.0)))
+        fused = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     ranked = []
     for cid, score in fused:
         row = rows.get(cid)

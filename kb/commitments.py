@@ -100,9 +100,15 @@ def owners_overlap(a: str, b: str) -> bool:
     return bool(set(owner_keys(a)) & set(owner_keys(b)))
 
 
-def owner_keys(owner: str) -> list[str]:
-    """The bodies of an owner, folded: "MCTN et IDDA" -> ["mctn", "idda"]."""
-    return [fold(part).strip() for part in re.split(r"\s+(?:et|and)\s+|,\s*", owner) if part.strip()]
+def owner_keys(owner: str) -> tuple[str, ...]:
+    """The bodies of an owner, folded: "MCTN et IDDA" -> ("mctn", "idda")."""
+    return _owner_keys(owner)
+
+
+@functools.lru_cache(maxsize=4096)
+def _owner_keys(owner: str) -> tuple[str, ...]:
+    # Cached: merging the register compares every pair of mentions' owners.
+    return tuple(fold(part).strip() for part in re.split(r"\s+(?:et|and)\s+|,\s*", owner) if part.strip())
 
 
 def action_stems(text: str) -> frozenset[str]:

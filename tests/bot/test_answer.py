@@ -111,6 +111,17 @@ def test_english_question_finds_french_documents_and_answers_in_english(corpus_s
 
 
 @pytest.mark.real_model
+def test_french_question_answered_from_an_english_document(corpus_store: KnowledgeBase) -> None:
+    # The model prefers passages in the question's language; the other language gets its own
+    # ranking so that a fact only the English minutes hold still comes first.
+    result = answer("Quand la deuxième réunion du comité de pilotage conjoint aura-t-elle lieu ?",
+                    role="official", kb=corpus_store)
+    assert not result.abstained and "16 September 2026" in result.answer
+    assert result.sources[0].path == "corpus/reunions/follow-up-meeting-2026-05-19.txt"
+    assert result.language == "fr", "the fixed words follow the question, the quote stays in English"
+
+
+@pytest.mark.real_model
 @pytest.mark.parametrize("role", ["reader", "staff"])
 def test_restricted_text_never_reaches_a_lower_role(corpus_store: KnowledgeBase, role: str) -> None:
     for question in ("Qu'est-ce que l'opération Baobab ?",
