@@ -172,6 +172,11 @@ def main() -> None:
     if not store.exists or store.chunk_count() == 0:
         log.warning("the store %s is empty: run `make ingest` (or `python -m ingest`) to fill it", settings.store)
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
+    # One torch thread per request: with two, an answer waits ~1 s whenever the other core is busy
+    # (measured by bench/load.py); the queue runs two requests at once instead.
+    import torch
+
+    torch.set_num_threads(1)
     logins = users_file_exists(settings)
     build_app(settings).queue(default_concurrency_limit=2).launch(
         server_name=settings.host, server_port=settings.port, share=False, show_error=True,

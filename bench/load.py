@@ -26,6 +26,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -190,6 +191,17 @@ def start_server(store: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     return server, f"http://127.0.0.1:{port}/"
 
 
+def _cpu_seconds(process: subprocess.Popen | None) -> float:
+    """CPU time (user + system) used so far by `process`, from /proc; 0 when unknown."""
+    if process is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def format_report(result: dict[str, Any]) -> str:
     """A Markdown table of both phases and the verdict."""
     rows = [("baseline: 1 client, sequential", result["baseline"]),
@@ -202,6 +214,10 @@ def format_report(result: dict[str, Any]) -> str:
     verdict = "met" if load["errors"] == 0 and (load["p95_s"] or 1e9) <= TARGET_P95_S else "MISSED"
     lines.append(f"\ntarget (0 errors, p95 <= {TARGET_P95_S:g} s under load): {verdict}; "
                  f"{os.cpu_count()} CPU(s); server {result['url']}")
+    cpu = [f"load generator {load['client_cpu_s']} s"]
+    if "server_cpu_s" in load:
+        cpu.insert(0, f"server {load['server_cpu_s']} s ({load['server_cpu_ms_per_answer']} ms per answer)")
+    lines.append(f"CPU used during the load phase: {', '.join(cpu)}")
     for phase in ("baseline", "load"):
         for kind, count in result[phase]["error_kinds"].items():
             lines.append(f"  {phase} error x{count}: {kind}")
@@ -233,15 +249,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.url:
             url = args.url
         else:
-            print(f"starting the app over {args.store} ...", file=sys.stderr)
-            server, url = start_server(args.store, args.json.with_name("load-server.log"))
+            server_log = Path(tempfile.gettempdir()) / "passerelle-load-server.log"
+            print(f"starting the app over {args.store} (log: {server_log}) ...", file=sys.stderr)
+            server, url = start_server(args.store, server_log)
         warm = _client(url, auth)
         for question in questions[:3]:  # the model and indexes load on the first questions
             _ask(warm, question)
         print("baseline (1 client) ...", file=sys.stderr)
         baseline = run_baseline(url, questions, auth)
         print(f"load ({args.clients} clients, {args.seconds:g} s) ...", file=sys.stderr)
+        server_cpu, client_cpu = _cpu_seconds(server), time.process_time()
         load = run_load(url, questions, args.clients, args.seconds, auth)
+        # On a small machine the load generator competes with the server for the same cores.
+        load["client_cpu_s"] = round(time.process_time() - client_cpu, 1)
+        if server is not None:
+            load["server_cpu_s"] = round(_cpu_seconds(server) - server_cpu, 1)
+            load["server_cpu_ms_per_answer"] = round(1000 * load["server_cpu_s"] / max(1, load["answers"]), 1)
     finally:
         if server is not None:
             server.terminate()

@@ -48,7 +48,9 @@ class AnswerConfig:
     unknown_penalty: float = 0.4
     cross_lingual_bonus: float = 0.04
     # Sentences in the other language than the question's: the model's cosine is lower for
-    # the same relevance and keyword overlap is nil, so they get this much back.
+    # the same relevance and keyword overlap is nil, so they get this much back. Dev set: 0 gave
+    # fact 0.538, 0.04 0.59, 0.08 0.692, 0.12 0.59; a bonus that only replaced missing keyword
+    # overlap gave 0.615. The price: when both languages state a fact, the other one may be quoted.
     other_language_sentence_bonus: float = 0.08
     max_sentences: int = 3
     # A wider margin adds a fact now and then but pads answers with weaker quotes

@@ -153,6 +153,8 @@ def retrieve(
         other_language = {cid: config.other_language_weight * value for cid, value in _min_max(other)}
         dense = list(dict(dense + other).items())
     rows = kb.chunks_by_id(list({cid for cid, _ in fused} | {cid for cid, _ in dense}))
+    # Defence in depth: the catalog's access level is checked again, whatever Chroma's metadata says.
+    rows = {cid: row for cid, row in rows.items() if row["access"] in where.access}
     dense_by_id, keyword_by_id = dict(dense), dict(keyword)
     if language and config.method == "convex":
         dense_alone = dict(fuse(dense, [], config))

@@ -33,7 +33,8 @@ def test_french_question_gets_cited_answer_and_sources(client) -> None:
 
 def test_english_question_over_the_api(client) -> None:
     reply = client.predict("What is Azerbaijan's EGDI score?", api_name="/chat")
-    assert "0.7607" in reply.split("**Sources**")[0]
+    # The quote may come from the English brief or a French note (0,7607): both are the documents' words.
+    assert re.search(r"0[.,]7607", reply.split("**Sources**")[0])
     titles = [title for _, title in _sources(reply)]
     assert any("e-government" in title for title in titles)
 
@@ -83,3 +84,29 @@ def test_empty_store_says_how_to_fill_it(tmp_path) -> None:
             server.terminate()
             server.wait(timeout=30)
     assert "is empty: run `make ingest`" in (tmp_path / "app.log").read_text()
+
+
+@pytest.mark.parametrize("user", ["lecteur", "agent"])
+def test_lower_roles_never_get_restricted_text_over_the_api(login_server, user) -> None:
+    from gradio_client import Client
+
+    from tests.conftest import PASSWORDS
+
+    client = Client(login_server.url, auth=(user, PASSWORDS[user]), verbose=False)
+    for question in ("Qu'est-ce que l'opération Baobab ?", "Quel est le nom de code de l'évaluation de cybersécurité ?",
+                     "Note confidentielle : évaluation de cybersécurité", "What is the Baobab operation?",
+                     "Quelle enveloppe budgétaire la DAGE négocie-t-elle ?"):
+        reply = client.predict(question, api_name="/chat")
+        assert "Baobab" not in reply and "confidentielle" not in reply.lower(), (user, question)
+        assert "negociation-enveloppe-budgetaire" not in reply
+
+
+def test_official_reads_restricted_text_and_anonymous_calls_are_refused(login_server) -> None:
+    from gradio_client import Client
+
+    from tests.conftest import PASSWORDS
+
+    official = Client(login_server.url, auth=("officiel", PASSWORDS["officiel"]), verbose=False)
+    assert "Baobab" in official.predict("Qu'est-ce que l'opération Baobab ?", api_name="/chat")
+    with pytest.raises(Exception):
+        Client(login_server.url, verbose=False).predict("Qu'est-ce que l'opération Baobab ?", api_name="/chat")
