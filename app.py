@@ -6,7 +6,6 @@ import kb  # noqa: F401  (offline environment before gradio is imported)
 
 import datetime as dt
 import logging
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -16,7 +15,7 @@ from bot.feedback import add_comment, record_feedback
 from bot.library import last_ingestion, passage_context, visible_documents
 from bot.onboarding import documents_by_type, glossary, starter_questions, timeline
 from bot.roadmap import register, to_csv
-from bot.users import authenticator, user_role, users_file_exists
+from bot.users import authenticator, session_role, users_file_exists
 from ingest.upload import ingest_uploads
 from kb.logs import configure_logging
 from kb.settings import Settings
@@ -26,7 +25,7 @@ from ui.i18n import Relabeler, t
 from ui.layout import build_layout
 from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
 from ui.render import answer_markdown, chat_message, escape, escape_user_text, source_cards
-from ui.roadmap import register_table, timeline_svg
+from ui.roadmap import csv_file, filter_choices, parse_day, register_table, timeline_svg
 
 log = logging.getLogger("passerelle.app")
 PRIVATE = {"api_visibility": "private"}
@@ -37,12 +36,7 @@ def build_app(settings: Settings) -> gr.Blocks:
     store = knowledge_base(settings)
 
     def session(request: gr.Request | None) -> tuple[str, str | None]:
-        """(role, user name) of the caller; without a users file, the single local reader."""
-        user = getattr(request, "username", None)
-        if not users_file_exists(settings):
-            return "reader", None
-        # A user removed since logging in falls back to the least privilege.
-        return (user_role(settings, user) or "reader") if user else "reader", user
+        return session_role(settings, getattr(request, "username", None))
 
     def filters(doc_type, since, until, doc_language) -> dict:
         return {"doc_type": doc_type or None, "since": (since or "").strip() or None,
@@ -115,24 +109,21 @@ def build_app(settings: Settings) -> gr.Blocks:
 
     def items(lang, owner, commission, status, after, before, request: gr.Request):
         try:
-            after_day, before_day = (dt.date.fromisoformat(v.strip()) if v and v.strip() else None for v in (after, before))
+            after_day, before_day = parse_day(after), parse_day(before)
         except ValueError:
             raise gr.Error(t("bad_date", lang, value=f"{after or ''} {before or ''}".strip())) from None
         return register(store, session(request)[0], owner=owner or None, commission=commission or None,
                         status=status or None, after=after_day, before=before_day, today=dt.date.today())
 
     def roadmap(lang, owner, commission, status, after, before, request: gr.Request):
-        everything = register(store, session(request)[0], today=dt.date.today())
-        owners = [("—", "")] + [(o, o) for o in sorted({i.owner for i in everything})]
-        themes = [("—", "")] + [(c, c) for c in sorted({i.commission for i in everything if i.commission})]
+        owners, themes = filter_choices(register(store, session(request)[0], today=dt.date.today()))
         found = items(lang, owner, commission, status, after, before, request)
         return (gr.update(choices=owners), gr.update(choices=themes),
                 timeline_svg(found, dt.date.today(), lang), register_table(found, dt.date.today(), lang))
 
     def export(lang, owner, commission, status, after, before, request: gr.Request):
-        path = Path(tempfile.mkdtemp(prefix="passerelle-")) / f"feuille-de-route-{dt.date.today()}.csv"
-        path.write_text(to_csv(items(lang, owner, commission, status, after, before, request)), encoding="utf-8")
-        return gr.update(value=str(path), visible=True)
+        text = to_csv(items(lang, owner, commission, status, after, before, request))
+        return gr.update(value=str(csv_file(text, dt.date.today())), visible=True)
 
     tr = Relabeler()
     with gr.Blocks(title="Passerelle") as app:

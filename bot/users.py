@@ -299,3 +299,14 @@ def _write(settings: Settings, users: dict[str, dict[str, Any]]) -> None:
             os.close(folder)
     except OSError as exc:
         raise UsersFileError(f"cannot write the users file {path}: {exc.strerror or exc}") from None
+
+
+def session_role(settings: Settings, name: str | None) -> tuple[str, str | None]:
+    """(role, user name) for a web request by `name` (None when nobody is logged in).
+
+    Without a users file there are no logins: the single local reader. A user removed
+    since logging in falls back to the least privilege.
+    """
+    if not users_file_exists(settings) or not name:
+        return "reader", None
+    return user_role(settings, name) or "reader", name

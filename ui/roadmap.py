@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.roadmap import RoadmapItem
 from ui.i18n import t
@@ -82,3 +84,22 @@ def timeline_svg(items: Sequence[RoadmapItem], today: dt.date, language: str, wi
                          f"{e(item.action)}</title></circle>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def parse_day(value: str | None) -> dt.date | None:
+    """An ISO date typed in a filter box, or None when empty; ValueError when it is not a date."""
+    return dt.date.fromisoformat(value.strip()) if value and value.strip() else None
+
+
+def filter_choices(items: Sequence[RoadmapItem]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Dropdown choices for owners and commissions of the items a user may read."""
+    owners = [("—", "")] + [(o, o) for o in sorted({i.owner for i in items})]
+    themes = [("—", "")] + [(c, c) for c in sorted({i.commission for i in items if i.commission})]
+    return owners, themes
+
+
+def csv_file(text: str, today: dt.date) -> Path:
+    """The CSV export written to a fresh temporary folder (served once by the app)."""
+    path = Path(tempfile.mkdtemp(prefix="passerelle-")) / f"feuille-de-route-{today.isoformat()}.csv"
+    path.write_text(text, encoding="utf-8")
+    return path

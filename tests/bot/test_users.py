@@ -230,3 +230,16 @@ def test_cli_as_a_real_process(settings: Settings) -> None:
     assert authenticate(settings, "awa", PASSWORD) == "admin"
     helped = run("--help")
     assert "users.json" in helped.stdout and "never in clear" in helped.stdout
+
+
+def test_session_role_without_and_with_logins(tmp_path) -> None:
+    from bot.users import add_user, remove_user, session_role
+    from kb.settings import Settings
+
+    settings = Settings.from_env({}, store=tmp_path / "store")
+    assert session_role(settings, None) == ("reader", None)
+    assert session_role(settings, "awa") == ("reader", None), "no users file: nobody is logged in"
+    add_user(settings, "awa", "un mot de passe solide", "official")
+    assert session_role(settings, "awa") == ("official", "awa")
+    remove_user(settings, "awa")
+    assert session_role(settings, "awa") == ("reader", "awa")
