@@ -41,10 +41,11 @@ def passage_context(kb: KnowledgeBase, path: str, start: int, end: int, role: st
     None when the document is unknown or not readable by `role`, so a card can never
     reveal more than the quote the answer already carries.
     """
-    record = next((r for r in kb.documents().values() if r.path == path), None)
-    if record is None or record.access not in access_for_role(role):
+    # One row per card, not the whole documents table: the app calls this for every source shown.
+    row = kb.db.execute("SELECT doc_id, access FROM documents WHERE path=?", (path,)).fetchone() if kb.exists else None
+    if row is None or row[1] not in access_for_role(role):
         return None
-    text = kb.document_text(record.doc_id)
+    text = kb.document_text(row[0])
     if text is None or not 0 <= start < end <= len(text):
         return None
     left = max(0, start - chars)
