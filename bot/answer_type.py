@@ -1,0 +1,129 @@
+"""What kind of fact a question asks for, and whether a sentence states one.
+
+"Combien de candidatures…" wants a count, "À quelle fréquence…" a frequency, "Que
+signifie CEAC ?" the expansion of CEAC. A sentence on the right subject that states no
+fact of that kind does not answer the question: sentence choice prefers typed
+sentences, and a typed question with no typed sentence among its evidence abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+
+_MONTHS = (
+    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_NUMBER_WORDS = (
+    "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante|soixante|"
+    "cent|cents|mille|million|millions|milliard|milliards|dizaine|douzaine|centaine|"
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|"
+    "thousand|million|billion|dozen"
+)
+_DATE = re.compile(
+    rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})(?:\s+\d{{4}})?\b|\b(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b|"
+    rf"\b(?:{_MONTHS})\s+\d{{4}}\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|\b\d{{4}}-\d\d-\d\d\b",
+    re.I,
+)
+_COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.I)
+_UNIT = (
+    r"(?:jours?|semaines?|mois|ans?|années?|heures?|minutes?|trimestres?|"
+    r"days?|weeks?|months?|years?|hours?|minutes?|quarters?)"
+)
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """A kind of fact: its name, the test a sentence's text must pass, and the words of
+    the question that ask for it ("à quelle fréquence", "que signifie le sigle")."""
+
+    name: str
+    stated_by: Callable[[str], object]
+    cue: str = ""
+
+    def stated(self, text: str) -> bool:
+        """Does `text` state a fact of this kind?"""
+        return bool(self.stated_by(text))
+
+
+def _pattern(regex: str) -> Callable[[str], object]:
+    compiled = re.compile(regex, re.I)
+    return lambda text: compiled.search(text) is not None
+
+
+def _counts(text: str) -> bool:
+    # A count is a number that is not part of a date: "le 27 mars 2026" counts nothing.
+    return _COUNT.search(_DATE.sub(" ", text)) is not None
+
+
+# Each kind: what the question says, then what a sentence stating such a fact contains.
+# First match wins, so the narrow kinds come before the broad ones ("combien de temps"
+# is a duration, not a count).
+_TIME_ASKED = r"\b(à|a) quelle heure\b|\bwhat time\b"
+_TIME_STATED = r"\b\d{1,2} ?(h|heures?)\b|\b\d{1,2}[:.]\d{2}\b|\b\d{1,2} ?(am|pm|a\.m\.|p\.m\.)"
+_PERCENTAGE_ASKED = (r"\b(quel(le)?s?|what|which) (part|pourcentage|proportion|share|percentage|taux)\b|"
+                     r"\bcombien de pour ?cent\b|\bhow much of\b")
+_PERCENTAGE_STATED = r"%|\bpour ?cent\b|\bpercent\b"
+_MONEY_ASKED = (r"\bcombien (coût|co[uû]te|a co[uû]té|vaut)|\b(quel(le)?|what) (est le |is the )?"
+                r"(montant|budget|coût|cout|cost|amount|enveloppe|envelope|price|prix)\b|"
+                r"\bhow much (does|did|will|would|money)\b")
+_MONEY_STATED = r"\b(FCFA|F ?CFA|XOF|AZN|manats?|euros?|dollars?|USD|EUR|francs?)\b|[€$]"
+_FREQUENCY_ASKED = (r"\bà quelle fréquence\b|\bquelle (est la )?(fréquence|périodicité)\b|"
+                    r"\bhow (often|frequently)\b|\btous les combien\b")
+_FREQUENCY_STATED = (r"\bfois par\b|\bpar (an|mois|semaine|trimestre|semestre|jour)\b|\b(times|once|twice) (a|per|every)\b|"
+                     r"\bper (year|month|week|quarter|day)\b|\bevery\b|\bchaque\b|\btou(te)?s les\b|mensuel|annuel|"
+                     r"trimestriel|semestriel|hebdomadaire|quotidien|monthly|quarterly|weekly|yearly|annually|daily")
+_RANK_ASKED = r"\bquel rang\b|\b(what|which) (rank|position|place)\b|\bclassé\w* (à la )?quel\w*\b|\branked\b"
+_RANK_STATED = r"\b\d+\s*(e|è|ème|eme|er|re|th|st|nd|rd)\b|\b(rang|rank|position|place)\s*(n°\s*)?\d+"
+_DURATION_ASKED = (r"\bcombien de temps\b|\bhow long\b|\bquelle (est la )?durée\b|\bpendant combien\b|"
+                   r"\bdans quel délai\b|\bquel (est le )?(délai|préavis)\b|\bwhat (notice|period|time limit)\b|"
+                   r"\bwithin (what|how many)\b|\bfor how (long|many)\b|\bquel âge\b|\bhow old\b|\bwhat age\b")
+_DURATION_STATED = rf"(\d+|\b(un|une|demi|{_NUMBER_WORDS}))[\s-]+([\w()]+[\s-]+)?{_UNIT}\b|\b(une|a|an|half an?) {_UNIT}\b"
+_DATE_ASKED = (r"\bquand\b|\bwhen\b|\b(quelle|what|which|on what) (date|échéance|deadline|day)\b|"
+               r"\bby when\b|\bd'ici quand\b|\b(en|in) quelle année\b|\bwhat year\b|\bdate limite\b|"
+               r"^\W*(date|deadline|échéance)\b|\bdate (de|d'|of)\b")
+_DATE_STATED = rf"\b({_MONTHS})\b|\b(19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|\bT[1-4]\b|\bQ[1-4]\b"
+_COUNT_ASKED = (r"\bcombien\b|\bhow many\b|\bquel(le)? (nombre|score|note)\b|\bwhat (number|score)\b|"
+                r"\b(quel|what) (est le |is the )?(nombre|score|number)\b")
+
+_KINDS: list[tuple[str, re.Pattern[str], Callable[[str], object]]] = [
+    (name, re.compile(asked, re.I), stated if callable(stated) else _pattern(stated))
+    for name, asked, stated in (
+        ("time", _TIME_ASKED, _TIME_STATED),
+        ("percentage", _PERCENTAGE_ASKED, _PERCENTAGE_STATED),
+        ("money", _MONEY_ASKED, _MONEY_STATED),
+        ("frequency", _FREQUENCY_ASKED, _FREQUENCY_STATED),
+        ("rank", _RANK_ASKED, _RANK_STATED),
+        ("duration", _DURATION_ASKED, _DURATION_STATED),
+        ("date", _DATE_ASKED, _DATE_STATED),
+        ("count", _COUNT_ASKED, _counts),
+    )
+]
+
+_DEFINITION = re.compile(
+    r"\b(que|qu'est-ce que) (signifie|veut dire|désigne)\b|\bsignification\b|\bsens du sigle\b|"
+    r"\bwhat (does|do) .{1,20} stand for\b|\bmeaning of\b|\bwhat is meant by\b|\bstands? for\b|\bsigle\b|\bacronyme?\b",
+    re.I,
+)
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
+
+
+def answer_type(question: str) -> AnswerType | None:
+    """The kind of fact `question` asks for, when it says (else None)."""
+    definition = _DEFINITION.search(question)
+    if definition:
+        acronyms = [a for a in _ACRONYM.findall(question) if a not in ("EN", "FR")]
+        if acronyms:
+            name = re.escape(acronyms[-1])
+            # "CEAC : Commission…", "CEAC (Commission…", "…start-up (CEAC)", "ASAN means…"
+            return AnswerType("definition", _pattern(
+                rf"\b{name}\b\s*[:=(–—-]\s*\w|\({name}\)|"
+                rf"\b{name}\b.{{0,60}}\b(means|signifie|veut dire|stands for|désigne)\b"), definition.group(0))
+    for name, asks, stated in _KINDS:
+        cue = asks.search(question)
+        if cue:
+            return AnswerType(name, stated, cue.group(0))
+    return None
