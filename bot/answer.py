@@ -337,9 +337,13 @@ def _score_sentences(
         return [], unknown, kind
     texts = _texts(kb, sentences)
     dense = np.stack([s.vector for s in sentences]) @ query_vector
+    headings: dict[str, set[str]] = {}
     for sentence, text, cosine, rank in zip(sentences, texts, dense, ranks):
         # The section heading often carries the subject the sentence leaves implicit.
-        words = set(keyword_terms(f"{text} {sentence.passage.section}"))
+        section = sentence.passage.section
+        if section not in headings:
+            headings[section] = set(keyword_terms(section))
+        words = set(keyword_terms(text)) | headings[section]
         overlap = sum(idf[t] for t in query_terms & words) / idf_mass
         sentence.typed = kind is not None and kind.stated(text)
         typed = config.answer_type_weight if sentence.typed else 0.0

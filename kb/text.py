@@ -56,13 +56,16 @@ def _stem(word: str) -> str:
 def keyword_terms(text: str) -> list[str]:
     """Terms for the keyword (BM25) index: words of 2+ characters, stopwords removed,
     reduced to their folded French Snowball stem (so "Dépenses" and "depense" match)."""
-    terms = []
     # NFKC first: decomposed accents (PDF text) and ligatures must not split words.
-    for word in _WORD.findall(unicodedata.normalize("NFKC", _ELISION.sub(" ", text).casefold())):
-        folded = fold(word)
-        if len(folded) >= 2 and folded not in STOPWORDS:
-            terms.append(_stem(word))
-    return terms
+    words = _WORD.findall(unicodedata.normalize("NFKC", _ELISION.sub(" ", text).casefold()))
+    return [term for term in map(_term, words) if term is not None]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _term(word: str) -> str | None:
+    """The keyword term of one lower-case word, or None for stopwords and single letters."""
+    folded = fold(word)
+    return _stem(word) if len(folded) >= 2 and folded not in STOPWORDS else None
 
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) when the
