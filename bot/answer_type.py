@@ -41,15 +41,15 @@ class AnswerType:
     the question that ask for it ("à quelle fréquence", "que signifie le sigle")."""
 
     name: str
-    stated_by: Callable[[str], object]
+    stated_by: Callable[[str], bool]
     cue: str = ""
 
     def stated(self, text: str) -> bool:
         """Does `text` state a fact of this kind?"""
-        return bool(self.stated_by(text))
+        return self.stated_by(text)
 
 
-def _pattern(regex: str) -> Callable[[str], object]:
+def _pattern(regex: str) -> Callable[[str], bool]:
     compiled = re.compile(regex, re.I)
     return lambda text: compiled.search(text) is not None
 
@@ -89,7 +89,7 @@ _DATE_STATED = rf"\b({_MONTHS})\b|\b(19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}
 _COUNT_ASKED = (r"\bcombien\b|\bhow many\b|\bquel(le)? (nombre|score|note)\b|\bwhat (number|score)\b|"
                 r"\b(quel|what) (est le |is the )?(nombre|score|number)\b")
 
-_KINDS: list[tuple[str, re.Pattern[str], Callable[[str], object]]] = [
+_KINDS: list[tuple[str, re.Pattern[str], Callable[[str], bool]]] = [
     (name, re.compile(asked, re.I), stated if callable(stated) else _pattern(stated))
     for name, asked, stated in (
         ("time", _TIME_ASKED, _TIME_STATED),
