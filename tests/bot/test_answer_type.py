@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer import answer
+from bot.answer import _unknown_share, answer
 from bot.answer_type import answer_type
 from bot.eval.corpus import holds
 from kb.store import KnowledgeBase
@@ -68,6 +68,16 @@ def test_whether_a_sentence_states_the_fact(question: str, states: str, does_not
     assert not kind.stated(does_not)
 
 
+def test_unknown_words_only_names_when_the_documents_are_in_another_language() -> None:
+    # "terminating" and "notice" are absent from French documents that do answer; "Kazakhstan" is
+    # absent because the documents know nothing of it.
+    counts = {"notic": 0, "appli": 0, "terminating": 0, "ceac": 5, "memorandum": 2, "kazakhstan": 0, "index": 3}
+    question = "What notice period applies to terminating the CEAC memorandum?"
+    assert _unknown_share(question, counts) > 0
+    assert _unknown_share(question, counts, names_only=True) == 0
+    assert _unknown_share("What is the Kazakhstan index?", counts, names_only=True) == 1.0
+
+
 # ----- end to end: real model, real Chroma, sample corpus -----------------------------
 @pytest.mark.real_model
 def test_acronym_question_quotes_its_expansion(corpus_store: KnowledgeBase) -> None:
@@ -82,6 +92,16 @@ def test_frequency_question_quotes_the_frequency_not_a_nearby_sentence(corpus_st
     result = answer("À quelle fréquence le comité de pilotage conjoint se réunit-il ?", kb=corpus_store)
     assert not result.abstained
     assert holds(result.answer, ["deux fois par an", "twice a year"]), result.answer
+
+
+@pytest.mark.real_model
+def test_english_question_answered_from_french_documents_despite_words_they_lack(corpus_store: KnowledgeBase) -> None:
+    # "comments" appears in no document: the French minutes say "commentaires… transmis le 9 décembre".
+    result = answer("On what date had the Senegalese comments on the draft memoranda been sent?",
+                    role="official", kb=corpus_store)
+    assert not result.abstained, result.answer
+    assert holds(result.answer, ["9 décembre 2025"]), result.answer
+    assert result.language == "en"
 
 
 @pytest.mark.real_model
