@@ -12,7 +12,7 @@ import math
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -317,14 +317,13 @@ def _score_sentences(
     know nothing about (IDF mass of query terms found in no readable passage), and the
     kind of fact the question asks for."""
     query_terms = set(keyword_terms(query))
-    counts, total = kb.term_frequencies(sorted(query_terms), where)
+    counts, total, in_language = kb.term_frequencies(sorted(query_terms), where, language or "")
     idf = {t: math.log(1 + total / (1 + counts.get(t, 0))) for t in query_terms}
     idf_mass = sum(idf.values()) or 1.0
     kind = answer_type(question)
     # An ordinary word missing from documents mostly written in another language says
     # nothing (its translation may be there); a missing name still does.
-    in_language = kb.term_frequencies([], replace(where, language=language))[1] if language else total
-    names_only = in_language < total / 2
+    names_only = bool(language) and in_language < total / 2
     # The words that ask for the kind of fact ("que signifie le sigle") are not its subject.
     unknown = _unknown_share(question.replace(kind.cue, " ") if kind and kind.cue else question, counts, names_only)
 

@@ -367,10 +367,15 @@ class KnowledgeBase:
         # FTS5's bm25() is negative (lower is better); flip it so higher is better.
         return [(r["chunk_id"], -r["rank"]) for r in rows]
 
-    def term_frequencies(self, terms: Sequence[str], where: SearchFilter) -> tuple[dict[str, int], int]:
-        """How many passages `where` allows contain each keyword term, and how many it allows."""
+    def term_frequencies(
+        self, terms: Sequence[str], where: SearchFilter, language: str = ""
+    ) -> tuple[dict[str, int], int, int]:
+        """How many passages `where` allows contain each keyword term, how many it allows,
+        and how many of those are in `language`."""
         condition, params = where.to_sql("c")
-        total = self.db.execute(f"SELECT COUNT(*) FROM chunks c WHERE {condition}", params).fetchone()[0]
+        total, in_language = self.db.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(c.language = ?), 0) FROM chunks c WHERE {condition}", [language, *params]
+        ).fetchone()
         counts: dict[str, int] = {}
         for term in dict.fromkeys(terms):
             counts[term] = self.db.execute(
@@ -378,7 +383,7 @@ class KnowledgeBase:
                 f"WHERE chunks_fts MATCH ? AND {condition}",
                 [f'"{term}"', *params],
             ).fetchone()[0]
-        return counts, total
+        return counts, total, in_language
 
     def get_meta(self, key: str) -> str | None:
         """A value of the catalog's meta table."""
