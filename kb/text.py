@@ -40,19 +40,6 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@functools.lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    """Folded French Snowball stem of a lower-case word ("dépenses" -> "depens").
-
-    The stemmer sees the accents (its rules need them); the stem is folded after. It
-    also merges most English plurals ("meetings" -> "meeting") and leaves numbers alone.
-    """
-    stemmer = getattr(_stemmers, "french", None)
-    if stemmer is None:
-        stemmer = _stemmers.french = snowballstemmer.stemmer("french")
-    return fold(stemmer.stemWord(word))
-
-
 def keyword_terms(text: str) -> list[str]:
     """Terms for the keyword (BM25) index: words of 2+ characters, stopwords removed,
     reduced to their folded French Snowball stem (so "Dépenses" and "depense" match)."""
@@ -63,9 +50,19 @@ def keyword_terms(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=200_000)
 def _term(word: str) -> str | None:
-    """The keyword term of one lower-case word, or None for stopwords and single letters."""
+    """The keyword term of one lower-case word, or None for stopwords and single letters:
+    its folded French Snowball stem ("dépenses" -> "depens").
+
+    The stemmer sees the accents (its rules need them); the stem is folded after. It
+    also merges most English plurals ("meetings" -> "meeting") and leaves numbers alone.
+    """
     folded = fold(word)
-    return _stem(word) if len(folded) >= 2 and folded not in STOPWORDS else None
+    if len(folded) < 2 or folded in STOPWORDS:
+        return None
+    stemmer = getattr(_stemmers, "french", None)
+    if stemmer is None:
+        stemmer = _stemmers.french = snowballstemmer.stemmer("french")
+    return fold(stemmer.stemWord(word))
 
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) when the
