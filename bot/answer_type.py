@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from kb.text import STOPWORDS, fold
+
 
 _MONTHS = (
     "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
@@ -43,10 +45,45 @@ class AnswerType:
     name: str
     stated_by: Callable[[str], bool]
     cue: str = ""
+    # For a count, what is counted: the folded words after "combien de" / "how many".
+    counted: tuple[str, ...] = ()
 
     def stated(self, text: str) -> bool:
-        """Does `text` state a fact of this kind?"""
-        return self.stated_by(text)
+        """Does `text` state a fact of this kind (for a count, a count of what is asked)?"""
+        return self.stated_by(text) and self.counts_what_is_asked(text)
+
+    def counts_what_is_asked(self, text: str) -> bool:
+        """Does a number in `text` count what the question counts ("10 défis" for
+        "Combien de défis…")? True when the question names nothing to count."""
+        if not self.counted:
+            return True
+        words = [fold(w) for w in _WORD.findall(_DATE.sub(" ", text))]
+        for i, word in enumerate(words):
+            if word.isdigit() or all(_COUNT.fullmatch(part) for part in re.split("[-–]", word)):
+                if any(_same_word(w, c) for w in words[i + 1 : i + 4] for c in self.counted):
+                    return True
+        return False
+
+
+def _same_word(a: str, b: str) -> bool:
+    # Four shared letters: "membres"/"members", "start-ups"/"start-up", "agents"/"agent".
+    return a == b or len(a) >= 4 and len(b) >= 4 and a[:4] == b[:4]
+
+
+def _counted(question: str) -> tuple[str, ...]:
+    """The words naming what a count question counts, up to the first function word:
+    "Combien de jours de congés…" -> ("jours",), "How many ASAN service centres are…" ->
+    ("asan", "service", "centres")."""
+    match = _COUNTED.search(question)
+    if not match or re.match(r"(?:entre|of them|of these|of those)\b", match.group("what"), re.I):
+        return ()  # "combien d'entre elles…": what is counted is in the previous question
+    words: list[str] = []
+    for word in _WORD.findall(match.group("what")):
+        folded = fold(word)
+        if folded in STOPWORDS or folded in _FUNCTION_WORDS or len(words) == 3:
+            break
+        words.append(folded)
+    return tuple(words)
 
 
 def _pattern(regex: str) -> Callable[[str], bool]:
@@ -82,6 +119,10 @@ _DURATION_ASKED = (r"\bcombien de temps\b|\bhow long\b|\bquelle (est la )?durée
                    r"\bdans quel délai\b|\bquel (est le )?(délai|préavis)\b|\bwhat (notice|period|time limit)\b|"
                    r"\bwithin (what|how many)\b|\bfor how (long|many)\b|\bquel âge\b|\bhow old\b|\bwhat age\b")
 _DURATION_STATED = rf"(\d+|\b(un|une|demi|{_NUMBER_WORDS}))[\s-]+([\w()]+[\s-]+)?{_UNIT}\b|\b(une|a|an|half an?) {_UNIT}\b"
+# "Quel jour…", "À quelle date…", "On what date…" want a day, not just a month or a quarter.
+_DAY_ASKED = r"\bquel jour\b|\b(à |a )?quelle date\b|\b(on )?(what|which) (date|day)\b"
+_DAY_STATED = (rf"\b\d{{1,2}}(er)?\s+({_MONTHS})\b|\b({_MONTHS})\s+\d{{1,2}}(st|nd|rd|th)?\b|"
+               r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d\d-\d\d\b")
 _DATE_ASKED = (r"\bquand\b|\bwhen\b|\b(quelle|what|which|on what) (date|échéance|deadline|day)\b|"
                r"\bby when\b|\bd'ici quand\b|\b(en|in) quelle année\b|\bwhat year\b|\bdate limite\b|"
                r"^\W*(date|deadline|échéance)\b|\bdate (de|d'|of)\b")
@@ -89,15 +130,67 @@ _DATE_STATED = rf"\b({_MONTHS})\b|\b(19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}
 _COUNT_ASKED = (r"\bcombien\b|\bhow many\b|\bquel(le)? (nombre|score|note)\b|\bwhat (number|score)\b|"
                 r"\b(quel|what) (est le |is the )?(nombre|score|number)\b")
 
+# "Comment s'appelle…", "Quel est le nom de code…", "What is the name of…".
+_NAME_ASKED = (r"\bcomment s['’]appel\w*|\bcomment se nomm\w*|\bquel(le)? est (le|son|leur) nom\b|\bnom de code\b|"
+               r"\bwhat(?: is|'s) (?:the|its|their|his|her) (?:code )?name\b|\bcode name\b|\bwhat is .{1,40} called\b")
+_QUOTED_OR_NAMING = re.compile(
+    r"«\s*[^»]{2,60}»|“[^”]{2,60}”|\b(appel[ée]e?s?|baptis[ée]e?s?|nomm[ée]e?s?|dénomm[ée]e?s?|intitul[ée]e?s?|"
+    r"nom de code|called|named|known as|code name)\b",
+    re.I,
+)
+# Case matters here: "…, ASAN İmza, …" is a name, "…, directeur général de SENUM, …" is not.
+_APPOSITION = re.compile(r",\s+(?:[A-ZÀ-ÝİŞ][\w'’-]*\s+){0,3}[A-ZÀ-ÝİŞ][\w'’-]*\s*,")
+
+
+def _named_heads(question: str) -> tuple[str, ...]:
+    """The noun naming what a name question asks the name of, folded: "Comment s'appelle le
+    directeur général…" -> ("directeur",), "What is the name of the CEAC's focal point?" ->
+    ("point",), "What is the ASAN mobile signature called?" -> ("signature",)."""
+    french = re.search(r"(?:s['’]appel\w*|se nomm\w*|\bnom(?: de code)?)\s+(?:(?:de|d['’]|du|des)\s*)?"
+                       r"(?:(?:le|la|les|l['’]|son|sa|ses|leur)\s*)?(?P<head>[^\W\d_][\w-]*)", question, re.I)
+    english = re.search(r"\bname of (?:the |its |their |his |her )?(?P<phrase>[^?]+?)(?=\s+(?:who|that|which|of|in|for|at|"
+                        r"on|with|to)\b|\s*[?,.]|$)|\bwhat is (?:the |its )?(?P<called>[^?]+?) called\b", question, re.I)
+    heads = []
+    if french:
+        heads.append(fold(french.group("head")))
+    if english:
+        phrase = english.group("phrase") or english.group("called")
+        words = re.sub(r"['’]s\b", "", phrase).split()
+        while len(words) > 1 and words[-1].endswith("ed"):  # "the ambassador accredited (to…)"
+            words.pop()
+        heads.append(fold(words[-1]))
+    return tuple(h for h in heads if h not in STOPWORDS)
+
+
+def _names_of(question: str) -> Callable[[str], bool]:
+    heads = _named_heads(question)
+
+    def stated(text: str) -> bool:
+        # The name must come with what it names: "ASAN İmza" names a signature, not a director.
+        words = [fold(w) for w in _WORD.findall(text)]
+        return _names(text) and (not heads or any(_same_word(w, h) for w in words for h in heads))
+
+    return stated
+
+
+def _names(text: str) -> bool:
+    # A sentence gives a name when it quotes one, uses a naming verb, or sets a capitalised
+    # phrase off by commas ("a mobile signature, ASAN İmza, which…"). Capitalised words alone
+    # say nothing: institutions and places are capitalised in almost every sentence.
+    return _QUOTED_OR_NAMING.search(text) is not None or _APPOSITION.search(text) is not None
+
+
 _KINDS: list[tuple[str, re.Pattern[str], Callable[[str], bool]]] = [
     (name, re.compile(asked, re.I), stated if callable(stated) else _pattern(stated))
     for name, asked, stated in (
+        ("name", _NAME_ASKED, _names),
         ("time", _TIME_ASKED, _TIME_STATED),
         ("percentage", _PERCENTAGE_ASKED, _PERCENTAGE_STATED),
         ("money", _MONEY_ASKED, _MONEY_STATED),
         ("frequency", _FREQUENCY_ASKED, _FREQUENCY_STATED),
         ("rank", _RANK_ASKED, _RANK_STATED),
         ("duration", _DURATION_ASKED, _DURATION_STATED),
+        ("day", _DAY_ASKED, _DAY_STATED),
         ("date", _DATE_ASKED, _DATE_STATED),
         ("count", _COUNT_ASKED, _counts),
     )
@@ -109,6 +202,10 @@ _DEFINITION = re.compile(
     re.I,
 )
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
+_COUNTED = re.compile(r"\b(?:combien d(?:e\s+|['’])|how many\s+|nombre d(?:e\s+|['’])|number of\s+)(?P<what>[^?]+)", re.I)
+_WORD = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
+# Verbs and articles that end the counted noun phrase ("combien de start-up ont été…").
+_FUNCTION_WORDS = frozenset("l d ont sont a ont-elles sont-elles compte comptent y sit took take are were will would".split())
 
 
 def answer_type(question: str) -> AnswerType | None:
@@ -125,5 +222,10 @@ def answer_type(question: str) -> AnswerType | None:
     for name, asks, stated in _KINDS:
         cue = asks.search(question)
         if cue:
-            return AnswerType(name, stated, cue.group(0))
+            counted: tuple[str, ...] = ()
+            if name == "name":
+                stated = _names_of(question)
+            elif name == "count":
+                counted = _counted(question)
+            return AnswerType(name, stated, cue.group(0), counted)
     return None

@@ -28,6 +28,11 @@ def test_register_questions_are_recognised_and_others_are_not() -> None:
     assert recognise("Who is responsible for the cybersecurity training?", TODAY).topic
     assert recognise("Quelle est la durée du protocole d'accord avec la SENUM ?", TODAY) is None
     assert recognise("Qui copréside la commission cybersécurité ?", TODAY) is None
+    # The roadmap named as the place of a fact is no register question; asked about, it is.
+    assert recognise("Sur quelle période s'étend la phase 2 dans la feuille de route en vigueur ?", TODAY) is None
+    assert recognise("Quand la version consolidée de la feuille de route devait-elle être présentée ?", TODAY) is None
+    assert recognise("Que prévoit la feuille de route ?", TODAY) is not None
+    assert recognise("What is in the roadmap for SENUM?", TODAY).owner == "SENUM"
 
 
 def test_extraction_meets_the_targets_and_beats_the_baseline() -> None:
