@@ -224,7 +224,7 @@ def answer_type(question: str) -> AnswerType | None:
         if cue:
             counted: tuple[str, ...] = ()
             if name == "name":
-                stated = _names_of(question)
+                stated = _names_of(question)  # a name, and next to it what it names
             elif name == "count":
                 counted = _counted(question)
             return AnswerType(name, stated, cue.group(0), counted)
