@@ -410,10 +410,10 @@ class Evidence:
     # something else, however close its wording (they are the same in both languages).
     acronyms: frozenset[str] = frozenset()
 
-    def _names_the_acronyms(self, sentence: _Sentence) -> bool:
-        passage = sentence.passage
-        found = set(_ACRONYM.findall(f"{passage.title}\n{passage.section}\n{passage.text}"))
-        return self.acronyms <= found
+    def _passages_naming_the_acronyms(self) -> set[str]:
+        """Chunk ids of the passages whose title, section or text names every question acronym."""
+        return {p.chunk_id for p in self.passages
+                if self.acronyms <= set(_ACRONYM.findall(f"{p.title}\n{p.section}\n{p.text}"))}
 
     @functools.cached_property
     def strongest(self) -> _Sentence | None:
@@ -423,7 +423,8 @@ class Evidence:
         sentences from passages naming the question's acronyms do."""
         candidates = [s for s in self.sentences if s.typed] if self.kind else self.sentences
         if self.acronyms:
-            candidates = [s for s in candidates if self._names_the_acronyms(s)]
+            naming = self._passages_naming_the_acronyms()
+            candidates = [s for s in candidates if s.passage.chunk_id in naming]
         return max(candidates, key=lambda s: s.score - s.bonus) if candidates else None
 
     @property
