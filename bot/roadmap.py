@@ -281,14 +281,15 @@ class RegisterQuery:
     upcoming: bool = False
 
 
+_LATE = re.compile(r"\b(?:en retard|retards?|late|overdue|behind schedule|pas été tenus?|missed)\b", re.I)
 # "la feuille de route" names the register only when it is what the question asks about
 # ("Que prévoit la feuille de route ?"), not where a fact is looked up ("la phase 2 dans
 # la feuille de route").
-_LATE = re.compile(r"\b(?:en retard|retards?|late|overdue|behind schedule|pas été tenus?|missed)\b", re.I)
 _REGISTER = re.compile(
     r"\b(?:échéances?|echeances?|deadlines?|due|engagements?|commitments?|action items?|actions? à mener|"
     r"(?<!dans la )(?<!de la )(?<!\bin the )(?<!\bof the )(?:feuille de route|roadmap)|"
-    r"(?:what is|what's|qu'y a-t-il|quoi) (?:in the roadmap|dans la feuille de route)|responsables? d[eu']|responsible for|in charge of|chargée? d[eu']|"
+    r"(?:what is|what's|qu'y a-t-il|quoi) (?:in the roadmap|dans la feuille de route)|"
+    r"responsables? d[eu']|responsible for|in charge of|chargée? d[eu']|"
     r"qui doit|who (?:must|has to|should)|s'est engagée?|committed to)\b", re.I)
 _BEFORE = re.compile(r"\b(?:avant|before|d'ici|by|until|jusqu'à|jusqu'au)\s+(?:le |la |fin |the end of |end of )?(?P<when>[^\s?.,;]+(?:\s+20\d\d)?)", re.I)
 _AFTER = re.compile(r"\b(?:après|after|à partir de|from)\s+(?:le |la )?(?P<when>[^\s?.,;]+(?:\s+20\d\d)?)", re.I)
