@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from bot.answer_type import AnswerType, answer_type
+from bot.answer_type import WORD_TOKEN, AnswerType, answer_type
 from bot.messages import message
 from bot.retrieve import FusionConfig, Passage, retrieve
 from kb.settings import Settings
@@ -284,7 +284,7 @@ def contextual_query(question: str, history: Sequence[Any]) -> str:
         # the new phrase takes the place of the old one from their shared head word on.
         words = phrase.group("np").split()
         head = keyword_terms(words[0])
-        for match in _WORD_TOKEN.finditer(last):
+        for match in WORD_TOKEN.finditer(last):
             if head and keyword_terms(match.group(0)) == head:
                 tail = re.search(r"\s*[?.!]*\s*$", last)
                 return f"{last[: match.start()]}{phrase.group('np')}{tail.group(0) if tail else ''} {question}"
@@ -363,7 +363,6 @@ def _score_sentences(
     return sorted(sentences, key=lambda s: s.score, reverse=True), unknown, kind
 
 
-_WORD_TOKEN = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
 
 
 def _unknown_share(question: str, counts: Mapping[str, int], names_only: bool = False) -> float:
@@ -374,7 +373,7 @@ def _unknown_share(question: str, counts: Mapping[str, int], names_only: bool = 
     answer, so they do not count; with `names_only`, long words do not count either.
     """
     salient = unknown = 0
-    for index, match in enumerate(_WORD_TOKEN.finditer(question)):
+    for index, match in enumerate(WORD_TOKEN.finditer(question)):
         word = match.group(0)
         terms = [t for t in keyword_terms(word) if t in counts]
         if not terms:
@@ -410,10 +409,8 @@ class Evidence:
     # something else, however close its wording (they are the same in both languages).
     acronyms: frozenset[str] = frozenset()
 
-    def _passages_naming_the_acronyms(self) -> set[str]:
-        """Chunk ids of the passages whose title, section or text names every question acronym."""
-        return {p.chunk_id for p in self.passages
-                if self.acronyms <= set(_ACRONYM.findall(f"{p.title}\n{p.section}\n{p.text}"))}
+    def _names_the_acronyms(self, passage: Passage) -> bool:
+        return self.acronyms <= set(_ACRONYM.findall(f"{passage.title}\n{passage.section}\n{passage.text}"))
 
     @functools.cached_property
     def strongest(self) -> _Sentence | None:
@@ -423,7 +420,9 @@ class Evidence:
         sentences from passages naming the question's acronyms do."""
         candidates = [s for s in self.sentences if s.typed] if self.kind else self.sentences
         if self.acronyms:
-            naming = self._passages_naming_the_acronyms()
+            # Once per passage of the candidates, not once per sentence.
+            passages = {s.passage.chunk_id: s.passage for s in candidates}
+            naming = {cid for cid, passage in passages.items() if self._names_the_acronyms(passage)}
             candidates = [s for s in candidates if s.passage.chunk_id in naming]
         return max(candidates, key=lambda s: s.score - s.bonus) if candidates else None
 

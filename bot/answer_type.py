@@ -57,7 +57,7 @@ class AnswerType:
         "Combien de défis…")? True when the question names nothing to count."""
         if not self.counted:
             return True
-        words = [fold(w) for w in _WORD.findall(_DATE.sub(" ", text))]
+        words = [fold(w) for w in WORD_TOKEN.findall(_DATE.sub(" ", text))]
         for i, word in enumerate(words):
             if word.isdigit() or all(_COUNT.fullmatch(part) for part in re.split("[-–]", word)):
                 if any(_same_word(w, c) for w in words[i + 1 : i + 4] for c in self.counted):
@@ -78,7 +78,7 @@ def _counted(question: str) -> tuple[str, ...]:
     if not match or re.match(r"(?:entre|of them|of these|of those)\b", match.group("what"), re.I):
         return ()  # "combien d'entre elles…": what is counted is in the previous question
     words: list[str] = []
-    for word in _WORD.findall(match.group("what")):
+    for word in WORD_TOKEN.findall(match.group("what")):
         folded = fold(word)
         if folded in STOPWORDS or folded in _FUNCTION_WORDS or len(words) == 3:
             break
@@ -123,7 +123,7 @@ _DURATION_STATED = rf"(\d+|\b(un|une|demi|{_NUMBER_WORDS}))[\s-]+([\w()]+[\s-]+)
 _DAY_ASKED = r"\bquel jour\b|\b(à |a )?quelle date\b|\b(on )?(what|which) (date|day)\b"
 _DAY_STATED = (rf"\b\d{{1,2}}(er)?\s+({_MONTHS})\b|\b({_MONTHS})\s+\d{{1,2}}(st|nd|rd|th)?\b|"
                r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d\d-\d\d\b")
-_DATE_ASKED = (r"\bquand\b|\bwhen\b|\b(quelle|what|which|on what) (date|échéance|deadline|day)\b|"
+_DATE_ASKED = (r"\bquand\b|\bwhen\b|\b(quelle|what|which|on what) (échéance|deadline)\b|"
                r"\bby when\b|\bd'ici quand\b|\b(en|in) quelle année\b|\bwhat year\b|\bdate limite\b|"
                r"^\W*(date|deadline|échéance)\b|\bdate (de|d'|of)\b")
 _DATE_STATED = rf"\b({_MONTHS})\b|\b(19|20)\d\d\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b|\bT[1-4]\b|\bQ[1-4]\b"
@@ -167,8 +167,9 @@ def _names_of(question: str) -> Callable[[str], bool]:
 
     def stated(text: str) -> bool:
         # The name must come with what it names: "ASAN İmza" names a signature, not a director.
-        words = [fold(w) for w in _WORD.findall(text)]
-        return _names(text) and (not heads or any(_same_word(w, h) for w in words for h in heads))
+        if not _names(text):
+            return False
+        return not heads or any(_same_word(fold(w), h) for w in WORD_TOKEN.findall(text) for h in heads)
 
     return stated
 
@@ -203,7 +204,8 @@ _DEFINITION = re.compile(
 )
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 _COUNTED = re.compile(r"\b(?:combien d(?:e\s+|['’])|how many\s+|nombre d(?:e\s+|['’])|number of\s+)(?P<what>[^?]+)", re.I)
-_WORD = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
+# A word, hyphenated compounds kept whole ("start-up", "trente-quatre"); also used by bot.answer.
+WORD_TOKEN = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
 # Verbs and articles that end the counted noun phrase ("combien de start-up ont été…").
 _FUNCTION_WORDS = frozenset("l d ont sont a ont-elles sont-elles compte comptent y sit took take are were will would".split())
 
