@@ -45,8 +45,11 @@ class AnswerType:
     name: str
     stated_by: Callable[[str], bool]
     cue: str = ""
-    # For a count, what is counted: the folded words after "combien de" / "how many".
+    # For a count, what is counted: the folded words after "combien de" / "how many", the
+    # noun first ("mentors sénégalais" -> ("mentors", "senegalais")).
     counted: tuple[str, ...] = ()
+    # What the counted noun is of, in French compounds: "jours de congés" -> "conges".
+    compound: str = ""
 
     def stated(self, text: str) -> bool:
         """Does `text` state a fact of this kind (for a count, a count of what is asked)?"""
@@ -54,15 +57,35 @@ class AnswerType:
 
     def counts_what_is_asked(self, text: str) -> bool:
         """Does a number in `text` count what the question counts ("10 défis" for
-        "Combien de défis…")? True when the question names nothing to count."""
+        "Combien de défis…")? The counted noun itself must follow the number closely: "15
+        start-up sénégalaises" counts no "mentors sénégalais". True when the question names
+        nothing to count."""
         if not self.counted:
             return True
         words = [fold(w) for w in WORD_TOKEN.findall(_DATE.sub(" ", text))]
+        # Which side's people or start-ups are counted matters: "15 start-up" (the CEAC's
+        # Senegalese selection) does not count "start-up azerbaïdjanaises".
+        for side in {_side(c) for c in self.counted} - {None}:
+            if not any(_side(w) == side for w in words):
+                return False
+        # "Combien de jours de congés…": days of leave, not days before a mission.
+        if self.compound and not any(_same_word(w, self.compound) for w in words):
+            return False
         for i, word in enumerate(words):
             if word.isdigit() or all(_COUNT.fullmatch(part) for part in re.split("[-–]", word)):
-                if any(_same_word(w, c) for w in words[i + 1 : i + 4] for c in self.counted):
+                if any(_same_word(w, self.counted[0]) for w in words[i + 1 : i + 4]):
                     return True
         return False
+
+
+# The programme's two sides, as their folded names and adjectives begin in French and
+# English: "sénégalaises", "Senegalese", "azerbaïdjanais", "Azerbaijani".
+_SIDES = {"senegal": "senegal", "azerbaidjan": "azerbaijan", "azerbaijan": "azerbaijan"}
+
+
+def _side(word: str) -> str | None:
+    """The side of the programme a folded word names or qualifies, if any."""
+    return next((side for stem, side in _SIDES.items() if word.startswith(stem)), None)
 
 
 def _same_word(a: str, b: str) -> bool:
@@ -71,9 +94,9 @@ def _same_word(a: str, b: str) -> bool:
 
 
 def _counted(question: str) -> tuple[str, ...]:
-    """The words naming what a count question counts, up to the first function word:
-    "Combien de jours de congés…" -> ("jours",), "How many ASAN service centres are…" ->
-    ("asan", "service", "centres")."""
+    """The words naming what a count question counts, up to the first function word, the
+    noun first: "Combien de jours de congés…" -> ("jours",), "How many ASAN service centres
+    are…" -> ("centres", "asan", "service")."""
     match = _COUNTED.search(question)
     if not match or re.match(r"(?:entre|of them|of these|of those)\b", match.group("what"), re.I):
         return ()  # "combien d'entre elles…": what is counted is in the previous question
@@ -83,6 +106,12 @@ def _counted(question: str) -> tuple[str, ...]:
         if folded in STOPWORDS or folded in _FUNCTION_WORDS or len(words) == 3:
             break
         words.append(folded)
+    if words and re.match(r"how|number", match.group(0), re.I):
+        # English puts the noun last ("Azerbaijani civil servants"), after its modifiers;
+        # a trailing participle ("people attended") is no noun.
+        while len(words) > 1 and words[-1].endswith("ed"):
+            words.pop()
+        words.insert(0, words.pop())
     return tuple(words)
 
 
@@ -204,6 +233,11 @@ _DEFINITION = re.compile(
 )
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 _COUNTED = re.compile(r"\b(?:combien d(?:e\s+|['’])|how many\s+|nombre d(?:e\s+|['’])|number of\s+)(?P<what>[^?]+)", re.I)
+# "combien de jours de congés", "combien de bourses d'échange": a noun after "de" with no
+# article names the kind of thing counted ("de la semaine" does not).
+_COMPOUND = re.compile(
+    r"\bcombien d(?:e\s+|['’])\S+\s+d(?:e\s+|['’])(?!(?:la|le|les|l|ce|cette|ces|son|sa|ses|leur|leurs)\b)"
+    r"(?P<of>[^\W\d_][\w-]*)", re.I)
 # A word, hyphenated compounds kept whole ("start-up", "trente-quatre"); also used by bot.answer.
 WORD_TOKEN = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
 # Verbs and articles that end the counted noun phrase ("combien de start-up ont été…").
@@ -224,10 +258,11 @@ def answer_type(question: str) -> AnswerType | None:
     for name, asks, stated in _KINDS:
         cue = asks.search(question)
         if cue:
-            counted: tuple[str, ...] = ()
             if name == "name":
                 stated = _names_of(question)  # a name, and next to it what it names
             elif name == "count":
-                counted = _counted(question)
-            return AnswerType(name, stated, cue.group(0), counted)
+                compound = _COMPOUND.search(question)
+                return AnswerType(name, stated, cue.group(0), _counted(question),
+                                  fold(compound.group("of")) if compound else "")
+            return AnswerType(name, stated, cue.group(0))
     return None

@@ -291,6 +291,7 @@ _REGISTER = re.compile(
     r"(?:what is|what's|qu'y a-t-il|quoi) (?:in the roadmap|dans la feuille de route)|"
     r"responsables? d[eu']|responsible for|in charge of|chargée? d[eu']|"
     r"qui doit|who (?:must|has to|should)|s'est engagée?|committed to)\b", re.I)
+_HOW_MANY = re.compile(r"\bcombien\b|\bhow (?:many|much)\b|\bquel(?:le)? (?:nombre|montant|pourcentage)\b", re.I)
 _BEFORE = re.compile(r"\b(?:avant|before|d'ici|by|until|jusqu'à|jusqu'au)\s+(?:le |la |fin |the end of |end of )?(?P<when>[^\s?.,;]+(?:\s+20\d\d)?)", re.I)
 _AFTER = re.compile(r"\b(?:après|after|à partir de|from)\s+(?:le |la )?(?P<when>[^\s?.,;]+(?:\s+20\d\d)?)", re.I)
 _UPCOMING = re.compile(r"\b(?:prochaines?|à venir|upcoming|next)\b", re.I)
@@ -305,7 +306,9 @@ def recognise(question: str, today: date | None = None) -> RegisterQuery | None:
     """
     today = today or date.today()
     late = bool(_LATE.search(question))
-    if not late and not _REGISTER.search(question):
+    # "Combien de démarches la feuille de route prévoit-elle ?" asks for a number the
+    # documents state, not for the list of commitments.
+    if not late and (not _REGISTER.search(question) or _HOW_MANY.search(question)):
         return None
     mentions = body_mentions(question)
     owner = " et ".join(dict.fromkeys(name for _, _, name in mentions)) if mentions else None

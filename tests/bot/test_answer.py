@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.answer import QuestionError, answer, contextual_query, question_language
+from bot.answer import AnswerConfig, QuestionError, answer, contextual_query, question_language
 from bot.eval.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
 
@@ -65,6 +65,21 @@ def test_follow_ups_borrow_the_previous_question() -> None:
     assert contextual_query(standalone, history) == standalone
     chat = [{"role": "user", "content": "Qui préside le CPC ?"}, {"role": "assistant", "content": "…"}]
     assert contextual_query("Et la CEAC ?", chat).startswith("Qui préside le CEAC ?")
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_first_subject() -> None:
+    history = ["Quand a eu lieu la réunion de lancement des commissions mixtes ?",
+               "Combien de participants y ont assisté ?"]
+    query = contextual_query("Et qui l'a coprésidée ?", history)
+    # The meeting is the subject; the participants were the previous question's own ask.
+    assert query == "Quand a eu lieu la réunion de lancement des commissions mixtes ? Et qui l'a coprésidée ?"
+    swapped = ["Qui copréside la commission mixte cybersécurité ?", "Et la commission formation ?"]
+    assert contextual_query("Et à quelle fréquence se réunit-elle ?", swapped).startswith(
+        "Qui copréside la commission formation ?")
+    # Only the last turns are read: a long conversation costs no more than a short one.
+    last = "Quand se réunit le comité de pilotage conjoint prévu par le protocole ?"
+    long_chat = ["Et pour la CEAC ?"] * 5000 + [last]
+    assert contextual_query("Et l'échéance ?", long_chat) == f"{last} Et l'échéance ?"
 
 
 # ----- end to end: real model, real Chroma, sample corpus -----------------------------
@@ -163,6 +178,24 @@ def test_follow_up_uses_the_conversation(corpus_store: KnowledgeBase) -> None:
     follow = answer("Et la commission formation ?", history=[first], role="official", kb=corpus_store)
     assert not follow.abstained
     assert any("formation" in (s.quote + s.section).casefold() for s in cited(follow))
+
+
+@pytest.mark.real_model
+def test_second_follow_up_is_about_the_first_questions_subject(corpus_store: KnowledgeBase) -> None:
+    history = ["Quand a eu lieu la réunion de lancement des commissions mixtes ?",
+               "Combien de participants y ont assisté ?"]
+    result = answer("Et qui l'a coprésidée ?", history=history, role="staff", kb=corpus_store)
+    assert not result.abstained and holds(result.answer, ["coprésidée par le directeur de cabinet"]), result.answer
+
+
+@pytest.mark.real_model
+def test_words_shared_across_languages_count_as_overlap(corpus_store: KnowledgeBase) -> None:
+    # The English note says "Mobile ASAN buses bring the same services to rural districts";
+    # "services" and "rurales" share their first letters with its words.
+    question = "Comment l'Azerbaïdjan apporte-t-il les services ASAN aux zones rurales ?"
+    result = answer(question, kb=corpus_store)
+    assert not result.abstained and holds(result.answer, ["ASAN buses"]), result.answer
+    assert answer(question, kb=corpus_store, config=AnswerConfig(cognate_prefix=0)).abstained
 
 
 @pytest.mark.real_model

@@ -79,6 +79,19 @@ def test_questions_that_name_no_kind(question: str) -> None:
          "La Cellule de coordination compte cinq agents."),
         ("How many members sit on the committee?", "composé de quatre membres", "il se réunit deux fois par an"),
         ("Combien d'entre elles iront à Bakou ?", "5 start-up suivront un programme à Bakou", "Elles iront à Bakou."),
+        # Which side is counted matters: the Senegalese selection is no count of Azerbaijani start-ups.
+        ("Combien de start-up azerbaïdjanaises viendront à Dakar ?", "accueillir 4 start-up azerbaïdjanaises à Dakar",
+         "la CEAC procède à la sélection de 15 start-up"),
+        ("How many Azerbaijani civil servants will be trained?", "12 civil servants from Azerbaijan will train",
+         "Immersion of 20 Senegalese civil servants in Baku"),
+        # "jours de congés" are days of leave, not days before a mission.
+        ("Combien de jours de congés annuels ?", "25 jours de congés par an",
+         "au moins 45 jours avant la date de départ"),
+        # The number must count the noun asked about, not one of its modifiers.
+        ("Combien de mentors sénégalais sont mobilisés ?", "la CEAC mobilise 12 mentors sénégalais",
+         "sélectionner 15 start-up sénégalaises labellisées"),
+        ("How many Senegalese mentors will the CEAC assign?", "12 mentors from Senegal",
+         "select 15 Senegalese start-ups"),
         # "Quel jour" wants a day, not a month.
         ("Quel jour le Demo Day aura-t-il lieu ?", "le Demo Day du 14 octobre 2026", "un Demo Day en octobre 2026"),
     ],
@@ -88,6 +101,34 @@ def test_whether_a_sentence_states_the_fact(question: str, states: str, does_not
     assert kind is not None
     assert kind.stated(states)
     assert not kind.stated(does_not)
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("Combien de mentors sénégalais la CEAC mobilise-t-elle ?", ("mentors", "senegalais")),
+        ("How many Azerbaijani civil servants will be trained?", ("servants", "azerbaijani", "civil")),
+        ("How many people attended the meeting?", ("people",)),
+        ("Combien d'entre elles iront à Bakou ?", ()),
+    ],
+)
+def test_what_a_count_question_counts_noun_first(question: str, counted: tuple[str, ...]) -> None:
+    kind = answer_type(question)
+    assert kind is not None and kind.counted == counted
+
+
+@pytest.mark.parametrize(
+    ("question", "compound"),
+    [
+        ("Combien de jours de congés annuels ?", "conges"),
+        ("Combien de bourses d'échange la commission propose-t-elle ?", "echange"),
+        ("Combien de jours de la semaine ?", ""),
+        ("How many days of leave?", ""),
+    ],
+)
+def test_what_the_counted_noun_is_of(question: str, compound: str) -> None:
+    kind = answer_type(question)
+    assert kind is not None and kind.compound == compound
 
 
 def test_unknown_words_only_names_when_the_documents_are_in_another_language() -> None:
@@ -151,3 +192,22 @@ def test_evidence_from_passages_that_never_name_the_question_acronym_does_not_co
     assert answer(question, role="staff", kb=corpus_store).abstained
     official = answer(question, role="official", kb=corpus_store)
     assert not official.abstained and "DAGE" in official.sources[0].quote + official.answer, official.answer
+
+
+@pytest.mark.real_model
+def test_count_of_one_side_is_not_answered_by_the_other_sides_count(corpus_store: KnowledgeBase) -> None:
+    # The documents count the Senegalese civil servants going to Baku, never Azerbaijani ones.
+    assert answer("How many Azerbaijani civil servants will be trained in Dakar?", role="official",
+                  kb=corpus_store).abstained
+    senegalese = answer("How many Senegalese civil servants will go to Baku for the immersion?", role="official",
+                        kb=corpus_store)
+    assert not senegalese.abstained and holds(senegalese.answer, ["20"]), senegalese.answer
+
+
+@pytest.mark.real_model
+def test_a_sentence_about_another_year_is_no_support(corpus_store: KnowledgeBase) -> None:
+    # The roadmap gives 5 procedures in 2026 and 20 in 2028, nothing for 2027.
+    question = "Combien de démarches administratives la feuille de route prévoit-elle d'avoir dématérialisées à fin {}?"
+    assert answer(question.format("2027 "), role="official", kb=corpus_store).abstained
+    stated = answer(question.format("2028 "), role="official", kb=corpus_store)
+    assert not stated.abstained and holds(stated.answer, ["20\ndémarches en 2028", "20 démarches en 2028"]), stated.answer

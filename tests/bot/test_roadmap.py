@@ -33,6 +33,10 @@ def test_register_questions_are_recognised_and_others_are_not() -> None:
     assert recognise("Quand la version consolidée de la feuille de route devait-elle être présentée ?", TODAY) is None
     assert recognise("Que prévoit la feuille de route ?", TODAY) is not None
     assert recognise("What is in the roadmap for SENUM?", TODAY).owner == "SENUM"
+    # A number the documents state is no list of commitments.
+    assert recognise("Combien de démarches la feuille de route prévoit-elle de dématérialiser ?", TODAY) is None
+    assert recognise("How many commitments does the roadmap give SENUM?", TODAY) is None
+    assert recognise("Combien d'engagements sont en retard ?", TODAY).status == "late"
 
 
 def test_extraction_meets_the_targets_and_beats_the_baseline() -> None:
@@ -85,6 +89,10 @@ def test_other_questions_take_the_normal_path(corpus_store: KnowledgeBase) -> No
     assert "registre" not in result.answer and "six membres" in result.answer
     reader = answer("Qu'est-ce qui est en retard ?", role="reader", kb=corpus_store, today=TODAY)
     assert not reader.answer.startswith("D'après le registre"), "no public item: the documents answer instead"
+    # No document knows Estonia: the register's commitments are no answer.
+    estonia = answer("Quels engagements le Sénégal a-t-il pris dans son accord avec l'Estonie ?", role="official",
+                     kb=corpus_store, today=TODAY)
+    assert estonia.abstained and "registre" not in estonia.answer, estonia.answer
 
 
 @pytest.mark.real_model
