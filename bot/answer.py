@@ -177,11 +177,10 @@ def answer(
         raise EmptyStoreError(message("empty_store", language, store=str(kb.root)))
     from bot.roadmap import answer_from_register
 
+    from_register = answer_from_register(kb, question, where, language, today)
     # A register question naming something no readable document knows ("Quels engagements
     # le Sénégal a-t-il pris avec l'Estonie ?") is left to the normal path, which abstains.
-    from_register = None if _names_unknown(kb, question, where) else answer_from_register(
-        kb, question, where, language, today)
-    if from_register is not None:
+    if from_register is not None and not _names_unknown(kb, question, where):
         return from_register
 
     evidence = gather_evidence(kb, question, history, where, language, k=k, config=config, fusion=fusion)
