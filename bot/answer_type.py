@@ -107,12 +107,17 @@ def _counted(question: str) -> tuple[str, ...]:
             break
         words.append(folded)
     if words and re.match(r"how|number", match.group(0), re.I):
-        # English puts the noun last ("Azerbaijani civil servants"), after its modifiers;
-        # a trailing participle ("people attended") is no noun.
-        while len(words) > 1 and words[-1].endswith("ed"):
-            words.pop()
+        # English puts the noun last ("Azerbaijani civil servants"), after its modifiers.
+        words = _without_participles(words)
         words.insert(0, words.pop())
     return tuple(words)
+
+
+def _without_participles(words: list[str]) -> list[str]:
+    # A trailing English participle is no noun: "people attended", "the ambassador accredited".
+    while len(words) > 1 and words[-1].endswith("ed"):
+        words = words[:-1]
+    return words
 
 
 def _pattern(regex: str) -> Callable[[str], bool]:
@@ -184,9 +189,7 @@ def _named_heads(question: str) -> tuple[str, ...]:
         heads.append(fold(french.group("head")))
     if english:
         phrase = english.group("phrase") or english.group("called")
-        words = re.sub(r"['’]s\b", "", phrase).split()
-        while len(words) > 1 and words[-1].endswith("ed"):  # "the ambassador accredited (to…)"
-            words.pop()
+        words = _without_participles(re.sub(r"['’]s\b", "", phrase).split())
         heads.append(fold(words[-1]))
     return tuple(h for h in heads if h not in STOPWORDS)
 
