@@ -50,10 +50,15 @@ class AnswerType:
     counted: tuple[str, ...] = ()
     # What the counted noun is of, in French compounds: "jours de congés" -> "conges".
     compound: str = ""
+    # The counted noun in the documents' other language ("reunions" for "meetings"), found
+    # by `bot.answer` with the embedding model: spelling alone cannot match them.
+    translations: tuple[str, ...] = ()
 
     def stated(self, text: str) -> bool:
         """Does `text` state a fact of this kind (for a count, a count of what is asked)?"""
-        return self.stated_by(text) and self.counts_what_is_asked(text)
+        if self.counted:
+            return self.counts_what_is_asked(text)
+        return self.stated_by(text)
 
     def counts_what_is_asked(self, text: str) -> bool:
         """Does a number in `text` count what the question counts ("10 défis" for
@@ -71,16 +76,47 @@ class AnswerType:
         # "Combien de jours de congés…": days of leave, not days before a mission.
         if self.compound and not any(_same_word(w, self.compound) for w in words):
             return False
+        nouns = (self.counted[0], *self.translations)
         for i, word in enumerate(words):
-            if word.isdigit() or all(_COUNT.fullmatch(part) for part in re.split("[-–]", word)):
-                if any(_same_word(w, self.counted[0]) for w in words[i + 1 : i + 4]):
-                    return True
-        return False
+            # "une réunion", "one meeting": an article counts only right before the noun.
+            reach = 2 if word in _ONE else 4 if _is_number(word) else 0
+            if any(_same_word(w, noun) for w in words[i + 1 : i + reach] for noun in nouns):
+                return True
+        # Lists and tables put the number after its label: "Start-up accompagnées … : 15 en 2026".
+        return any(_LABELLED.search(fold(line)) and _same_word(_first_word(line), noun)
+                   for line in _LABEL_LINES.split(text) for noun in nouns)
 
 
 # The programme's two sides, as their folded names and adjectives begin in French and
 # English: "sénégalaises", "Senegalese", "azerbaïdjanais", "Azerbaijani".
 _SIDES = {"senegal": "senegal", "azerbaidjan": "azerbaijan", "azerbaijan": "azerbaijan"}
+
+
+_ONE = frozenset(("un", "une", "one"))
+# A label ending in a colon, then a number: "… : 15 en 2026", "Composition : 8 membres".
+_LABELLED = re.compile(rf"^[^:]{{0,160}}:\s*(?:\d|(?:{_NUMBER_WORDS})\b)", re.I)
+_LABEL_LINES = re.compile(r"\n|;\s|\.\s")
+
+
+def _is_number(word: str) -> bool:
+    return word.isdigit() or all(_COUNT.fullmatch(part) for part in re.split("[-–]", word))
+
+
+def _first_word(text: str) -> str:
+    match = WORD_TOKEN.search(text)
+    return fold(match.group(0)) if match else ""
+
+
+def count_nouns(text: str) -> list[str]:
+    """The lower-case words that follow a number closely in `text`, what it may be
+    counting: "15 start-up sénégalaises" -> ["start-up", "sénégalaises"]."""
+    words = [w.casefold() for w in WORD_TOKEN.findall(_DATE.sub(" ", text))]
+    found: list[str] = []
+    for i, word in enumerate(words):
+        reach = 2 if word in _ONE else 4 if _is_number(word) else 0
+        found.extend(w for w in words[i + 1 : i + reach]
+                     if len(w) >= 3 and fold(w) not in STOPWORDS and not _is_number(w) and w not in found)
+    return found
 
 
 def _side(word: str) -> str | None:
@@ -110,7 +146,17 @@ def _counted(question: str) -> tuple[str, ...]:
         # English puts the noun last ("Azerbaijani civil servants"), after its modifiers.
         words = _without_participles(words)
         words.insert(0, words.pop())
+    elif len(words) > 1 and words[0] in _BEFORE_NOUN:
+        # The few French adjectives that come first: "combien de grandes ambitions".
+        words.append(words.pop(0))
     return tuple(words)
+
+
+_BEFORE_NOUN = frozenset(
+    "grand grande grands grandes petit petite petits petites nouveau nouvel nouvelle nouveaux nouvelles "
+    "principal principale principaux principales autre autres gros grosse grosses seul seule seuls seules "
+    "differents differentes divers diverses".split()
+)
 
 
 def _without_participles(words: list[str]) -> list[str]:
@@ -244,7 +290,10 @@ _COMPOUND = re.compile(
 # A word, hyphenated compounds kept whole ("start-up", "trente-quatre"); also used by bot.answer.
 WORD_TOKEN = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
 # Verbs and articles that end the counted noun phrase ("combien de start-up ont été…").
-_FUNCTION_WORDS = frozenset("l d ont sont a ont-elles sont-elles compte comptent y sit took take are were will would".split())
+_FUNCTION_WORDS = frozenset(
+    "l d ont sont a ont-elles sont-elles compte comptent y sit took take are were will would made make do did does "
+    "have has had came come went go got get is was can could should must may might".split()
+)
 
 
 def answer_type(question: str) -> AnswerType | None:

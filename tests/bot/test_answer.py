@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.answer import AnswerConfig, QuestionError, answer, contextual_query, question_language
+from bot.answer import AnswerConfig, QuestionError, _days, answer, contextual_query, question_language
 from bot.eval.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
 
@@ -83,6 +83,12 @@ def test_a_follow_up_of_a_follow_up_keeps_the_first_subject() -> None:
 
 
 # ----- end to end: real model, real Chroma, sample corpus -----------------------------
+
+
+def test_days_named_in_either_language() -> None:
+    assert _days("the meeting on 19 May 2026 and le 1er avril") == {(5, 19), (4, 1)}
+    assert _days("March 12, 2026") == {(3, 12)}
+    assert _days("en mai 2026, au T2 2026") == set()
 
 
 def cited(result):
@@ -196,6 +202,27 @@ def test_words_shared_across_languages_count_as_overlap(corpus_store: KnowledgeB
     result = answer(question, kb=corpus_store)
     assert not result.abstained and holds(result.answer, ["ASAN buses"]), result.answer
     assert answer(question, kb=corpus_store, config=AnswerConfig(cognate_prefix=0)).abstained
+
+
+@pytest.mark.real_model
+def test_english_count_finds_its_noun_in_french(corpus_store: KnowledgeBase) -> None:
+    # The guide says "au moins une réunion": no word of it is spelled like "meetings".
+    question = "How many joint commission meetings should a new staff member attend in the first month?"
+    result = answer(question, kb=corpus_store)
+    assert not result.abstained and holds(result.answer, ["au moins une réunion"]), result.answer
+    assert answer(question, kb=corpus_store, config=AnswerConfig(translation_margin=0)).abstained
+
+
+@pytest.mark.real_model
+def test_a_named_day_is_answered_only_from_that_day(corpus_store: KnowledgeBase) -> None:
+    # The minutes of 17 February say "Elle a réuni 34 participants": about that meeting only.
+    same_day = answer("Combien de participants la réunion du 17 février 2026 a-t-elle réunis ?",
+                      role="official", kb=corpus_store)
+    assert not same_day.abstained and holds(same_day.answer, ["34 participants"]), same_day.answer
+    other_day = "How many people took part in the steering committee meeting of 12 March 2026?"
+    assert answer(other_day, role="official", kb=corpus_store).abstained
+    unchecked = answer(other_day, role="official", kb=corpus_store, config=AnswerConfig(named_day_check=False))
+    assert not unchecked.abstained and "34" in unchecked.answer, "without the check, another meeting's count"
 
 
 @pytest.mark.real_model

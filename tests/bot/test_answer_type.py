@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.answer import _unknown_share, answer
-from bot.answer_type import answer_type
+from bot.answer_type import answer_type, count_nouns
 from bot.eval.corpus import holds
 from kb.store import KnowledgeBase
 
@@ -94,6 +96,13 @@ def test_questions_that_name_no_kind(question: str) -> None:
          "select 15 Senegalese start-ups"),
         # "Quel jour" wants a day, not a month.
         ("Quel jour le Demo Day aura-t-il lieu ?", "le Demo Day du 14 octobre 2026", "un Demo Day en octobre 2026"),
+        # Lists and tables put the number after the label it counts.
+        ("Combien de start-up seront accompagnées en 2026 ?",
+         "• Start-up accompagnées dans le cadre des défis d'innovation publique : 15 en 2026.",
+         "• Administrations ayant bénéficié d'un diagnostic de cybersécurité : 10 en 2026."),
+        # An article counts one, but only right before the noun.
+        ("Combien de réunions faut-il suivre le premier mois ?", "assistez à au moins une réunion de la commission",
+         "une séance de travail prépare les réunions"),
     ],
 )
 def test_whether_a_sentence_states_the_fact(question: str, states: str, does_not: str) -> None:
@@ -109,6 +118,8 @@ def test_whether_a_sentence_states_the_fact(question: str, states: str, does_not
         ("Combien de mentors sénégalais la CEAC mobilise-t-elle ?", ("mentors", "senegalais")),
         ("How many Azerbaijani civil servants will be trained?", ("servants", "azerbaijani", "civil")),
         ("How many people attended the meeting?", ("people",)),
+        ("How many people made up the delegation?", ("people",)),
+        ("Combien de grandes ambitions le New Deal se fixe-t-il ?", ("ambitions", "grandes")),
         ("Combien d'entre elles iront à Bakou ?", ()),
     ],
 )
@@ -129,6 +140,19 @@ def test_what_a_count_question_counts_noun_first(question: str, counted: tuple[s
 def test_what_the_counted_noun_is_of(question: str, compound: str) -> None:
     kind = answer_type(question)
     assert kind is not None and kind.compound == compound
+
+
+def test_a_translated_noun_counts_like_the_asked_one() -> None:
+    kind = answer_type("How many meetings should new staff attend?")
+    assert kind is not None and not kind.stated("assistez à au moins une réunion de la commission")
+    translated = replace(kind, translations=("reunion",))
+    assert translated.stated("assistez à au moins une réunion de la commission")
+    assert not translated.stated("assistez à au moins un atelier de la commission")
+
+
+def test_count_nouns_are_the_words_following_numbers() -> None:
+    text = "La CEAC retient 15 start-up sénégalaises le 3 mars 2026, puis organise une réunion."
+    assert count_nouns(text) == ["start-up", "sénégalaises", "réunion"]
 
 
 def test_unknown_words_only_names_when_the_documents_are_in_another_language() -> None:
@@ -211,3 +235,11 @@ def test_a_sentence_about_another_year_is_no_support(corpus_store: KnowledgeBase
     assert answer(question.format("2027 "), role="official", kb=corpus_store).abstained
     stated = answer(question.format("2028 "), role="official", kb=corpus_store)
     assert not stated.abstained and holds(stated.answer, ["20\ndémarches en 2028", "20 démarches en 2028"]), stated.answer
+
+
+@pytest.mark.real_model
+def test_count_given_after_its_label_is_quoted(corpus_store: KnowledgeBase) -> None:
+    # The roadmap lists its indicators as "Start-up accompagnées … : 15 en 2026".
+    result = answer("Combien de start-up doivent être accompagnées dans le cadre des défis d'innovation publique en 2026 ?",
+                    role="official", kb=corpus_store)
+    assert not result.abstained and holds(result.answer, ["15 en 2026"]), result.answer
