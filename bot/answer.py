@@ -70,7 +70,8 @@ class AnswerConfig:
     cognate_prefix: int = 5
     # A count question's noun matches a word in the other language ("meetings" and
     # "réunions") when that word, among those following numbers in the candidate sentences,
-    # is closer to it than any other by this much (model cosine; 0 disables).
+    # is closer to it by this much than any word not sharing its first letters (model
+    # cosine; 0 disables).
     translation_margin: float = 0.01
     # A question naming a day ("the meeting on 19 May 2026") is answered only from passages
     # that name that day or documents dated that day. Dev set (158 questions): 3 wrong
@@ -384,6 +385,7 @@ def _score_sentences(
         kind = _with_translation(kb, kind, elsewhere, language, config.translation_margin)
     dense = np.stack([s.vector for s in sentences]) @ query_vector
     headings: dict[str, set[str]] = {}
+    passage_on_day = {p.chunk_id: _passage_on_day(p, named_days) for p in passages} if named_days else {}
     for sentence, text, cosine, rank in zip(sentences, texts, dense, ranks):
         # The section heading often carries the subject the sentence leaves implicit.
         section = sentence.passage.section
@@ -405,7 +407,10 @@ def _score_sentences(
             stated_years = set(_YEAR.findall(text))
             sentence.other_time = bool(stated_years) and not stated_years & asked_years
         if named_days and not sentence.other_time:
-            sentence.other_time = not _on_named_day(sentence, text, named_days)
+            # A sentence naming days is judged by them, one naming none by its passage.
+            stated_days = _days(text)
+            on_day = bool(stated_days & named_days) if stated_days else passage_on_day[sentence.passage.chunk_id]
+            sentence.other_time = not on_day
         typed = config.answer_type_weight if sentence.typed else 0.0
         crossing = config.other_language_sentence_bonus if other_language else 0.0
         sentence.bonus = crossing
@@ -451,10 +456,12 @@ def _with_translation(
     asked_as, found_as = ("number of {}", "nombre de {}") if language == "en" else ("nombre de {}", "number of {}")
     # The noun alone, and the whole counted phrase in its own order ("young people",
     # "jeunes ingénieurs"): each candidate keeps its better score of the two.
-    phrase = [*kind.counted[1:], noun] if language == "en" else list(kind.counted)
     if language == "en":
-        phrase[-1] = re.sub(r"ies$", "y", noun) if noun.endswith("ies") else re.sub(r"(?<=[^s])s$", "", noun)
-    asked = [asked_as.format(phrase[-1] if language == "en" else phrase[0]), asked_as.format(" ".join(phrase))]
+        noun = re.sub(r"ies$", "y", noun) if noun.endswith("ies") else re.sub(r"(?<=[^s])s$", "", noun)
+        phrase = [*kind.counted[1:], noun]
+    else:
+        phrase = [noun, *kind.counted[1:]]
+    asked = [asked_as.format(noun), asked_as.format(" ".join(phrase))]
     vectors = _word_vector(kb, asked + [found_as.format(w) for w in candidates])
     scores = (np.stack(vectors[2:]) @ np.stack(vectors[:2]).T).max(axis=1)
     best = int(np.argmax(scores))
@@ -500,14 +507,10 @@ def _iso_day(value: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def _on_named_day(sentence: _Sentence, text: str, days: set[tuple[int, int]]) -> bool:
-    """Is `sentence` (whose text is `text`) about one of the `days` the question names ("the
-    meeting on 19 May 2026")? A sentence naming days must name one of them; one naming none
-    must come from a document dated that day or a passage naming it."""
-    stated = _days(text)
-    if stated:
-        return bool(stated & days)
-    passage = sentence.passage
+def _passage_on_day(passage: Passage, days: set[tuple[int, int]]) -> bool:
+    """Is `passage` about one of the `days` a question names ("the meeting on 19 May
+    2026")? Its document is dated that day, or its title, section or text names it. (A
+    sentence naming days of its own is judged by those instead.)"""
     return _iso_day(passage.date) in days or bool(_days(f"{passage.title} {passage.section} {passage.text}") & days)
 
 

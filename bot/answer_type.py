@@ -78,9 +78,7 @@ class AnswerType:
             return False
         nouns = (self.counted[0], *self.translations)
         for i, word in enumerate(words):
-            # "une réunion", "one meeting": an article counts only right before the noun.
-            reach = 2 if word in _ONE else 4 if _is_number(word) else 0
-            if any(_same_word(w, noun) for w in words[i + 1 : i + reach] for noun in nouns):
+            if any(_same_word(w, noun) for w in words[i + 1 : i + _reach(word)] for noun in nouns):
                 return True
         # Lists and tables put the number after its label: "Start-up accompagnées … : 15 en 2026".
         return any(_LABELLED.search(fold(line)) and _same_word(_first_word(line), noun)
@@ -102,6 +100,12 @@ def _is_number(word: str) -> bool:
     return word.isdigit() or all(_COUNT.fullmatch(part) for part in re.split("[-–]", word))
 
 
+def _reach(word: str) -> int:
+    """How far past `word` (folded or lower-case) the noun it counts may stand: three words
+    after a number, only the next one after "une réunion", "one meeting"; none otherwise."""
+    return 2 if word in _ONE else 4 if _is_number(word) else 0
+
+
 def _first_word(text: str) -> str:
     match = WORD_TOKEN.search(text)
     return fold(match.group(0)) if match else ""
@@ -113,8 +117,7 @@ def count_nouns(text: str) -> list[str]:
     words = [w.casefold() for w in WORD_TOKEN.findall(_DATE.sub(" ", text))]
     found: list[str] = []
     for i, word in enumerate(words):
-        reach = 2 if word in _ONE else 4 if _is_number(word) else 0
-        found.extend(w for w in words[i + 1 : i + reach]
+        found.extend(w for w in words[i + 1 : i + _reach(word)]
                      if len(w) >= 3 and fold(w) not in STOPWORDS and not _is_number(w) and w not in found)
     return found
 

@@ -195,22 +195,26 @@ def test_second_follow_up_is_about_the_first_questions_subject(corpus_store: Kno
 
 
 @pytest.mark.real_model
-def test_words_shared_across_languages_count_as_overlap(corpus_store: KnowledgeBase) -> None:
-    # The English note says "Mobile ASAN buses bring the same services to rural districts";
-    # "services" and "rurales" share their first letters with its words.
-    question = "Comment l'Azerbaïdjan apporte-t-il les services ASAN aux zones rurales ?"
+@pytest.mark.parametrize(
+    ("question", "fact", "switched_off"),
+    [
+        # The English note says "Mobile ASAN buses bring the same services to rural districts";
+        # "services" and "rurales" share their first letters with its words.
+        ("Comment l'Azerbaïdjan apporte-t-il les services ASAN aux zones rurales ?", "ASAN buses",
+         AnswerConfig(cognate_prefix=0)),
+        # The guide says "au moins une réunion": no word of it is spelled like "meetings", the
+        # model finds the equivalent.
+        ("How many joint commission meetings should a new staff member attend in the first month?",
+         "au moins une réunion", AnswerConfig(translation_margin=0)),
+    ],
+    ids=["shared word beginnings", "count noun in the other language"],
+)
+def test_answers_across_languages_and_abstains_without_the_bridge(
+    corpus_store: KnowledgeBase, question: str, fact: str, switched_off: AnswerConfig
+) -> None:
     result = answer(question, kb=corpus_store)
-    assert not result.abstained and holds(result.answer, ["ASAN buses"]), result.answer
-    assert answer(question, kb=corpus_store, config=AnswerConfig(cognate_prefix=0)).abstained
-
-
-@pytest.mark.real_model
-def test_english_count_finds_its_noun_in_french(corpus_store: KnowledgeBase) -> None:
-    # The guide says "au moins une réunion": no word of it is spelled like "meetings".
-    question = "How many joint commission meetings should a new staff member attend in the first month?"
-    result = answer(question, kb=corpus_store)
-    assert not result.abstained and holds(result.answer, ["au moins une réunion"]), result.answer
-    assert answer(question, kb=corpus_store, config=AnswerConfig(translation_margin=0)).abstained
+    assert not result.abstained and holds(result.answer, [fact]), result.answer
+    assert answer(question, kb=corpus_store, config=switched_off).abstained
 
 
 @pytest.mark.real_model
