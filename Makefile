@@ -11,7 +11,7 @@ MODEL := $(MODEL_DIR)/passerelle_build.json
 STORE ?= data
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False
 
-.PHONY: install install-dev ingest run test bench clean help
+.PHONY: install install-dev ingest run test bench train-reader clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -56,8 +56,15 @@ test: install install-dev $(CHROMIUM) ## run the test suite (installs Debian's c
 bench: install install-dev ## print speed and quality figures next to their baselines (writes bench-results/)
 	@mkdir -p bench-results
 	$(PY) -m bench.embedding_speed --json bench-results/embedding_speed.json
-	$(PY) -m bot.eval
+	$(PY) -m evals
+	$(PY) -m evals.reader --json bench-results/reader.json
+	$(PY) -m evals.piaf_reader --whole-system --json bench-results/piaf_reader.json
 	$(PY) -m bench.load --clients 20 --seconds 60 --json bench-results/load.json
+
+# Seeded and reproducible on one machine; stops at 80 minutes on 2 cores. The weights it
+# writes (bot/reader_model/) are committed: installing needs no training.
+train-reader: install ## train the reader model on PIAF's train split (writes bot/reader_model/)
+	$(PY) -m tools.train_reader --epochs 2 --minutes 80 --lr 4e-5 --eval-every 500
 
 clean: ## remove the store and built model (keeps .venv)
 	rm -rf $(STORE) $(MODEL_DIR) tests/artifacts

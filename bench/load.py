@@ -3,8 +3,8 @@
     python -m bench.load [--clients 20] [--seconds 60] [--url URL | --store DIR] [--json FILE]
 
 Without --url, ingests corpus/ into --store (incremental; default bench-results/corpus-store,
-the store `python -m bot.eval` uses too), starts `python app.py` on a free port over it and
-stops it at the end. Questions come from the corpus question set (bot/eval_data), cycled so
+the store `python -m evals` uses too), starts `python app.py` on a free port over it and
+stops it at the end. Questions come from the corpus question set (evals/data), cycled so
 that every session asks a different mix. Two phases against the same server:
 
 1. baseline: one client asks the questions one after another (the latency of a quiet morning);
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-QUESTIONS = REPO_ROOT / "bot" / "eval_data" / "corpus_questions.jsonl"
+QUESTIONS = REPO_ROOT / "evals" / "data" / "corpus_questions.jsonl"
 TARGET_P95_S = 2.0
 REQUEST_TIMEOUT_S = 120
 

@@ -13,7 +13,7 @@ import math
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -21,7 +21,11 @@ import numpy as np
 
 from bot.answer_type import WORD_TOKEN, AnswerType, answer_type, count_nouns
 from bot.messages import message
+from bot.reader import load_reader
+from bot.reply import Answer, Source
+from bot.roadmap import answer_from_register
 from bot.retrieve import FusionConfig, Passage, retrieve
+from bot.units import Unit, answer_units
 from kb.settings import Settings
 from kb.store import EmptyStoreError, KnowledgeBase, SearchFilter
 from kb.text import STOPWORDS, fold, keyword_terms
@@ -38,7 +42,7 @@ class QuestionError(ValueError):
 
 @dataclass(frozen=True)
 class AnswerConfig:
-    """Sentence scoring and abstention; calibrated on the development set (`python -m bot.eval`)."""
+    """Sentence scoring and abstention; calibrated on the development set (`python -m evals`)."""
 
     # Dev set (weight 0.06 below): 12 passages gave fact 0.821 against 0.795 with 8, and one
     # wrong answer fewer.
@@ -50,7 +54,7 @@ class AnswerConfig:
     # Dev set (12 passages): 0.03 gave fact 0.795, 0.06 0.821, 0.09 0.821 with one more
     # wrong answer.
     answer_type_weight: float = 0.06
-    # Calibrated on bot/eval_data/dev_questions.jsonl by `python -m bot.eval --calibrate`: on
+    # Calibrated on evals/data/dev_questions.jsonl by `python -m evals --calibrate`: on
     # its 158 questions (96 written blind to the bot's behaviour), 19 wrong decisions
     # (3 wrong abstentions, 16 wrong answers). Bonuses 0.02 and 0.06 also make 19 (0.02 with
     # 5 wrong abstentions); the tie goes to fewer wrong abstentions.
@@ -78,56 +82,21 @@ class AnswerConfig:
     # answers fewer, no wrong abstention more; the same with the sentences either side only.
     named_day_check: bool = True
     max_sentences: int = 3
+    # The reader (bot/reader.py) picks the answer units and decides abstention; without it
+    # the sentence scores above and `abstain_below` do.
+    reader: bool = True
+    # Units sent to the reader, best first by `prerank` ("scorer": the sentence scores above,
+    # "cosine": the embedding model alone).
+    reader_candidates: int = 24
+    prerank: str = "scorer"
+    # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
+    reader_threshold: float = 0.0
+    # Further units are quoted when their logit is within this of the best one.
+    reader_margin: float = 1.0
     # A wider margin adds a fact now and then but pads answers with weaker quotes
     # (dev set: 0.12 gave fact 0.538 vs 0.487 but 2.75 citations per answer vs 1.35).
     extra_sentence_margin: float = 0.03
     redundancy: float = 0.92
-
-
-@dataclass
-class Source:
-    """A passage shown with the answer; `cited` ones are numbered as in the answer text."""
-
-    n: int
-    cited: bool
-    title: str
-    path: str
-    doc_type: str
-    date: str
-    page: int | None
-    section: str
-    quote: str
-    start: int
-    end: int
-    score: float
-
-    def location(self) -> str:
-        """Date, page and section, as one short line."""
-        return ", ".join(part for part in (self.date, f"p. {self.page}" if self.page else "", self.section) if part)
-
-
-@dataclass
-class Answer:
-    """The bot's reply: its fields are the JSON keys of `python -m bot ask --json`."""
-
-    answer: str
-    abstained: bool
-    language: str
-    sources: list[Source] = field(default_factory=list)
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
-
-    def source_groups(self) -> list[tuple[str, list[Source]]]:
-        """Non-empty groups of sources with their heading in the answer's language:
-        the cited ones, then "see also"."""
-        groups = [
-            (message("sources", self.language), [s for s in self.sources if s.cited]),
-            (message("see_also", self.language), [s for s in self.sources if not s.cited]),
-        ]
-        return [(heading, group) for heading, group in groups if group]
 
 
 @dataclass
@@ -186,8 +155,6 @@ def answer(
     kb = kb or knowledge_base(settings or Settings.from_env())
     if not kb.exists or kb.chunk_count() == 0:
         raise EmptyStoreError(message("empty_store", language, store=str(kb.root)))
-    from bot.roadmap import answer_from_register
-
     from_register = answer_from_register(kb, question, where, language, today)
     # A register question naming something no readable document knows ("Quels engagements
     # le Sénégal a-t-il pris avec l'Estonie ?") is left to the normal path, which abstains.
@@ -196,12 +163,21 @@ def answer(
 
     evidence = gather_evidence(kb, question, history, where, language, k=k, config=config, fusion=fusion)
     retrieved = time.perf_counter()
-    chosen = choose_sentences(evidence, config)
-    if not chosen:
-        sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
-        result = Answer(message("abstain", language), True, language, sources)
+    if config.reader:
+        read(kb, evidence, config)
+        units = choose_units(evidence, config)
+        if units:
+            result = _compose_units(kb, units, evidence, k, language)
+        else:
+            sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
+            result = Answer(message("abstain", language), True, language, sources)
     else:
-        result = _compose(kb, chosen, evidence.passages, evidence.sentences, k, language, evidence.query_vector)
+        chosen = choose_sentences(evidence, config)
+        if not chosen:
+            sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
+            result = Answer(message("abstain", language), True, language, sources)
+        else:
+            result = _compose(kb, chosen, evidence.passages, evidence.sentences, k, language, evidence.query_vector)
     done = time.perf_counter()
     result.timings_ms = {
         "retrieve": round((retrieved - started) * 1000, 1),
@@ -567,6 +543,10 @@ class Evidence:
     # Acronyms the question names ("CEAC", "DAGE"): a passage naming none of them is about
     # something else, however close its wording (they are the same in both languages).
     acronyms: frozenset[str] = frozenset()
+    # The search query (the question with the subject of a follow-up) and, once read, the
+    # reader's candidates best first: the trace that evaluation and calibration read.
+    query: str = ""
+    candidates: list["Candidate"] = field(default_factory=list)
 
     def _names_the_acronyms(self, passage: Passage) -> bool:
         return self.acronyms <= set(_ACRONYM.findall(f"{passage.title}\n{passage.section}\n{passage.text}"))
@@ -615,7 +595,7 @@ def gather_evidence(
         kb, question, query, query_vector, passages[: config.passages_for_sentences], config, where, language
     )
     acronyms = frozenset(_ACRONYM.findall(question))
-    return Evidence(language, query_vector, passages, sentences, unknown, kind, acronyms)
+    return Evidence(language, query_vector, passages, sentences, unknown, kind, acronyms, query)
 
 
 def abstention_score(evidence: Evidence, config: AnswerConfig) -> float:
@@ -644,6 +624,95 @@ def choose_sentences(evidence: Evidence, config: AnswerConfig) -> list[_Sentence
             continue
         chosen.append(candidate)
     return chosen
+
+
+# ----- reading -----------------------------------------------------------------------
+@dataclass
+class Candidate:
+    """An answer unit of a retrieved passage with its scores."""
+
+    passage: Passage
+    unit: Unit
+    cosine: float
+    prerank: float
+    logit: float = float("-inf")
+
+
+def candidates(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
+    """The answer units of the scored sentences' passages, best first by `config.prerank`."""
+    by_passage: dict[str, list[_Sentence]] = {}
+    for sentence in evidence.sentences:
+        by_passage.setdefault(sentence.passage.chunk_id, []).append(sentence)
+    result: list[Candidate] = []
+    for group in by_passage.values():
+        group.sort(key=lambda s: s.start)
+        passage = group[0].passage
+        text = kb.document_text(passage.doc_id) or ""
+        cosine = {s.start: float(s.vector @ evidence.query_vector) for s in group}
+        score = {s.start: s.score for s in group}
+        for unit in answer_units(text, [(s.start, s.end) for s in group]):
+            starts = [m[0] for m in unit.members]
+            best_cosine = max(cosine[i] for i in starts)
+            pre = best_cosine if config.prerank == "cosine" else max(score[i] for i in starts)
+            result.append(Candidate(passage, unit, best_cosine, pre))
+    result.sort(key=lambda c: c.prerank, reverse=True)
+    return result
+
+
+def _reader_context(passage: Passage) -> str:
+    head = ", ".join(part for part in (passage.title, passage.date) if part)
+    return " — ".join(part for part in (head, passage.section) if part)
+
+
+def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
+    """Score the best `config.reader_candidates` units with the reader, best first; kept
+    in `evidence.candidates`."""
+    chosen = candidates(kb, evidence, config)[: config.reader_candidates]
+    if chosen:
+        scores = load_reader().score(
+            evidence.query, [(_reader_context(c.passage), c.unit.reading) for c in chosen], [c.cosine for c in chosen]
+        )
+        for candidate, logit in zip(chosen, scores.logits):
+            candidate.logit = float(logit)
+    chosen.sort(key=lambda c: c.logit, reverse=True)
+    evidence.candidates = chosen
+    return chosen
+
+
+def choose_units(evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
+    """The units that make the answer (best first), or none when the best one is below
+    the reader threshold (abstain)."""
+    ranked = evidence.candidates
+    if not ranked or ranked[0].logit < config.reader_threshold:
+        return []
+    chosen = [ranked[0]]
+    floor = max(config.reader_threshold, ranked[0].logit - config.reader_margin)
+    for candidate in ranked[1:]:
+        if len(chosen) == config.max_sentences or candidate.logit < floor:
+            break
+        if any(_overlaps(candidate, c) for c in chosen):
+            continue
+        chosen.append(candidate)
+    return chosen
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.passage.doc_id == b.passage.doc_id and a.unit.start < b.unit.end and b.unit.start < a.unit.end
+
+
+def _compose_units(kb: KnowledgeBase, chosen: list[Candidate], evidence: Evidence, k: int, language: str) -> Answer:
+    sources: list[Source] = []
+    parts: list[str] = []
+    for n, c in enumerate(chosen, start=1):
+        text = kb.document_text(c.passage.doc_id) or ""
+        quote = text[c.unit.start : c.unit.end]
+        sources.append(_source(n, True, c.passage, quote, c.unit.start, c.unit.end, c.logit))
+        shown = c.unit.reading if c.unit.kind == "row" else quote
+        parts.append(f"{_readable(shown)} [{n}]")
+    cited = {c.passage.chunk_id for c in chosen}
+    sources.extend(_see_also(kb, evidence.passages, evidence.sentences, cited, k - len(sources),
+                             evidence.query_vector, first_n=len(sources) + 1))
+    return Answer(" ".join(parts), False, language, sources[: max(k, len(chosen))])
 
 
 # ----- composing ---------------------------------------------------------------------

@@ -31,7 +31,7 @@ class FusionConfig:
     `keyword_weight`; fused scores lie in [0, 1]. `method` "rrf": weighted
     reciprocal-rank fusion, sum of weight / (`rrf_k` + rank).
 
-    Defaults were chosen on PIAF (3,835 questions) with `python -m bot.eval.piaf`: on the
+    Defaults were chosen on PIAF (3,835 questions) with `python -m evals.piaf`: on the
     same store, convex with equal weights gives Recall@5 0.916 / MRR@10 0.817, RRF with
     k=60 0.901 / 0.795 (`--fusion rrf`).
     """

@@ -31,7 +31,7 @@ from kb.store import KnowledgeBase, SearchFilter
 from kb.text import fold
 
 if TYPE_CHECKING:
-    from bot.answer import Answer
+    from bot.reply import Answer
 
 log = logging.getLogger(__name__)
 
@@ -376,7 +376,7 @@ def answer_from_register(kb: KnowledgeBase, question: str, where: SearchFilter, 
                          today: date | None = None) -> "Answer | None":
     """The answer to a register question, one citation per item; None when the question
     is not about the register or no readable item fits (the normal path answers then)."""
-    from bot.answer import Answer, Source
+    from bot.reply import Answer, Source
     from bot.messages import message
 
     started = time.perf_counter()

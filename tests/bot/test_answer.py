@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.answer import AnswerConfig, QuestionError, _days, answer, contextual_query, question_language
-from bot.eval.corpus import holds
+from evals.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.answer import _unknown_share, answer
 from bot.answer_type import answer_type, count_nouns
-from bot.eval.corpus import holds
+from evals.corpus import holds
 from kb.store import KnowledgeBase
 
 

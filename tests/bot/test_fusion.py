@@ -140,7 +140,7 @@ def test_diversify_stops_at_k() -> None:
 # ----- PIAF, through the real model ----------------------------------------------------
 @pytest.mark.real_model
 def test_run_piaf_small_sample(tmp_path: Path, real_model_path: Path) -> None:
-    from bot.eval.piaf import DEFAULT_PIAF, format_piaf, run_piaf
+    from evals.piaf import DEFAULT_PIAF, format_piaf, run_piaf
 
     if not DEFAULT_PIAF.is_file():
         pytest.skip(f"PIAF benchmark not found at {DEFAULT_PIAF}")

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from bot.answer import answer
-from bot.eval.roadmap import run_roadmap
+from evals.roadmap import run_roadmap
 from bot.roadmap import RegisterError, recognise, register, to_csv
 from kb.store import KnowledgeBase
 from tests.conftest import CORPUS, PROJECT_ROOT

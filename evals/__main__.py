@@ -1,4 +1,4 @@
-"""`python -m bot.eval`: retrieval and answer quality, latency, next to baselines of the same run."""
+"""`python -m evals`: retrieval and answer quality, latency, next to baselines of the same run."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ DEFAULT_WORK = PROJECT_ROOT / "bench-results"
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.eval",
+        prog="python -m evals",
         description="Evaluate Passerelle: PIAF retrieval (BM25, dense, hybrid), the corpus question set "
                     "(sources, facts, citations, abstention, access), and bot.answer latency on the sample "
                     "corpus and on a 20,000-chunk store. Prints Markdown tables and writes a JSON file.",
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("INFO")
     logging.getLogger("bot.answer").setLevel(logging.WARNING)
     from bot.answer import AnswerConfig
-    from bot.eval.corpus import DEV_QUESTIONS, QUESTIONS, format_corpus, load_questions, run_questions, score
+    from evals.corpus import DEV_QUESTIONS, QUESTIONS, format_corpus, load_questions, run_questions, score
     from bot.retrieve import FusionConfig
     from ingest.index import ingest_paths
     from kb.store import KnowledgeBase
@@ -55,15 +55,15 @@ def main(argv: list[str] | None = None) -> int:
     results: dict = {}
     sections: list[str] = []
 
-    from bot.eval.roadmap import format_roadmap, run_roadmap
+    from evals.roadmap import format_roadmap, run_roadmap
 
     results["roadmap"] = run_roadmap(PROJECT_ROOT / "corpus", PROJECT_ROOT)
-    sections.append("## Roadmap register extraction (bot/eval_data/roadmap_items.jsonl)\n\n" + format_roadmap(results["roadmap"]))
+    sections.append("## Roadmap register extraction (evals/data/roadmap_items.jsonl)\n\n" + format_roadmap(results["roadmap"]))
     if args.roadmap_only:
         return _write(results, sections, args.json or args.work / "eval-roadmap.json", args.work / "eval-roadmap.md")
 
     if not args.skip_piaf:
-        from bot.eval.piaf import format_piaf, run_piaf
+        from evals.piaf import format_piaf, run_piaf
 
         if not args.piaf.is_file():
             print(f"error: {args.piaf}: PIAF file not found (use --piaf or --skip-piaf)", file=sys.stderr)
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(QUESTIONS)
     config = AnswerConfig()
     if args.calibrate:
-        from bot.eval.calibrate import calibrate
+        from evals.calibrate import calibrate
 
         config, results["calibration"] = calibrate(store, load_questions(DEV_QUESTIONS))
         sections.append("## Calibration on the development set\n\n```\n" + json.dumps(results["calibration"]) + "\n```")
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     if not args.skip_large:
-        from bot.eval.latency import build_large_store, measure
+        from evals.latency import build_large_store, measure
 
         small = measure(store, questions)
         large_store = build_large_store(store, args.work, args.large_chunks)

@@ -15,7 +15,7 @@ The store folder is keyed by a hash of the PIAF file, the keyword analyzer versi
 embedding model and the chunking settings, so a re-run reuses it and only embeds the
 questions.
 
-    python -m bot.eval.piaf [--piaf PATH] [--work DIR] [--limit N]
+    python -m evals.piaf [--piaf PATH] [--work DIR] [--limit N]
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def format_piaf(result: dict) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.eval.piaf",
+        prog="python -m evals.piaf",
         description="Recall@1/5/10 and MRR@10 of BM25, dense and hybrid retrieval on PIAF v1.0.",
     )
     parser.add_argument("--piaf", type=Path, default=DEFAULT_PIAF, help=f"PIAF JSON file (default: {DEFAULT_PIAF})")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.eval.corpus import DEV_QUESTIONS, QUESTIONS, holds, load_questions
+from evals.corpus import BLIND_QUESTIONS, DEV_QUESTIONS, QUESTIONS, holds, load_questions
 from kb.schema import access_for_role
 
-SETS = {"dev": DEV_QUESTIONS, "test": QUESTIONS}
+SETS = {"dev": DEV_QUESTIONS, "test": QUESTIONS, "blind": BLIND_QUESTIONS}
 KEYS = ["id", "category", "question", "history", "role", "filters", "answerable", "gold", "expected"]
 
 
@@ -30,8 +30,11 @@ def test_ids_are_unique_across_sets_and_lines_have_every_key(question_sets):
 
 
 def test_no_question_is_in_both_sets(question_sets):
-    dev = {q["question"].casefold().strip() for q in question_sets["dev"]}
-    assert not [q["id"] for q in question_sets["test"] if q["question"].casefold().strip() in dev]
+    seen: dict[str, str] = {}
+    for name, questions in question_sets.items():
+        for q in questions:
+            key = q["question"].casefold().strip()
+            assert seen.setdefault(key, name) == name, f"{q['id']} is in {seen[key]} too"
 
 
 def test_both_sets_have_answerable_and_unanswerable_questions(question_sets):

@@ -1,6 +1,6 @@
 """Roadmap extraction quality: precision, recall and deadline accuracy against hand labels.
 
-The labels (`bot/eval_data/roadmap_items.jsonl`) list every commitment and action item of
+The labels (`evals/data/roadmap_items.jsonl`) list every commitment and action item of
 the sample corpus, one per mention, with the document that states it. An extracted item
 counts when it comes from the same document, names the same owner (the same set of
 bodies), describes the same action, and resolves to the same deadline (both None when the
@@ -31,7 +31,7 @@ from kb.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
-LABELS = Path(__file__).resolve().parent.parent / "eval_data" / "roadmap_items.jsonl"
+LABELS = Path(__file__).resolve().parent / "data" / "roadmap_items.jsonl"
 ACTION_OVERLAP = 0.5
 MAX_BYTES = 50 * 1024 * 1024
 

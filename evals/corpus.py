@@ -1,4 +1,4 @@
-"""Evaluation on Passerelle's own corpus: the question sets in `bot/eval_data/`.
+"""Evaluation on Passerelle's own corpus: the question sets in `evals/data/`.
 
 Each question (JSON line) has: id, category, question, history, role, filters,
 answerable, gold (document paths), expected (fact strings, any of which must appear).
@@ -23,9 +23,11 @@ from kb.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
-EVAL_DATA = Path(__file__).resolve().parent.parent / "eval_data"
+EVAL_DATA = Path(__file__).resolve().parent / "data"
 QUESTIONS = EVAL_DATA / "corpus_questions.jsonl"
 DEV_QUESTIONS = EVAL_DATA / "dev_questions.jsonl"
+# Written for the reader issue before the reader was run on them (never tuned on).
+BLIND_QUESTIONS = EVAL_DATA / "blind_questions.jsonl"
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:

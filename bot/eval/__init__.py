@@ -1,1 +1,0 @@
-"""Evaluation of Passerelle's retrieval and answers (`python -m bot.eval`)."""

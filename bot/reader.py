@@ -1,0 +1,214 @@
+"""The reader: a cross-encoder that scores how well a candidate passage answers a question.
+
+It is multilingual-e5-small (the embedding model `make install` builds locally) read as a
+cross-encoder: the question and one candidate go through the transformer together, and a
+linear head on the mean-pooled output corrects the embedding model's own cosine between
+them. Its score is a logit against "not in the documents" (0): `sigmoid(score)` is the
+probability that the candidate answers.
+
+    score = scale * (cosine - offset) + head(mean_pool(e5(question + candidate)))
+
+Starting from cosine, the head only has to learn what cosine gets wrong; at the start of
+training (head at zero) the reader ranks exactly as cosine does. Training
+(`python -m tools.train_reader`, `make train-reader`) updates the top layers, the head and
+the two scalars on PIAF's `train` split; those weights are committed in
+`bot/reader_model/` (bf16) and applied on the locally built e5 weights at load time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from kb.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger(__name__)
+
+READER_DIR = PROJECT_ROOT / "bot" / "reader_model"
+WEIGHTS_FILE = "reader.safetensors"
+CARD_FILE = "card.json"
+MAX_TOKENS = 192
+# Layers from this one up are trained; below it the e5 weights are used as built.
+FIRST_TRAINED_LAYER = 6
+
+
+class ReaderError(RuntimeError):
+    """The reader model cannot be loaded; the message says what is missing and how to fix it."""
+
+
+def reader_text(question: str, context: str, candidate: str) -> str:
+    """The one sequence the reader reads: the question, then the candidate with its context
+    (document title, date, section)."""
+    head = f"{context}: " if context else ""
+    return f"query: {question.strip()}\npassage: {head}{candidate.strip()}"
+
+
+def _mean_pool(hidden: "torch.Tensor", mask: "torch.Tensor") -> "torch.Tensor":
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+
+def build_network(e5_dir: Path, first_trained_layer: int = FIRST_TRAINED_LAYER) -> Any:
+    """The reader network on the e5 weights in `e5_dir`, head at zero (ranks as cosine).
+
+    Parameters below `first_trained_layer` are frozen."""
+    import torch
+    from torch import nn
+    from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+    class ReaderNetwork(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(e5_dir), local_files_only=True, add_pooling_layer=False)
+            hidden = self.encoder.config.hidden_size
+            self.head = nn.Linear(hidden, 1)
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+            # e5's cosines are compressed (related and unrelated texts lie within ~0.7-0.95):
+            # a wide scale turns their differences into logits.
+            self.log_scale = nn.Parameter(torch.tensor(float(np.log(40.0))))
+            self.offset = nn.Parameter(torch.tensor(0.84))
+            for name, param in self.encoder.named_parameters():
+                param.requires_grad = _trained(name, first_trained_layer)
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cosine: torch.Tensor) -> torch.Tensor:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            pooled = _mean_pool(hidden, attention_mask)
+            correction = self.head(pooled.to(self.head.weight.dtype)).squeeze(-1)
+            return self.log_scale.exp() * (cosine - self.offset) + correction
+
+    return ReaderNetwork()
+
+
+def _trained(name: str, first_trained_layer: int) -> bool:
+    """Is encoder parameter `name` among the trained ones (layers from `first_trained_layer` up)?"""
+    parts = name.split(".")
+    if "layer" in parts:
+        index = parts.index("layer")
+        return int(parts[index + 1]) >= first_trained_layer
+    return False
+
+
+def trained_state(network: Any) -> dict[str, "torch.Tensor"]:
+    """The parameters training changed, as saved in the weights file (layers in bf16)."""
+    import torch
+
+    state = {}
+    for name, param in network.named_parameters():
+        if param.requires_grad:
+            value = param.detach().cpu()
+            state[name] = value.to(torch.bfloat16) if name.startswith("encoder.") else value.float()
+    return state
+
+
+@dataclass(frozen=True)
+class ReaderScores:
+    """Reader output for the candidates of one question, in their order."""
+
+    logits: np.ndarray
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        """Probability that each candidate answers the question."""
+        return 1.0 / (1.0 + np.exp(-self.logits))
+
+
+class Reader:
+    """The trained reader, loaded lazily once; `score` is thread-safe."""
+
+    def __init__(self, e5_dir: Path | str = DEFAULT_MODEL_DIR, weights_dir: Path | str = READER_DIR,
+                 *, bf16: bool | None = None) -> None:
+        self.e5_dir = Path(e5_dir)
+        self.weights_dir = Path(weights_dir)
+        self.bf16 = bf16
+        self._lock = threading.Lock()
+        self._loaded: tuple[Any, Any] | None = None
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """The model card written by training (data hashes, settings, figures)."""
+        path = self.weights_dir / CARD_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._build()
+        return self._loaded
+
+    def _build(self) -> tuple[Any, Any]:
+        import torch
+        from safetensors.torch import load_file
+        from transformers import AutoTokenizer
+
+        from kb.embeddings import cpu_has_native_bf16
+
+        weights = self.weights_dir / WEIGHTS_FILE
+        if not (self.e5_dir / "config.json").is_file():
+            raise ReaderError(f"the e5 model folder {self.e5_dir} is missing: build it with `make install`")
+        if not weights.is_file():
+            raise ReaderError(f"reader weights not found at {weights}: run `make train-reader`")
+        state = load_file(str(weights))
+        first = min(int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer."))
+        network = build_network(self.e5_dir, first)
+        missing = [k for k in state if k not in dict(network.named_parameters())]
+        if missing:
+            raise ReaderError(f"reader weights {weights} do not fit the e5 model in {self.e5_dir}: {missing[:3]}")
+        network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+        network.eval()
+        use_bf16 = cpu_has_native_bf16() if self.bf16 is None else self.bf16
+        if use_bf16:
+            network.encoder.to(torch.bfloat16)
+        tokenizer = AutoTokenizer.from_pretrained(str(self.e5_dir), local_files_only=True)
+        log.info("loaded reader weights=%s first_trained_layer=%d bf16=%s", weights, first, use_bf16)
+        return network, tokenizer
+
+    def score(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
+              batch_size: int = 32) -> ReaderScores:
+        """Score `candidates` ((context, text) pairs) for `question`; `cosines` are the
+        embedding model's query-passage cosines of the same candidates."""
+        import torch
+
+        if not candidates:
+            return ReaderScores(np.zeros(0, dtype=np.float32))
+        network, tokenizer = self._load()
+        texts = [reader_text(question, context, text) for context, text in candidates]
+        # Similar lengths in a batch: less padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        logits = np.zeros(len(texts), dtype=np.float32)
+        with torch.inference_mode():
+            for begin in range(0, len(order), batch_size):
+                index = order[begin : begin + batch_size]
+                batch = tokenizer([texts[i] for i in index], padding=True, truncation=True,
+                                  max_length=MAX_TOKENS, return_tensors="pt")
+                cosine = torch.tensor([float(cosines[i]) for i in index], dtype=torch.float32)
+                out = network(batch["input_ids"], batch["attention_mask"], cosine)
+                logits[index] = out.float().numpy()
+        return ReaderScores(logits)
+
+
+_readers: dict[tuple[str, str], Reader] = {}
+_readers_lock = threading.Lock()
+
+
+def load_reader(e5_dir: Path | str = DEFAULT_MODEL_DIR, weights_dir: Path | str = READER_DIR) -> Reader:
+    """The process-wide reader for (e5 folder, weights folder); the weights load on first use."""
+    key = (str(e5_dir), str(weights_dir))
+    with _readers_lock:
+        reader = _readers.get(key)
+        if reader is None:
+            reader = _readers[key] = Reader(e5_dir, weights_dir)
+        return reader

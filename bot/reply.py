@@ -1,0 +1,57 @@
+"""What the bot returns: an `Answer` with its numbered `Source`s (data, never markup).
+
+Shared by the document answerer (`bot.answer`) and the register answerer (`bot.roadmap`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.messages import message
+
+
+@dataclass
+class Source:
+    """A passage shown with the answer; `cited` ones are numbered as in the answer text."""
+
+    n: int
+    cited: bool
+    title: str
+    path: str
+    doc_type: str
+    date: str
+    page: int | None
+    section: str
+    quote: str
+    start: int
+    end: int
+    score: float
+
+    def location(self) -> str:
+        """Date, page and section, as one short line."""
+        return ", ".join(part for part in (self.date, f"p. {self.page}" if self.page else "", self.section) if part)
+
+
+@dataclass
+class Answer:
+    """The bot's reply: its fields are the JSON keys of `python -m bot ask --json`."""
+
+    answer: str
+    abstained: bool
+    language: str
+    sources: list[Source] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    def source_groups(self) -> list[tuple[str, list[Source]]]:
+        """Non-empty groups of sources with their heading in the answer's language:
+        the cited ones, then "see also"."""
+        groups = [
+            (message("sources", self.language), [s for s in self.sources if s.cited]),
+            (message("see_also", self.language), [s for s in self.sources if not s.cited]),
+        ]
+        return [(heading, group) for heading, group in groups if group]

@@ -1,0 +1,1 @@
+"""Evaluation of Passerelle's retrieval and answers (`python -m evals`)."""

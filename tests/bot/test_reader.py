@@ -1,0 +1,80 @@
+"""The reader through its real committed weights on the locally built e5 model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answer import AnswerConfig, Candidate, Evidence, answer, choose_units
+from bot.reader import Reader, ReaderError, load_reader
+from bot.retrieve import Passage
+from bot.units import Unit
+from evals.corpus import holds
+from evals.piaf_reader import PIAF_FILE, evenly, load, sentence_rank1
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def reader(real_model_path: Path) -> Reader:
+    return load_reader(real_model_path)
+
+
+@pytest.fixture(scope="module")
+def embeddings(real_model_path: Path):
+    from kb.embeddings import load_embeddings
+
+    return load_embeddings(str(real_model_path))
+
+
+def test_a_known_positive_scores_above_a_known_negative(reader: Reader, embeddings) -> None:
+    question = "Combien de membres compte la commission mixte cybersécurité ?"
+    context = "Termes de référence — Commission mixte cybersécurité"
+    candidates = ["Composition : 8 membres.", "Fréquence : réunion mensuelle par visioconférence."]
+    q = embeddings.encode_queries([question])[0]
+    cosines = embeddings.encode_passages([f"{context}: {c}" for c in candidates]) @ q
+    scores = reader.score(question, [(context, c) for c in candidates], cosines)
+    assert scores.logits[0] > scores.logits[1]
+    assert 0.0 <= scores.probabilities.min() and scores.probabilities.max() <= 1.0
+
+
+@pytest.mark.skipif(not PIAF_FILE.is_file(), reason="PIAF is not beside the project")
+def test_reader_beats_cosine_on_a_slice_of_the_piaf_test_split(reader: Reader, embeddings) -> None:
+    paragraphs, questions = load()
+    test = evenly([q for q in questions if q.split == "test"], 100)
+    figures = sentence_rank1(paragraphs, test, reader, embeddings)
+    assert figures["questions"] == 100
+    assert figures["reader"] > figures["cosine"], figures
+
+
+def test_missing_weights_say_how_to_make_them(tmp_path: Path, real_model_path: Path) -> None:
+    with pytest.raises(ReaderError, match="make train-reader"):
+        Reader(real_model_path, tmp_path).score("Question ?", [("", "Texte.")], [0.8])
+
+
+def test_the_reader_answers_what_the_documents_say_and_abstains_otherwise(corpus_store) -> None:
+    stated = answer("Combien de personnes siègent dans la commission mixte cybersécurité ?", role="official", kb=corpus_store)
+    assert not stated.abstained
+    assert holds(stated.answer, ["8 membres"])
+    missing = answer("Quelle est la durée de validité du visa électronique azerbaïdjanais ?", role="official",
+                     kb=corpus_store)
+    assert missing.abstained
+
+
+def _candidate(start: int, end: int, logit: float, doc: str = "d") -> Candidate:
+    passage = Passage(f"{doc}:{start}", doc, doc, "T", "other", "", "", None, "", 0, 100, "fr", "public", 1.0)
+    return Candidate(passage, Unit(start, end, ((start, end),), "x", "sentence"), 0.8, 0.8, logit)
+
+
+def _evidence(candidates: list[Candidate]) -> Evidence:
+    return Evidence("fr", np.zeros(3, dtype=np.float32), [], [], 0.0, candidates=candidates)
+
+
+def test_abstains_below_the_threshold_and_keeps_close_units_that_do_not_overlap() -> None:
+    config = AnswerConfig(reader_threshold=0.5, reader_margin=1.0, max_sentences=3)
+    assert choose_units(_evidence([_candidate(0, 10, 0.4)]), config) == []
+    ranked = [_candidate(0, 10, 3.0), _candidate(5, 20, 2.8), _candidate(30, 40, 2.5), _candidate(50, 60, 1.5)]
+    chosen = choose_units(_evidence(ranked), config)
+    assert [(c.unit.start, c.logit) for c in chosen] == [(0, 3.0), (30, 2.5)]

