@@ -84,15 +84,20 @@ class AnswerConfig:
     max_sentences: int = 3
     # The reader (bot/reader.py) picks the answer units and decides abstention; without it
     # the sentence scores above and `abstain_below` do.
-    reader: bool = True
+    reader: bool = False
+    # Quote a chosen list introduction with its items, a table row with its header, and,
+    # for questions asking for a list or a summary, the whole run of items a chosen item is in.
+    units: bool = True
     # Units sent to the reader, best first by `prerank` ("scorer": the sentence scores above,
     # "cosine": the embedding model alone).
     reader_candidates: int = 24
     prerank: str = "scorer"
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
-    reader_threshold: float = 0.0
-    # Further units are quoted when their logit is within this of the best one.
-    reader_margin: float = 1.0
+    # Calibrated on the development set (`python -m evals.reader --calibrate`).
+    reader_threshold: float = -1.285
+    # Further units are quoted when their logit is within this of the best one (dev: the
+    # margin with the most facts).
+    reader_margin: float = 2.0
     # A wider margin adds a fact now and then but pads answers with weaker quotes
     # (dev set: 0.12 gave fact 0.538 vs 0.487 but 2.75 citations per answer vs 1.35).
     extra_sentence_margin: float = 0.03
@@ -173,9 +178,12 @@ def answer(
             result = Answer(message("abstain", language), True, language, sources)
     else:
         chosen = choose_sentences(evidence, config)
+        units = structured_units(kb, evidence, chosen, asks_for_list(question)) if config.units else []
         if not chosen:
             sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
             result = Answer(message("abstain", language), True, language, sources)
+        elif units:
+            result = _compose_units(kb, units, evidence, k, language)
         else:
             result = _compose(kb, chosen, evidence.passages, evidence.sentences, k, language, evidence.query_vector)
     done = time.perf_counter()
@@ -694,6 +702,45 @@ def choose_units(evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
             continue
         chosen.append(candidate)
     return chosen
+
+
+_LIST_QUESTION = re.compile(
+    r"\b(r[ée]sum\w*|list\w*|[ée]num[ée]r\w*|quel(?:le)?s sont|what (?:are|were)|which (?:are|were)|summar\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_list(question: str) -> bool:
+    """Does the question ask for several items or a summary ("Quelles sont les décisions…",
+    "Résume…", "What are…")?"""
+    return bool(_LIST_QUESTION.search(question))
+
+
+def structured_units(kb: KnowledgeBase, evidence: Evidence, chosen: Sequence[_Sentence], whole_lists: bool) -> list[Candidate]:
+    """The chosen sentences as the units they belong to, or [] when none belongs to a
+    larger one: an introduction ending in ":" brings its items, a table row its header, and
+    with `whole_lists` an item brings the run of items it is in."""
+    by_passage: dict[str, list[_Sentence]] = {}
+    for sentence in evidence.sentences:
+        by_passage.setdefault(sentence.passage.chunk_id, []).append(sentence)
+    result: list[Candidate] = []
+    grown = False
+    for sentence in chosen:
+        group = sorted(by_passage.get(sentence.passage.chunk_id, [sentence]), key=lambda s: s.start)
+        text = kb.document_text(sentence.passage.doc_id) or ""
+        span = (sentence.start, sentence.end)
+        unit = Unit(span[0], span[1], (span,), text[span[0] : span[1]], "sentence")
+        for candidate in answer_units(text, [(s.start, s.end) for s in group]):
+            if candidate.kind == "row" and candidate.members[0] == span or candidate.kind == "list" and (
+                candidate.members[0] == span and unit.reading.rstrip().endswith(":")
+                or whole_lists and span in candidate.members
+            ):
+                unit, grown = candidate, True
+                break
+        picked = Candidate(sentence.passage, unit, 0.0, sentence.score, sentence.score)
+        if not any(_overlaps(picked, c) for c in result):
+            result.append(picked)
+    return result if grown else []
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

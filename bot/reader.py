@@ -7,16 +7,19 @@ them. Its score is a logit against "not in the documents" (0): `sigmoid(score)` 
 probability that the candidate answers.
 
     score = scale * (cosine - offset) + head(mean_pool(e5(question + candidate)))
+            + overlap_weight * (share of the question's keywords in the candidate)
 
 Starting from cosine, the head only has to learn what cosine gets wrong; at the start of
 training (head at zero) the reader ranks exactly as cosine does. Training
 (`python -m tools.train_reader`, `make train-reader`) updates the top layers, the head and
 the two scalars on PIAF's `train` split; those weights are committed in
-`bot/reader_model/` (bf16) and applied on the locally built e5 weights at load time.
+`bot/reader_model/` (bf16) and applied on the locally built e5 weights at load time;
+`overlap_weight`, chosen on PIAF's `dev` split after training, is in the model card.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from kb.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT
+from kb.text import keyword_terms
 
 if TYPE_CHECKING:
     import torch
@@ -50,6 +54,14 @@ def reader_text(question: str, context: str, candidate: str) -> str:
     (document title, date, section)."""
     head = f"{context}: " if context else ""
     return f"query: {question.strip()}\npassage: {head}{candidate.strip()}"
+
+
+def overlap_share(question_terms: set[str], context: str, candidate: str) -> float:
+    """Share of the question's keyword terms (stemmed, stopwords out) found in the candidate
+    or its context: the lexical evidence the cross-encoder weighs too little on its own."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & set(keyword_terms(f"{context} {candidate}"))) / len(question_terms)
 
 
 def _mean_pool(hidden: "torch.Tensor", mask: "torch.Tensor") -> "torch.Tensor":
@@ -136,7 +148,7 @@ class Reader:
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any] | None = None
 
-    @property
+    @functools.cached_property
     def card(self) -> dict[str, Any]:
         """The model card written by training (data hashes, settings, figures)."""
         path = self.weights_dir / CARD_FILE
@@ -186,6 +198,7 @@ class Reader:
             return ReaderScores(np.zeros(0, dtype=np.float32))
         network, tokenizer = self._load()
         texts = [reader_text(question, context, text) for context, text in candidates]
+        weight = float(self.card.get("overlap_weight", 0.0))
         # Similar lengths in a batch: less padding.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         logits = np.zeros(len(texts), dtype=np.float32)
@@ -197,6 +210,9 @@ class Reader:
                 cosine = torch.tensor([float(cosines[i]) for i in index], dtype=torch.float32)
                 out = network(batch["input_ids"], batch["attention_mask"], cosine)
                 logits[index] = out.float().numpy()
+        if weight:
+            terms = set(keyword_terms(question))
+            logits += weight * np.array([overlap_share(terms, c, t) for c, t in candidates], dtype=np.float32)
         return ReaderScores(logits)
 
 

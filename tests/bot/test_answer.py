@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
-from bot.answer import AnswerConfig, QuestionError, _days, answer, contextual_query, question_language
+from bot.answer import AnswerConfig, QuestionError, _days, answer, asks_for_list, contextual_query, question_language
 from evals.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
+
+# The sentence scorer alone (no reader): its cues are pinned by the tests that use it.
+LEGACY = AnswerConfig(reader=False)
 
 
 # ----- input and helpers (no model) ---------------------------------------------------
@@ -83,6 +87,16 @@ def test_a_follow_up_of_a_follow_up_keeps_the_first_subject() -> None:
 
 
 # ----- end to end: real model, real Chroma, sample corpus -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "listed"),
+    [("Résume les décisions de la réunion du 17 février", True), ("Quelles sont les prochaines échéances ?", True),
+     ("What were the decisions of the May meeting?", True), ("Quelle est la durée du protocole ?", False),
+     ("When was the memorandum signed?", False)],
+)
+def test_list_and_summary_questions(question: str, listed: bool) -> None:
+    assert asks_for_list(question) is listed
 
 
 def test_days_named_in_either_language() -> None:
@@ -212,21 +226,36 @@ def test_second_follow_up_is_about_the_first_questions_subject(corpus_store: Kno
 def test_answers_across_languages_and_abstains_without_the_bridge(
     corpus_store: KnowledgeBase, question: str, fact: str, switched_off: AnswerConfig
 ) -> None:
-    result = answer(question, kb=corpus_store)
+    # The sentence scorer's bridges across languages (it orders the reader's candidates).
+    result = answer(question, kb=corpus_store, config=LEGACY)
     assert not result.abstained and holds(result.answer, [fact]), result.answer
-    assert answer(question, kb=corpus_store, config=switched_off).abstained
+    assert answer(question, kb=corpus_store, config=replace(switched_off, reader=False)).abstained
 
 
 @pytest.mark.real_model
 def test_a_named_day_is_answered_only_from_that_day(corpus_store: KnowledgeBase) -> None:
     # The minutes of 17 February say "Elle a réuni 34 participants": about that meeting only.
     same_day = answer("Combien de participants la réunion du 17 février 2026 a-t-elle réunis ?",
-                      role="official", kb=corpus_store)
+                      role="official", kb=corpus_store, config=LEGACY)
     assert not same_day.abstained and holds(same_day.answer, ["34 participants"]), same_day.answer
     other_day = "How many people took part in the steering committee meeting of 12 March 2026?"
-    assert answer(other_day, role="official", kb=corpus_store).abstained
-    unchecked = answer(other_day, role="official", kb=corpus_store, config=AnswerConfig(named_day_check=False))
+    assert answer(other_day, role="official", kb=corpus_store, config=LEGACY).abstained
+    unchecked = answer(other_day, role="official", kb=corpus_store, config=AnswerConfig(named_day_check=False, reader=False))
     assert not unchecked.abstained and "34" in unchecked.answer, "without the check, another meeting's count"
+
+
+@pytest.mark.real_model
+def test_a_list_question_gets_the_introduction_with_its_items(corpus_store: KnowledgeBase) -> None:
+    result = answer("Quels sont les quatre axes du New Deal technologique ?", role="official", kb=corpus_store)
+    assert not result.abstained
+    assert all(f"Axe {n}" in result.answer for n in (1, 2, 3, 4)), result.answer
+    listed = next(s for s in cited(result) if "Axe 4" in s.quote)
+    doc_id = next(d for d, r in corpus_store.documents().items() if r.path == listed.path)
+    assert corpus_store.document_text(doc_id)[listed.start : listed.end] == listed.quote
+    assert listed.quote.startswith("Pour atteindre ces ambitions") and listed.quote.rstrip().endswith("attraction des talents.")
+    without = answer("Quels sont les quatre axes du New Deal technologique ?", role="official", kb=corpus_store,
+                     config=AnswerConfig(units=False))
+    assert not all(f"Axe {n}" in without.answer for n in (1, 2, 3, 4)), "without units, the sentence alone"
 
 
 @pytest.mark.real_model

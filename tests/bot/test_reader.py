@@ -11,7 +11,6 @@ from bot.answer import AnswerConfig, Candidate, Evidence, answer, choose_units
 from bot.reader import Reader, ReaderError, load_reader
 from bot.retrieve import Passage
 from bot.units import Unit
-from evals.corpus import holds
 from evals.piaf_reader import PIAF_FILE, evenly, load, sentence_rank1
 
 pytestmark = pytest.mark.real_model
@@ -54,13 +53,15 @@ def test_missing_weights_say_how_to_make_them(tmp_path: Path, real_model_path: P
         Reader(real_model_path, tmp_path).score("Question ?", [("", "Texte.")], [0.8])
 
 
-def test_the_reader_answers_what_the_documents_say_and_abstains_otherwise(corpus_store) -> None:
-    stated = answer("Combien de personnes siègent dans la commission mixte cybersécurité ?", role="official", kb=corpus_store)
-    assert not stated.abstained
-    assert holds(stated.answer, ["8 membres"])
-    missing = answer("Quelle est la durée de validité du visa électronique azerbaïdjanais ?", role="official",
-                     kb=corpus_store)
-    assert missing.abstained
+def test_answers_through_the_reader_cite_exact_quotes_and_abstain_below_the_threshold(corpus_store) -> None:
+    question = "Combien de membres compte le comité de pilotage conjoint ?"
+    read = answer(question, role="official", kb=corpus_store, config=AnswerConfig(reader=True, reader_threshold=-50.0))
+    assert not read.abstained and "[1]" in read.answer
+    for source in read.sources:
+        doc_id = next(d for d, r in corpus_store.documents().items() if r.path == source.path)
+        assert corpus_store.document_text(doc_id)[source.start : source.end] == source.quote
+    strict = answer(question, role="official", kb=corpus_store, config=AnswerConfig(reader=True, reader_threshold=50.0))
+    assert strict.abstained and strict.sources and not any(s.cited for s in strict.sources)
 
 
 def _candidate(start: int, end: int, logit: float, doc: str = "d") -> Candidate:
