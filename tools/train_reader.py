@@ -315,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--other-rate", type=float, default=0.2, help="share of questions also given with other paragraphs only")
     parser.add_argument("--eval-every", type=int, default=400, help="steps between dev evaluations")
     parser.add_argument("--limit", type=int, default=None, help="use only this many training questions (smoke runs)")
+    parser.add_argument("--overlap-weight", type=float, default=None,
+                        help="keyword-overlap weight to keep (default: the one PIAF dev prefers, printed either way)")
     parser.add_argument("--refit-only", action="store_true",
                         help="keep the weights in --out, only choose the keyword-overlap weight again and re-measure test")
     parser.add_argument("--seed", type=int, default=2026)
@@ -396,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
     embeddings = SentenceTransformerEmbeddings(str(DEFAULT_MODEL_DIR), precision="bf16")
     weight, by_weight = fit_overlap(paragraphs, [q for q, _ in dev], Reader(DEFAULT_MODEL_DIR, args.out), embeddings)
+    if args.overlap_weight is not None:
+        weight = args.overlap_weight
     card["overlap_weight"] = weight
     card["dev_rank1_by_overlap_weight"] = by_weight
     (args.out / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
