@@ -1,8 +1,12 @@
 """Answers: extractive, cited, or an honest abstention.
 
-The answer is made of one to three sentences taken verbatim from retrieved passages,
-each followed by its citation number. Sentences are scored against the question with
-the same embedding model (their vectors are stored at ingestion) plus keyword overlap.
+The answer is made of one to three quotes taken verbatim from retrieved passages, each
+followed by its citation number. By default sentences are scored against the question with
+the same embedding model (their vectors are stored at ingestion), keyword overlap and cues
+for the kind of fact asked; a chosen sentence is quoted as the answer unit it belongs to
+(`bot.units`: a list with its introduction, a table row with its header). With
+`AnswerConfig(reader=True)` the trained reader (`bot.reader`) scores the units instead and
+abstains below one calibrated threshold.
 """
 
 from __future__ import annotations
@@ -171,17 +175,12 @@ def answer(
     if config.reader:
         read(kb, evidence, config)
         units = choose_units(evidence, config)
-        if units:
-            result = _compose_units(kb, units, evidence, k, language)
-        else:
-            sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
-            result = Answer(message("abstain", language), True, language, sources)
+        result = _compose_units(kb, units, evidence, k, language) if units else declined(kb, evidence, k)
     else:
         chosen = choose_sentences(evidence, config)
         units = structured_units(kb, evidence, chosen, asks_for_list(question)) if config.units else []
         if not chosen:
-            sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
-            result = Answer(message("abstain", language), True, language, sources)
+            result = declined(kb, evidence, k)
         elif units:
             result = _compose_units(kb, units, evidence, k, language)
         else:
@@ -646,14 +645,20 @@ class Candidate:
     logit: float = float("-inf")
 
 
+def _by_passage(sentences: Iterable[_Sentence]) -> dict[str, list[_Sentence]]:
+    """The scored sentences of each passage (chunk id), in document order."""
+    groups: dict[str, list[_Sentence]] = {}
+    for sentence in sentences:
+        groups.setdefault(sentence.passage.chunk_id, []).append(sentence)
+    for group in groups.values():
+        group.sort(key=lambda s: s.start)
+    return groups
+
+
 def candidates(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
     """The answer units of the scored sentences' passages, best first by `config.prerank`."""
-    by_passage: dict[str, list[_Sentence]] = {}
-    for sentence in evidence.sentences:
-        by_passage.setdefault(sentence.passage.chunk_id, []).append(sentence)
     result: list[Candidate] = []
-    for group in by_passage.values():
-        group.sort(key=lambda s: s.start)
+    for group in _by_passage(evidence.sentences).values():
         passage = group[0].passage
         text = kb.document_text(passage.doc_id) or ""
         cosine = {s.start: float(s.vector @ evidence.query_vector) for s in group}
@@ -720,13 +725,11 @@ def structured_units(kb: KnowledgeBase, evidence: Evidence, chosen: Sequence[_Se
     """The chosen sentences as the units they belong to, or [] when none belongs to a
     larger one: an introduction ending in ":" brings its items, a table row its header, and
     with `whole_lists` an item brings the run of items it is in."""
-    by_passage: dict[str, list[_Sentence]] = {}
-    for sentence in evidence.sentences:
-        by_passage.setdefault(sentence.passage.chunk_id, []).append(sentence)
+    by_passage = _by_passage(evidence.sentences)
     result: list[Candidate] = []
     grown = False
     for sentence in chosen:
-        group = sorted(by_passage.get(sentence.passage.chunk_id, [sentence]), key=lambda s: s.start)
+        group = by_passage.get(sentence.passage.chunk_id, [sentence])
         text = kb.document_text(sentence.passage.doc_id) or ""
         span = (sentence.start, sentence.end)
         unit = Unit(span[0], span[1], (span,), text[span[0] : span[1]], "sentence")
@@ -741,6 +744,12 @@ def structured_units(kb: KnowledgeBase, evidence: Evidence, chosen: Sequence[_Se
         if not any(_overlaps(picked, c) for c in result):
             result.append(picked)
     return result if grown else []
+
+
+def declined(kb: KnowledgeBase, evidence: Evidence, k: int) -> Answer:
+    """The honest "not in the documents", with the closest passages as "see also"."""
+    sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
+    return Answer(message("abstain", evidence.language), True, evidence.language, sources)
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from bot.answer import Answer, AnswerConfig, Evidence, _compose_units, _search_filter, choose_units, gather_evidence, question_language, read
+from bot.answer import (Answer, AnswerConfig, Evidence, _compose_units, _search_filter, choose_units, declined,
+                        gather_evidence, question_language, read)
 from evals.corpus import BLIND_QUESTIONS, DEV_QUESTIONS, QUESTIONS, Outcome, load_questions, run_questions, score
 from kb.schema import access_for_role
 from kb.store import KnowledgeBase
@@ -69,9 +70,6 @@ def _leaks(kb: KnowledgeBase, q: dict[str, Any], result: Answer) -> list[str]:
 
 def outcomes(kb: KnowledgeBase, traced: Sequence[Traced], config: AnswerConfig, k: int = 5) -> list[Outcome]:
     """The answers `config` gives on traced questions, as `evals.corpus` scores them."""
-    from bot.messages import message
-    from bot.answer import _see_also
-
     result = []
     for t in traced:
         ev = t.evidence
@@ -79,11 +77,7 @@ def outcomes(kb: KnowledgeBase, traced: Sequence[Traced], config: AnswerConfig, 
             answer = t.register
         else:
             units = choose_units(ev, config)
-            if units:
-                answer = _compose_units(kb, units, ev, k, ev.language)
-            else:
-                answer = Answer(message("abstain", ev.language), True, ev.language,
-                                _see_also(kb, ev.passages, ev.sentences, [], k, ev.query_vector))
+            answer = _compose_units(kb, units, ev, k, ev.language) if units else declined(kb, ev, k)
         result.append(Outcome(t.question, answer, t.seconds, _leaks(kb, t.question, answer)))
     return result
 
