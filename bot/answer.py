@@ -87,8 +87,9 @@ class AnswerConfig:
     named_day_check: bool = True
     max_sentences: int = 3
     # The reader (bot/reader.py) picks the answer units and decides abstention; without it
-    # the sentence scores above and `abstain_below` do.
-    reader: bool = False
+    # the sentence scores above and `abstain_below` do. None: as the store's settings say
+    # (PASSERELLE_READER, off by default: on the development set the scorer does better).
+    reader: bool | None = None
     # Quote a chosen list introduction with its items, a table row with its header, and,
     # for questions asking for a list or a summary, the whole run of items a chosen item is in.
     units: bool = True
@@ -172,7 +173,7 @@ def answer(
 
     evidence = gather_evidence(kb, question, history, where, language, k=k, config=config, fusion=fusion)
     retrieved = time.perf_counter()
-    if config.reader:
+    if kb.settings.reader if config.reader is None else config.reader:
         read(kb, evidence, config)
         units = choose_units(evidence, config)
         result = _compose_units(kb, units, evidence, k, language) if units else declined(kb, evidence, k)

@@ -58,6 +58,8 @@ class Settings:
     """Logging level of the command-line tools."""
     allow_upload: bool = False
     """Let the web app's documents tab ingest uploaded files (without logins: anyone on the page)."""
+    reader: bool = False
+    """Let the trained reader choose the quotes and decide abstention (experimental, see README)."""
 
     def __post_init__(self) -> None:
         if self.embedding_precision not in PRECISIONS:

@@ -64,6 +64,31 @@ def test_answers_through_the_reader_cite_exact_quotes_and_abstain_below_the_thre
     assert strict.abstained and strict.sources and not any(s.cited for s in strict.sources)
 
 
+def test_the_reader_setting_switches_the_reader_on(corpus_store, monkeypatch) -> None:
+    import dataclasses
+    import sys
+
+    from kb.settings import Settings
+    from kb.store import KnowledgeBase
+
+    module = sys.modules["bot.answer"]  # `bot.answer` is also the name of the function
+    calls = []
+    real_read = module.read
+    monkeypatch.setattr(module, "read", lambda *args: calls.append(args) or real_read(*args))
+    question = "Quelle est la durée du protocole d'accord entre SENUM et ASAN ?"
+    answer(question, role="official", kb=corpus_store)
+    assert not calls, "off by default"
+    assert Settings.from_env({"PASSERELLE_READER": "1"}).reader
+    with_reader = KnowledgeBase(dataclasses.replace(corpus_store.settings, reader=True))
+    try:
+        answer(question, role="official", kb=with_reader)
+        assert len(calls) == 1
+        answer(question, role="official", kb=with_reader, config=AnswerConfig(reader=False))
+        assert len(calls) == 1, "an explicit config wins"
+    finally:
+        with_reader.close()
+
+
 def _candidate(start: int, end: int, logit: float, doc: str = "d") -> Candidate:
     passage = Passage(f"{doc}:{start}", doc, doc, "T", "other", "", "", None, "", 0, 100, "fr", "public", 1.0)
     return Candidate(passage, Unit(start, end, ((start, end),), "x", "sentence"), 0.8, 0.8, logit)
