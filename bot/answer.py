@@ -179,7 +179,7 @@ def answer(
         result = _compose_units(kb, units, evidence, k, language) if units else declined(kb, evidence, k)
     else:
         chosen = choose_sentences(evidence, config)
-        units = structured_units(kb, evidence, chosen, asks_for_list(question)) if config.units else []
+        units = structured_units(kb, evidence, chosen, asks_for_list(question)) if config.units and chosen else []
         if not chosen:
             result = declined(kb, evidence, k)
         elif units:

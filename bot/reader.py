@@ -176,7 +176,8 @@ class Reader:
         state = load_file(str(weights))
         first = min(int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer."))
         network = build_network(self.e5_dir, first)
-        missing = [k for k in state if k not in dict(network.named_parameters())]
+        names = {name for name, _ in network.named_parameters()}
+        missing = [k for k in state if k not in names]
         if missing:
             raise ReaderError(f"reader weights {weights} do not fit the e5 model in {self.e5_dir}: {missing[:3]}")
         network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)

@@ -129,12 +129,13 @@ def compare(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config: Answ
     """Reader, previous scorer and plain cosine on the same questions, same run."""
     config = replace(config, reader=True)
     traced = trace(kb, questions, config)
+    answered = outcomes(kb, traced, config)
     rows = {
-        "reader": score(outcomes(kb, traced, config)),
+        "reader": score(answered),
         "scorer": score(run_questions(kb, list(questions), replace(config, reader=False))),
         "cosine": score(cosine_outcomes(kb, traced)),
     }
-    citations = [sum(s.cited for s in o.result.sources) for o in outcomes(kb, traced, config) if not o.result.abstained]
+    citations = [sum(s.cited for s in o.result.sources) for o in answered if not o.result.abstained]
     rows["reader"]["citations_per_answer"] = round(sum(citations) / len(citations), 2) if citations else None
     return rows
 

@@ -107,8 +107,7 @@ def near_miss(question: Question, paragraph: Paragraph, names: list[str], rng: r
 
 @dataclass
 class Example:
-    question: str
-    cosine_row: int  # row of the question vector
+    cosine_row: int  # row of the question (or near-miss question) text and vector
     candidates: list[tuple[int, int]]  # (paragraph, sentence)
     target: int  # 0 = not in the documents, i+1 = candidate i
 
@@ -155,12 +154,12 @@ def make_examples(questions: list[Question], negatives: list[list[tuple[int, int
         order = list(range(len(cands)))
         rng.shuffle(order)
         cands = [cands[i] for i in order]
-        examples.append(Example(q.text, qi, cands, order.index(0) + 1))
+        examples.append(Example(qi, cands, order.index(0) + 1))
         if rng.random() < other_rate and negatives[qi]:
-            examples.append(Example(q.text, qi, list(negatives[qi]), 0))
+            examples.append(Example(qi, list(negatives[qi]), 0))
         if qi in miss_rows:
             whole = [(q.paragraph, i) for i in range(len(para.spans))][:7]
-            examples.append(Example("", miss_rows[qi], whole, 0))
+            examples.append(Example(miss_rows[qi], whole, 0))
     rng.shuffle(examples)
     return examples
 
@@ -362,9 +361,6 @@ def main(argv: list[str] | None = None) -> int:
         trainer = Trainer(args, paragraphs, sv, offsets, qv, query_texts, negatives)
         examples = [e for epoch in range(args.epochs)
                     for e in make_examples(questions, negatives, paragraphs, rng, miss_rows, args.other_rate)]
-        for e in examples:
-            if not e.question:
-                e.question = query_texts[e.cosine_row]
         started = time.monotonic()
         best, state = trainer.fit(examples, ([q for q, _ in dev], [i for _, i in dev]))
         minutes = (time.monotonic() - started) / 60
