@@ -7,6 +7,12 @@ for the kind of fact asked; a chosen sentence is quoted as the answer unit it be
 (`bot.units`: a list with its introduction, a table row with its header). With
 `AnswerConfig(reader=True)` the trained reader (`bot.reader`) scores the units instead and
 abstains below one calibrated threshold.
+
+The stages, each with typed input and output: `bot.query.parse_query` (question -> Query)
+-> `bot.router.route` (register or documents) -> `gather_evidence` (retrieve, score
+sentences -> Evidence) -> `candidates` / `read` (answer units with reader logits, kept in
+`Evidence.candidates`) -> `choose_units` or `choose_sentences` (abstain or pick) ->
+`_compose_units` / `declined` (-> Answer).
 """
 
 from __future__ import annotations
@@ -23,25 +29,22 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from bot.answer_type import WORD_TOKEN, AnswerType, answer_type, count_nouns
+from bot.answer_type import AnswerType, count_nouns
 from bot.messages import message
 from bot.reader import load_reader
 from bot.reply import Answer, Source
+from bot.query import ACRONYM, Query, QuestionError, days, parse_query
 from bot.roadmap import answer_from_register
 from bot.retrieve import FusionConfig, Passage, retrieve
+from bot.router import route
 from bot.units import Unit, answer_units
 from kb.settings import Settings
 from kb.store import EmptyStoreError, KnowledgeBase, SearchFilter
-from kb.text import STOPWORDS, fold, keyword_terms
+from kb.text import fold, keyword_terms
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 FILTER_KEYS = ("doc_type", "since", "until", "organisation", "language")
-
-
-class QuestionError(ValueError):
-    """The question or its filters cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -159,33 +162,31 @@ def answer(
     there is nothing to search.
     """
     started = time.perf_counter()
-    language = question_language(question or "")
-    question = _check_question(question, language)
+    query = parse_query(question, history, today)
     where = _search_filter(role, filters)
     kb = kb or knowledge_base(settings or Settings.from_env())
     if not kb.exists or kb.chunk_count() == 0:
-        raise EmptyStoreError(message("empty_store", language, store=str(kb.root)))
-    from_register = answer_from_register(kb, question, where, language, today)
-    # A register question naming something no readable document knows ("Quels engagements
-    # le Sénégal a-t-il pris avec l'Estonie ?") is left to the normal path, which abstains.
-    if from_register is not None and not _names_unknown(kb, question, where):
-        return from_register
+        raise EmptyStoreError(message("empty_store", query.language, store=str(kb.root)))
+    if route(kb, query, where) == "register":
+        from_register = answer_from_register(kb, query.register, where, query.language, today)
+        if from_register is not None:
+            return from_register
 
-    evidence = gather_evidence(kb, question, history, where, language, k=k, config=config, fusion=fusion)
+    evidence = gather_evidence(kb, query, where, k=k, config=config, fusion=fusion)
     retrieved = time.perf_counter()
     if kb.settings.reader if config.reader is None else config.reader:
         read(kb, evidence, config)
         units = choose_units(evidence, config)
-        result = _compose_units(kb, units, evidence, k, language) if units else declined(kb, evidence, k)
+        result = _compose_units(kb, units, evidence, k, query.language) if units else declined(kb, evidence, k)
     else:
         chosen = choose_sentences(evidence, config)
-        units = structured_units(kb, evidence, chosen, asks_for_list(question)) if config.units and chosen else []
+        units = structured_units(kb, evidence, chosen, query.wants_list) if config.units and chosen else []
         if not chosen:
             result = declined(kb, evidence, k)
         elif units:
-            result = _compose_units(kb, units, evidence, k, language)
+            result = _compose_units(kb, units, evidence, k, query.language)
         else:
-            result = _compose(kb, chosen, evidence.passages, evidence.sentences, k, language, evidence.query_vector)
+            result = _compose(kb, chosen, evidence.passages, evidence.sentences, k, query.language, evidence.query_vector)
     done = time.perf_counter()
     result.timings_ms = {
         "retrieve": round((retrieved - started) * 1000, 1),
@@ -197,18 +198,6 @@ def answer(
 
 
 # ----- input -----------------------------------------------------------------------
-def _check_question(question: str, language: str) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise QuestionError(message("empty_question", language))
-    # Control characters carry no meaning in a question and can confuse the tokenizer.
-    cleaned = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", question).strip()
-    if len(cleaned) > MAX_QUESTION_CHARS:
-        raise QuestionError(message("long_question", language, limit=MAX_QUESTION_CHARS))
-    if not cleaned:
-        raise QuestionError(message("empty_question", language))
-    return cleaned
-
-
 def _search_filter(role: str, filters: Mapping[str, Any] | None) -> SearchFilter:
     filters = dict(filters or {})
     unknown = sorted(set(filters) - set(FILTER_KEYS))
@@ -231,126 +220,28 @@ def _search_filter(role: str, filters: Mapping[str, Any] | None) -> SearchFilter
         raise QuestionError(str(exc)) from None
 
 
-_FRENCH_HINTS = frozenset(
-    "le la les des du un une est sont quel quelle quels quelles qui que quoi quand comment pourquoi "
-    "combien où et pour dans avec sur par au aux ce cette ces qu est-ce il elle ils elles son sa ses "
-    "leur leurs été sera doit".split()
-)
-_ENGLISH_HINTS = frozenset(
-    "the a an is are was were what which who whom when where why how does do did of to in for with "
-    "on by and or it its this that these those be been will should can has have".split()
-)
-
-
-def question_language(text: str) -> str:
-    """'fr' or 'en': the language the answer's fixed words should use."""
-    words = re.findall(r"[a-zà-ÿ'-]+", text.casefold())
-    french = sum(w in _FRENCH_HINTS or "'" in w and w.split("'")[0] in ("l", "d", "qu", "j", "n", "s", "c") for w in words)
-    english = sum(w in _ENGLISH_HINTS for w in words)
-    if re.search(r"[éèêàâçùûôîœ]", text.casefold()):
-        french += 1
-    if french == english:
-        import py3langid
-
-        return "en" if py3langid.classify(text)[0] == "en" else "fr"
-    return "fr" if french > english else "en"
-
-
-_FOLLOW_UP_START = re.compile(
-    r"^\s*(et|and|what about|how about|and for|et pour|et en ce qui concerne|quid|pour|also|aussi|alors|then)\b",
-    re.IGNORECASE,
-)
-_BARE_PHRASE = re.compile(
-    r"^\s*(?:et pour|et en ce qui concerne|et|and for|and|what about|how about|quid de|pour)\s+"
-    r"(?:(?:le|la|les|l'|l’|du|de la|des|the)\s*)?(?P<np>[^?.!]+?)\s*[?.!]*\s*$",
-    re.IGNORECASE,
-)
-_ACRONYM = re.compile(r"\b[A-ZÀ-Ý][A-ZÀ-Ý0-9]{1,}\b")
-
-
-_CONTEXT_TURNS = 6
-
-
-def contextual_query(question: str, history: Sequence[Any]) -> str:
-    """The search query for `question` given the conversation so far.
-
-    A follow-up ("Et pour la CEAC ?", "Quelle est l'échéance ?") borrows the subject of
-    the previous question: its subject is swapped when the follow-up names a new one,
-    otherwise the two are searched together.
-    """
-    # The last few questions are enough to find the subject.
-    return _in_context(question, _previous_questions(history)[-_CONTEXT_TURNS:])[0]
-
-
-def _in_context(question: str, previous: Sequence[str]) -> tuple[str, str]:
-    """(search query, standalone question carrying the subject) for `question` after the
-    questions `previous`."""
-    if not previous:
-        return question, question
-    # The previous question may itself be a follow-up: its subject is that of the question
-    # before it, and only the subject is carried on. After "Quand a eu lieu la réunion de
-    # lancement ?" and "Combien de participants y ont assisté ?", "Et qui l'a coprésidée ?"
-    # is about the meeting, not about the participants already counted.
-    last = _in_context(previous[-1], previous[:-1])[1]
-    content = [t for t in keyword_terms(question) if t not in STOPWORDS]
-    is_follow_up = bool(_FOLLOW_UP_START.match(question)) or len(content) <= 3
-    if not is_follow_up:
-        return question, question
-    phrase = _BARE_PHRASE.match(question)
-    if phrase:
-        # "Et la commission formation ?" after "Qui copréside la commission cybersécurité ?":
-        # the new phrase takes the place of the old one from their shared head word on.
-        words = phrase.group("np").split()
-        head = keyword_terms(words[0])
-        for match in WORD_TOKEN.finditer(last):
-            if head and keyword_terms(match.group(0)) == head:
-                tail = re.search(r"\s*[?.!]*\s*$", last)
-                swapped = f"{last[: match.start()]}{phrase.group('np')}{tail.group(0) if tail else ''}"
-                return f"{swapped} {question}", swapped
-    new_names = _ACRONYM.findall(question)
-    old_names = _ACRONYM.findall(last)
-    if new_names and old_names:
-        swapped = last
-        for old in dict.fromkeys(old_names):
-            swapped = re.sub(rf"\b{re.escape(old)}\b", new_names[0], swapped)
-        return f"{swapped} {question}", swapped
-    return f"{last} {question}", last
-
-
-def _previous_questions(history: Sequence[Any]) -> list[str]:
-    questions: list[str] = []
-    for turn in history or ():
-        if isinstance(turn, str):
-            questions.append(turn)
-        elif isinstance(turn, Mapping):
-            if turn.get("role") in ("user", "human") and isinstance(turn.get("content"), str):
-                questions.append(turn["content"])
-        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
-            questions.append(turn[0])
-    return [q for q in questions if q.strip()]
-
-
 # ----- sentence scoring --------------------------------------------------------------
 def _score_sentences(
-    kb: KnowledgeBase, question: str, query: str, query_vector: np.ndarray, passages: Sequence[Passage],
-    config: AnswerConfig, where: SearchFilter, language: str | None = None,
+    kb: KnowledgeBase, query: Query, query_vector: np.ndarray, passages: Sequence[Passage],
+    config: AnswerConfig, where: SearchFilter,
 ) -> tuple[list[_Sentence], float, AnswerType | None]:
     """Candidate sentences best first, the share of the question the readable documents
     know nothing about (IDF mass of query terms found in no readable passage), and the
     kind of fact the question asks for."""
-    query_terms = set(keyword_terms(query))
+    language = query.language
+    query_terms = set(keyword_terms(query.search))
     counts, total, in_language = kb.term_frequencies(sorted(query_terms), where, language or "")
     idf = {t: math.log(1 + total / (1 + counts.get(t, 0))) for t in query_terms}
     idf_mass = sum(idf.values()) or 1.0
-    kind = answer_type(question)
+    kind = query.kind
     # An ordinary word missing from documents mostly written in another language says
     # nothing (its translation may be there); a missing name still does.
     names_only = bool(language) and in_language < total / 2
     # The words that ask for the kind of fact ("que signifie le sigle") are not its subject.
-    unknown = _unknown_share(question.replace(kind.cue, " ") if kind and kind.cue else question, counts, names_only)
+    unknown = _unknown_share(query.salient, counts, names_only)
 
-    asked_years = set(_ASKED_YEAR.findall(question))
-    named_days = _days(question) if config.named_day_check else set()
+    asked_years = query.asked_years
+    named_days = set(query.named_days) if config.named_day_check else set()
     seen: set[tuple[str, int]] = set()
     sentences: list[_Sentence] = []
     ranks: list[int] = []
@@ -392,7 +283,7 @@ def _score_sentences(
             sentence.other_time = bool(stated_years) and not stated_years & asked_years
         if named_days and not sentence.other_time:
             # A sentence naming days is judged by them, one naming none by its passage.
-            stated_days = _days(text)
+            stated_days = days(text)
             on_day = bool(stated_days & named_days) if stated_days else passage_on_day[sentence.passage.chunk_id]
             sentence.other_time = not on_day
         typed = config.answer_type_weight if sentence.typed else 0.0
@@ -457,74 +348,35 @@ def _with_translation(
 
 
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
-# A year the question asks about ("à fin 2027", "pour 2027", "by 2028"), not one naming an
-# event ("la visite de décembre 2025").
-_ASKED_YEAR = re.compile(
-    r"\b(?:en|pour|à fin|fin|d'ici(?: à)?(?: la)?(?: fin(?: de)?)?|jusqu'en|in|for|by|by the end of|"
-    r"at the end of|until)\s+((?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
-# Month names of both languages, folded, and a day with its month in either order ("19 mai",
-# "May 19th"): the days a question or sentence names.
-_MONTH_NUMBER = {
-    name: number
-    for number, names in enumerate(
-        ("janvier january", "fevrier february", "mars march", "avril april", "mai may", "juin june", "juillet july",
-         "aout august", "septembre september", "octobre october", "novembre november", "decembre december"), start=1)
-    for name in names.split()
-}
-_DAY_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\s+({'|'.join(_MONTH_NUMBER)})\b|\b({'|'.join(_MONTH_NUMBER)})\s+(\d{{1,2}})\b")
-
-
-def _days(text: str) -> set[tuple[int, int]]:
-    """The (month, day) pairs a text names: "19 May 2026", "le 1er avril", "March 12"."""
-    days = set()
-    for match in _DAY_MONTH.finditer(fold(text)):
-        day, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-        days.add((_MONTH_NUMBER[month], int(day)))
-    return days
-
-
 def _iso_day(value: str) -> tuple[int, int] | None:
     match = re.fullmatch(r"\d{4}-(\d\d)-(\d\d)", value or "")
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def _passage_on_day(passage: Passage, days: set[tuple[int, int]]) -> bool:
-    """Is `passage` about one of the `days` a question names ("the meeting on 19 May
-    2026")? Its document is dated that day, or its title, section or text names it. (A
+def _passage_on_day(passage: Passage, wanted: set[tuple[int, int]]) -> bool:
+    """Is `passage` about one of the days a question names (`wanted` ("the meeting on 19 May
+    2026"))? Its document is dated that day, or its title, section or text names it. (A
     sentence naming days of its own is judged by those instead.)"""
-    return _iso_day(passage.date) in days or bool(_days(f"{passage.title} {passage.section} {passage.text}") & days)
+    return _iso_day(passage.date) in wanted or bool(days(f"{passage.title} {passage.section} {passage.text}") & wanted)
 
 
-def _unknown_share(question: str, counts: Mapping[str, int], names_only: bool = False) -> float:
-    """Share of the question's salient words that no readable passage contains.
+def _unknown_share(salient: Sequence[tuple[str, bool]], counts: Mapping[str, int], names_only: bool = False) -> float:
+    """Share of the question's salient words (`Query.salient`: each word with whether it is
+    a name) that no readable passage contains.
 
     Salient: names and acronyms (capitalised, not first word) and long words. Short
     verbs and function words ("venue", "eu") are often absent from documents that do
     answer, so they do not count; with `names_only`, long words do not count either.
     """
-    salient = unknown = 0
-    for index, match in enumerate(WORD_TOKEN.finditer(question)):
-        word = match.group(0)
+    salient_count = unknown = 0
+    for word, is_name in salient:
         terms = [t for t in keyword_terms(word) if t in counts]
         if not terms:
             continue
-        if (index > 0 and word[0].isupper()) or (len(word) >= 7 and not names_only):
-            salient += 1
+        if is_name or (len(word) >= 7 and not names_only):
+            salient_count += 1
             unknown += all(counts[t] == 0 for t in terms)
-    return unknown / salient if salient else 0.0
-
-
-def _names_unknown(kb: KnowledgeBase, question: str, where: SearchFilter) -> bool:
-    """Does the question name something (a capitalised word past the first) that no
-    passage `where` allows contains?"""
-    names = [w for i, w in enumerate(WORD_TOKEN.findall(question)) if i > 0 and w[0].isupper()]
-    terms = [t for name in names for t in keyword_terms(name)]
-    if not terms:
-        return False
-    return _unknown_share(question, kb.term_frequencies(terms, where)[0], names_only=True) > 0
+    return unknown / salient_count if salient_count else 0.0
 
 
 def _texts(kb: KnowledgeBase, sentences: Iterable[_Sentence]) -> list[str]:
@@ -557,7 +409,7 @@ class Evidence:
     candidates: list["Candidate"] = field(default_factory=list)
 
     def _names_the_acronyms(self, passage: Passage) -> bool:
-        return self.acronyms <= set(_ACRONYM.findall(f"{passage.title}\n{passage.section}\n{passage.text}"))
+        return self.acronyms <= set(ACRONYM.findall(f"{passage.title}\n{passage.section}\n{passage.text}"))
 
     @functools.cached_property
     def strongest(self) -> _Sentence | None:
@@ -589,21 +441,19 @@ class Evidence:
 
 
 def gather_evidence(
-    kb: KnowledgeBase, question: str, history: Sequence[Any], where: SearchFilter, language: str,
+    kb: KnowledgeBase, query: Query, where: SearchFilter,
     *, k: int = 5, config: AnswerConfig = AnswerConfig(), fusion: FusionConfig = FusionConfig(),
 ) -> Evidence:
-    """Retrieve passages and score their sentences for a (checked) question."""
-    query = contextual_query(question, history)
-    query_vector = np.asarray(kb.embeddings.embed_query(query), dtype=np.float32)
+    """Retrieve passages for a parsed question and score their sentences."""
+    query_vector = np.asarray(kb.embeddings.embed_query(query.search), dtype=np.float32)
     passages = retrieve(
-        kb, query, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion,
-        language=language,
+        kb, query.search, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion,
+        language=query.language,
     )
     sentences, unknown, kind = _score_sentences(
-        kb, question, query, query_vector, passages[: config.passages_for_sentences], config, where, language
+        kb, query, query_vector, passages[: config.passages_for_sentences], config, where
     )
-    acronyms = frozenset(_ACRONYM.findall(question))
-    return Evidence(language, query_vector, passages, sentences, unknown, kind, acronyms, query)
+    return Evidence(query.language, query_vector, passages, sentences, unknown, kind, query.acronyms, query.search)
 
 
 def abstention_score(evidence: Evidence, config: AnswerConfig) -> float:
@@ -708,18 +558,6 @@ def choose_units(evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
             continue
         chosen.append(candidate)
     return chosen
-
-
-_LIST_QUESTION = re.compile(
-    r"\b(r[ée]sum\w*|list\w*|[ée]num[ée]r\w*|quel(?:le)?s sont|what (?:are|were)|which (?:are|were)|summar\w*)\b",
-    re.IGNORECASE,
-)
-
-
-def asks_for_list(question: str) -> bool:
-    """Does the question ask for several items or a summary ("Quelles sont les décisions…",
-    "Résume…", "What are…")?"""
-    return bool(_LIST_QUESTION.search(question))
 
 
 def structured_units(kb: KnowledgeBase, evidence: Evidence, chosen: Sequence[_Sentence], whole_lists: bool) -> list[Candidate]:

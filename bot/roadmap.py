@@ -8,8 +8,8 @@ sources. "Late" is judged against `today` (injectable): a deadline before today 
 status other than done.
 
 `register(...)` gives the rows of a table (the web tab and the CLI use it),
-`recognise(question)` tells register questions from others, and `answer_from_register`
-answers them with one citation per item (bot.answer calls it first).
+`recognise(question)` tells register questions from others (`bot.query` calls it), and
+`answer_from_register` answers them with one citation per item (after `bot.router`).
 """
 
 from __future__ import annotations
@@ -372,18 +372,15 @@ def describe(item: RoadmapItem, language: str) -> str:
     return f"{head} : « {quote} »" if language == "fr" else f"{head}: “{quote}”"
 
 
-def answer_from_register(kb: KnowledgeBase, question: str, where: SearchFilter, language: str,
+def answer_from_register(kb: KnowledgeBase, query: RegisterQuery, where: SearchFilter, language: str,
                          today: date | None = None) -> "Answer | None":
-    """The answer to a register question, one citation per item; None when the question
-    is not about the register or no readable item fits (the normal path answers then)."""
+    """The answer to a register question (`recognise`), one citation per item; None when no
+    readable item fits (the documents path answers then)."""
     from bot.reply import Answer, Source
     from bot.messages import message
 
     started = time.perf_counter()
     today = today or date.today()
-    query = recognise(question, today)
-    if query is None:
-        return None
     items = query_register(kb, query, where, today)
     if not items:
         return None

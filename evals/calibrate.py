@@ -8,7 +8,8 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from bot.answer import AnswerConfig, Evidence, abstention_score, gather_evidence, question_language
+from bot.answer import AnswerConfig, Evidence, abstention_score, gather_evidence
+from bot.query import parse_query
 from kb.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,7 @@ def collect(kb: KnowledgeBase, questions: list[dict[str, Any]], config: AnswerCo
     result = []
     for q in questions:
         filters = answer_module._search_filter(q.get("role", "reader"), q.get("filters"))
-        language = question_language(q["question"])
-        evidence = gather_evidence(kb, q["question"], q.get("history") or (), filters, language, config=config)
+        evidence = gather_evidence(kb, parse_query(q["question"], q.get("history") or ()), filters, config=config)
         result.append((q, evidence))
     return result
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from bot.answer import (Answer, AnswerConfig, Evidence, _compose_units, _search_filter, choose_units, declined,
-                        gather_evidence, question_language, read)
+                        gather_evidence, read)
+from bot.query import parse_query
 from evals.corpus import BLIND_QUESTIONS, DEV_QUESTIONS, QUESTIONS, Outcome, load_questions, run_questions, score
 from kb.schema import access_for_role
 from kb.store import KnowledgeBase
@@ -49,14 +50,17 @@ class Traced:
 def trace(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config: AnswerConfig = AnswerConfig()) -> list[Traced]:
     """Retrieve and read every question (register questions are answered by the register)."""
     from bot.roadmap import answer_from_register
+    from bot.router import route
 
     result = []
     for q in questions:
         started = time.perf_counter()
         where = _search_filter(q.get("role", "reader"), q.get("filters"))
-        language = question_language(q["question"])
-        register = answer_from_register(kb, q["question"], where, language, None)
-        evidence = gather_evidence(kb, q["question"], q.get("history") or (), where, language, config=config)
+        query = parse_query(q["question"], q.get("history") or ())
+        register = None
+        if route(kb, query, where) == "register":
+            register = answer_from_register(kb, query.register, where, query.language, None)
+        evidence = gather_evidence(kb, query, where, config=config)
         read(kb, evidence, config)
         result.append(Traced(q, evidence, time.perf_counter() - started, register))
     return result

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot.answer import AnswerConfig, QuestionError, _days, answer, asks_for_list, contextual_query, question_language
+from bot.answer import AnswerConfig, QuestionError, answer
+from bot.query import asks_for_list, contextual_query, days, question_language
 from evals.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
 
@@ -100,9 +101,9 @@ def test_list_and_summary_questions(question: str, listed: bool) -> None:
 
 
 def test_days_named_in_either_language() -> None:
-    assert _days("the meeting on 19 May 2026 and le 1er avril") == {(5, 19), (4, 1)}
-    assert _days("March 12, 2026") == {(3, 12)}
-    assert _days("en mai 2026, au T2 2026") == set()
+    assert days("the meeting on 19 May 2026 and le 1er avril") == {(5, 19), (4, 1)}
+    assert days("March 12, 2026") == {(3, 12)}
+    assert days("en mai 2026, au T2 2026") == set()
 
 
 def cited(result):

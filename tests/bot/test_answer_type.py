@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.answer import AnswerConfig, _unknown_share, answer
+from bot.query import parse_query
 from bot.answer_type import answer_type, count_nouns
 from evals.corpus import holds
 from kb.store import KnowledgeBase
@@ -160,9 +161,10 @@ def test_unknown_words_only_names_when_the_documents_are_in_another_language() -
     # absent because the documents know nothing of it.
     counts = {"notic": 0, "appli": 0, "terminating": 0, "ceac": 5, "memorandum": 2, "kazakhstan": 0, "index": 3}
     question = "What notice period applies to terminating the CEAC memorandum?"
-    assert _unknown_share(question, counts) > 0
-    assert _unknown_share(question, counts, names_only=True) == 0
-    assert _unknown_share("What is the Kazakhstan index?", counts, names_only=True) == 1.0
+    salient = parse_query(question).salient
+    assert _unknown_share(salient, counts) > 0
+    assert _unknown_share(salient, counts, names_only=True) == 0
+    assert _unknown_share(parse_query("What is the Kazakhstan index?").salient, counts, names_only=True) == 1.0
 
 
 # ----- end to end: real model, real Chroma, sample corpus -----------------------------

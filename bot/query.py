@@ -1,0 +1,233 @@
+"""The question, read once: the first stage of the answer path.
+
+`parse_query` checks the question and reads from it everything the later stages need
+(language, the search query of a follow-up, the kind of fact asked, the years, days and
+acronyms it names, whether it asks for a list, whether it is a register question), so that
+routing, retrieval, sentence scoring and composing read a `Query` instead of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping, Sequence
+
+from bot.answer_type import WORD_TOKEN, AnswerType, answer_type
+from bot.messages import message
+from bot.roadmap import RegisterQuery, recognise
+from kb.text import STOPWORDS, fold, keyword_terms
+
+MAX_QUESTION_CHARS = 2000
+
+
+class QuestionError(ValueError):
+    """The question or its filters cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A checked question and what the answer stages read from it."""
+
+    question: str
+    language: str
+    # The search query: the question, with the subject of the conversation for a follow-up
+    # ("Et pour la CEAC ?" after "Quelles sont les obligations de la SENUM ?").
+    search: str
+    kind: AnswerType | None
+    # Years the question asks about ("pour 2027"), days it names ((5, 19) for "19 May").
+    asked_years: frozenset[str]
+    named_days: frozenset[tuple[int, int]]
+    # Acronyms it names ("CEAC"): a passage naming none of them is about something else.
+    acronyms: frozenset[str]
+    # Capitalised words past the first: names that no document may know.
+    names: tuple[str, ...]
+    # Its words outside the cue asking for the kind of fact, each with whether it is a name:
+    # what the documents must know for the question to be answerable.
+    salient: tuple[tuple[str, bool], ...]
+    wants_list: bool
+    # What it asks of the roadmap register, or None for a question the documents answer.
+    register: RegisterQuery | None
+
+    @property
+    def follow_up(self) -> bool:
+        """Was the subject of an earlier question added to the search?"""
+        return self.search != self.question
+
+
+def parse_query(question: str, history: Sequence[Any] = (), today: date | None = None) -> Query:
+    """Check `question` and read it once; `history` holds the earlier questions (strings,
+    (question, answer) pairs or chat messages), `today` dates the register's "before June".
+
+    Raises QuestionError for an empty, blank or overlong question.
+    """
+    language = question_language(question if isinstance(question, str) else "")
+    text = _check_question(question, language)
+    kind = answer_type(text)
+    words = WORD_TOKEN.findall(text)
+    rest = text.replace(kind.cue, " ") if kind and kind.cue else text
+    return Query(
+        question=text,
+        language=language,
+        search=contextual_query(text, history),
+        kind=kind,
+        asked_years=frozenset(_ASKED_YEAR.findall(text)),
+        named_days=frozenset(days(text)),
+        acronyms=frozenset(ACRONYM.findall(text)),
+        names=tuple(w for i, w in enumerate(words) if i > 0 and w[0].isupper()),
+        salient=tuple((w, i > 0 and w[0].isupper()) for i, w in enumerate(WORD_TOKEN.findall(rest))),
+        wants_list=asks_for_list(text),
+        register=recognise(text, today),
+    )
+
+
+def _check_question(question: str, language: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError(message("empty_question", language))
+    # Control characters carry no meaning in a question and can confuse the tokenizer.
+    cleaned = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", " ", question).strip()
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise QuestionError(message("long_question", language, limit=MAX_QUESTION_CHARS))
+    if not cleaned:
+        raise QuestionError(message("empty_question", language))
+    return cleaned
+
+
+_FRENCH_HINTS = frozenset(
+    "le la les des du un une est sont quel quelle quels quelles qui que quoi quand comment pourquoi "
+    "combien où et pour dans avec sur par au aux ce cette ces qu est-ce il elle ils elles son sa ses "
+    "leur leurs été sera doit".split()
+)
+_ENGLISH_HINTS = frozenset(
+    "the a an is are was were what which who whom when where why how does do did of to in for with "
+    "on by and or it its this that these those be been will should can has have".split()
+)
+
+
+def question_language(text: str) -> str:
+    """'fr' or 'en': the language the answer's fixed words should use."""
+    words = re.findall(r"[a-zà-ÿ'-]+", text.casefold())
+    french = sum(w in _FRENCH_HINTS or "'" in w and w.split("'")[0] in ("l", "d", "qu", "j", "n", "s", "c") for w in words)
+    english = sum(w in _ENGLISH_HINTS for w in words)
+    if re.search(r"[éèêàâçùûôîœ]", text.casefold()):
+        french += 1
+    if french == english:
+        import py3langid
+
+        return "en" if py3langid.classify(text)[0] == "en" else "fr"
+    return "fr" if french > english else "en"
+
+
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(et|and|what about|how about|and for|et pour|et en ce qui concerne|quid|pour|also|aussi|alors|then)\b",
+    re.IGNORECASE,
+)
+_BARE_PHRASE = re.compile(
+    r"^\s*(?:et pour|et en ce qui concerne|et|and for|and|what about|how about|quid de|pour)\s+"
+    r"(?:(?:le|la|les|l'|l’|du|de la|des|the)\s*)?(?P<np>[^?.!]+?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+ACRONYM = re.compile(r"\b[A-ZÀ-Ý][A-ZÀ-Ý0-9]{1,}\b")
+
+
+_CONTEXT_TURNS = 6
+
+
+def contextual_query(question: str, history: Sequence[Any]) -> str:
+    """The search query for `question` given the conversation so far.
+
+    A follow-up ("Et pour la CEAC ?", "Quelle est l'échéance ?") borrows the subject of
+    the previous question: its subject is swapped when the follow-up names a new one,
+    otherwise the two are searched together.
+    """
+    # The last few questions are enough to find the subject.
+    return _in_context(question, _previous_questions(history)[-_CONTEXT_TURNS:])[0]
+
+
+def _in_context(question: str, previous: Sequence[str]) -> tuple[str, str]:
+    """(search query, standalone question carrying the subject) for `question` after the
+    questions `previous`."""
+    if not previous:
+        return question, question
+    # The previous question may itself be a follow-up: its subject is that of the question
+    # before it, and only the subject is carried on. After "Quand a eu lieu la réunion de
+    # lancement ?" and "Combien de participants y ont assisté ?", "Et qui l'a coprésidée ?"
+    # is about the meeting, not about the participants already counted.
+    last = _in_context(previous[-1], previous[:-1])[1]
+    content = [t for t in keyword_terms(question) if t not in STOPWORDS]
+    is_follow_up = bool(_FOLLOW_UP_START.match(question)) or len(content) <= 3
+    if not is_follow_up:
+        return question, question
+    phrase = _BARE_PHRASE.match(question)
+    if phrase:
+        # "Et la commission formation ?" after "Qui copréside la commission cybersécurité ?":
+        # the new phrase takes the place of the old one from their shared head word on.
+        words = phrase.group("np").split()
+        head = keyword_terms(words[0])
+        for match in WORD_TOKEN.finditer(last):
+            if head and keyword_terms(match.group(0)) == head:
+                tail = re.search(r"\s*[?.!]*\s*$", last)
+                swapped = f"{last[: match.start()]}{phrase.group('np')}{tail.group(0) if tail else ''}"
+                return f"{swapped} {question}", swapped
+    new_names = ACRONYM.findall(question)
+    old_names = ACRONYM.findall(last)
+    if new_names and old_names:
+        swapped = last
+        for old in dict.fromkeys(old_names):
+            swapped = re.sub(rf"\b{re.escape(old)}\b", new_names[0], swapped)
+        return f"{swapped} {question}", swapped
+    return f"{last} {question}", last
+
+
+def _previous_questions(history: Sequence[Any]) -> list[str]:
+    questions: list[str] = []
+    for turn in history or ():
+        if isinstance(turn, str):
+            questions.append(turn)
+        elif isinstance(turn, Mapping):
+            if turn.get("role") in ("user", "human") and isinstance(turn.get("content"), str):
+                questions.append(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            questions.append(turn[0])
+    return [q for q in questions if q.strip()]
+
+
+# A year the question asks about ("à fin 2027", "pour 2027", "by 2028"), not one naming an
+# event ("la visite de décembre 2025").
+_ASKED_YEAR = re.compile(
+    r"\b(?:en|pour|à fin|fin|d'ici(?: à)?(?: la)?(?: fin(?: de)?)?|jusqu'en|in|for|by|by the end of|"
+    r"at the end of|until)\s+((?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+# Month names of both languages, folded, and a day with its month in either order ("19 mai",
+# "May 19th"): the days a question or sentence names.
+_MONTH_NUMBER = {
+    name: number
+    for number, names in enumerate(
+        ("janvier january", "fevrier february", "mars march", "avril april", "mai may", "juin june", "juillet july",
+         "aout august", "septembre september", "octobre october", "novembre november", "decembre december"), start=1)
+    for name in names.split()
+}
+_DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\s+({'|'.join(_MONTH_NUMBER)})\b|\b({'|'.join(_MONTH_NUMBER)})\s+(\d{{1,2}})\b")
+
+
+def days(text: str) -> set[tuple[int, int]]:
+    """The (month, day) pairs a text names: "19 May 2026", "le 1er avril", "March 12"."""
+    days = set()
+    for match in _DAY_MONTH.finditer(fold(text)):
+        day, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        days.add((_MONTH_NUMBER[month], int(day)))
+    return days
+
+
+_LIST_QUESTION = re.compile(
+    r"\b(r[ée]sum\w*|list\w*|[ée]num[ée]r\w*|quel(?:le)?s sont|what (?:are|were)|which (?:are|were)|summar\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_list(question: str) -> bool:
+    """Does the question ask for several items or a summary ("Quelles sont les décisions…",
+    "Résume…", "What are…")?"""
+    return bool(_LIST_QUESTION.search(question))

@@ -1,0 +1,33 @@
+"""The second stage of the answer path: the roadmap register or the documents.
+
+A question about commitments, deadlines or what is late (`Query.register`) is answered from
+the register, unless it names something no readable document knows ("Quels engagements le
+Sénégal a-t-il pris avec l'Estonie ?"): the documents path then abstains honestly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.query import Query
+from kb.store import KnowledgeBase, SearchFilter
+from kb.text import keyword_terms
+
+Route = Literal["register", "documents"]
+
+
+def route(kb: KnowledgeBase, query: Query, where: SearchFilter) -> Route:
+    """Where the answer to `query` is looked for, within what `where` lets the role read."""
+    if query.register is None or names_unknown(kb, query, where):
+        return "documents"
+    return "register"
+
+
+def names_unknown(kb: KnowledgeBase, query: Query, where: SearchFilter) -> bool:
+    """Does the question name something (a capitalised word past the first) that no
+    passage `where` allows contains?"""
+    terms = [t for name in query.names for t in keyword_terms(name)]
+    if not terms:
+        return False
+    counts = kb.term_frequencies(terms, where)[0]
+    return any(all(counts.get(t, 0) == 0 for t in keyword_terms(name)) for name in query.names if keyword_terms(name))
