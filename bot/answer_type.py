@@ -50,9 +50,6 @@ class AnswerType:
     counted: tuple[str, ...] = ()
     # What the counted noun is of, in French compounds: "jours de congés" -> "conges".
     compound: str = ""
-    # The counted noun in the documents' other language ("reunions" for "meetings"), found
-    # by `bot.answer` with the embedding model: spelling alone cannot match them.
-    translations: tuple[str, ...] = ()
 
     def stated(self, text: str) -> bool:
         """Does `text` state a fact of this kind (for a count, a count of what is asked)?"""
@@ -76,13 +73,13 @@ class AnswerType:
         # "Combien de jours de congés…": days of leave, not days before a mission.
         if self.compound and not any(_same_word(w, self.compound) for w in words):
             return False
-        nouns = (self.counted[0], *self.translations)
+        noun = self.counted[0]
         for i, word in enumerate(words):
-            if any(_same_word(w, noun) for w in words[i + 1 : i + _reach(word)] for noun in nouns):
+            if any(_same_word(w, noun) for w in words[i + 1 : i + _reach(word)]):
                 return True
         # Lists and tables put the number after its label: "Start-up accompagnées … : 15 en 2026".
         return any(_LABELLED.search(fold(line)) and _same_word(_first_word(line), noun)
-                   for line in _LABEL_LINES.split(text) for noun in nouns)
+                   for line in _LABEL_LINES.split(text))
 
 
 # The programme's two sides, as their folded names and adjectives begin in French and
@@ -109,17 +106,6 @@ def _reach(word: str) -> int:
 def _first_word(text: str) -> str:
     match = WORD_TOKEN.search(text)
     return fold(match.group(0)) if match else ""
-
-
-def count_nouns(text: str) -> list[str]:
-    """The lower-case words that follow a number closely in `text`, what it may be
-    counting: "15 start-up sénégalaises" -> ["start-up", "sénégalaises"]."""
-    words = [w.casefold() for w in WORD_TOKEN.findall(_DATE.sub(" ", text))]
-    found: list[str] = []
-    for i, word in enumerate(words):
-        found.extend(w for w in words[i + 1 : i + _reach(word)]
-                     if len(w) >= 3 and fold(w) not in STOPWORDS and not _is_number(w) and w not in found)
-    return found
 
 
 def _side(word: str) -> str | None:

@@ -2,7 +2,7 @@
 
 `parse_query` checks the question and reads from it everything the later stages need
 (language, the search query of a follow-up, the kind of fact asked, the years, days and
-acronyms it names, whether it asks for a list, whether it is a register question), so that
+names, whether it asks for a list, whether it is a register question), so that
 routing, retrieval, sentence scoring and composing read a `Query` instead of the text.
 """
 
@@ -38,10 +38,10 @@ class Query:
     # Years the question asks about ("pour 2027"), days it names ((5, 19) for "19 May").
     asked_years: frozenset[str]
     named_days: frozenset[tuple[int, int]]
-    # Acronyms it names ("CEAC"): a passage naming none of them is about something else.
-    acronyms: frozenset[str]
     # Capitalised words past the first: names that no document may know.
     names: tuple[str, ...]
+    # Acronyms it names ("CEAC"): a passage naming none of them is about something else.
+    acronyms: frozenset[str]
     # Its words outside the cue asking for the kind of fact, each with whether it is a name:
     # what the documents must know for the question to be answerable.
     salient: tuple[tuple[str, bool], ...]

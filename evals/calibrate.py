@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 import logging
-import sys
 from dataclasses import replace
 from typing import Any
 
-from bot.answer import AnswerConfig, Evidence, abstention_score, gather_evidence
+from bot.answer import AnswerConfig, Evidence, abstention_score, gather_evidence, search_filter
 from bot.query import parse_query
 from kb.store import KnowledgeBase
 
@@ -21,10 +20,9 @@ BONUSES = [0.0, 0.02, 0.04, 0.06, 0.08]
 
 def collect(kb: KnowledgeBase, questions: list[dict[str, Any]], config: AnswerConfig) -> list[tuple[dict, Evidence]]:
     """Evidence for every question (retrieval and sentence scores do not depend on the thresholds)."""
-    answer_module = sys.modules["bot.answer"]
     result = []
     for q in questions:
-        filters = answer_module._search_filter(q.get("role", "reader"), q.get("filters"))
+        filters = search_filter(q.get("role", "reader"), q.get("filters"))
         evidence = gather_evidence(kb, parse_query(q["question"], q.get("history") or ()), filters, config=config)
         result.append((q, evidence))
     return result

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from bot.answer import (Answer, AnswerConfig, Evidence, _compose_units, _search_filter, choose_units, declined,
+from bot.answer import (Answer, AnswerConfig, Evidence, compose_units, search_filter, choose_units, declined,
                         gather_evidence, read)
 from bot.query import parse_query
 from evals.corpus import BLIND_QUESTIONS, DEV_QUESTIONS, QUESTIONS, Outcome, load_questions, run_questions, score
@@ -55,7 +55,7 @@ def trace(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config: Answer
     result = []
     for q in questions:
         started = time.perf_counter()
-        where = _search_filter(q.get("role", "reader"), q.get("filters"))
+        where = search_filter(q.get("role", "reader"), q.get("filters"))
         query = parse_query(q["question"], q.get("history") or ())
         register = None
         if route(kb, query, where) == "register":
@@ -81,7 +81,7 @@ def outcomes(kb: KnowledgeBase, traced: Sequence[Traced], config: AnswerConfig, 
             answer = t.register
         else:
             units = choose_units(ev, config)
-            answer = _compose_units(kb, units, ev, k, ev.language) if units else declined(kb, ev, k)
+            answer = compose_units(kb, units, ev, k, ev.language) if units else declined(kb, ev, k)
         result.append(Outcome(t.question, answer, t.seconds, _leaks(kb, t.question, answer)))
     return result
 
@@ -95,7 +95,7 @@ def cosine_outcomes(kb: KnowledgeBase, traced: Sequence[Traced]) -> list[Outcome
             answer = Answer("", True, t.evidence.language, [])
         else:
             best = max(sentences, key=lambda c: c.cosine)
-            answer = _compose_units(kb, [best], t.evidence, 5, t.evidence.language)
+            answer = compose_units(kb, [best], t.evidence, 5, t.evidence.language)
         result.append(Outcome(t.question, answer, t.seconds, []))
     return result
 
