@@ -220,19 +220,18 @@ def search_filter(role: str, filters: Mapping[str, Any] | None) -> SearchFilter:
 def _score_sentences(
     kb: KnowledgeBase, query: Query, query_vector: np.ndarray, passages: Sequence[Passage],
     config: AnswerConfig, where: SearchFilter,
-) -> tuple[list[_Sentence], float, AnswerType | None]:
-    """Candidate sentences best first, the share of the question the readable documents
-    know nothing about (IDF mass of query terms found in no readable passage), and the
-    kind of fact the question asks for."""
+) -> tuple[list[_Sentence], float]:
+    """Candidate sentences best first, and the share of the question the readable documents
+    know nothing about (IDF mass of query terms found in no readable passage)."""
     language = query.language
     query_terms = set(keyword_terms(query.search))
-    counts, total, in_language = kb.term_frequencies(sorted(query_terms), where, language or "")
+    counts, total, in_language = kb.term_frequencies(sorted(query_terms), where, language)
     idf = {t: math.log(1 + total / (1 + counts.get(t, 0))) for t in query_terms}
     idf_mass = sum(idf.values()) or 1.0
     kind = query.kind
     # An ordinary word missing from documents mostly written in another language says
     # nothing (its translation may be there); a missing name still does.
-    names_only = bool(language) and in_language < total / 2
+    names_only = in_language < total / 2
     # The words that ask for the kind of fact ("que signifie le sigle") are not its subject.
     unknown = _unknown_share(query.salient, counts, names_only)
 
@@ -249,7 +248,7 @@ def _score_sentences(
             sentences.append(_Sentence(passage, start, end, vector))
             ranks.append(rank)
     if not sentences:
-        return [], unknown, kind
+        return [], unknown
     texts = _texts(kb, sentences)
     dense = np.stack([s.vector for s in sentences]) @ query_vector
     headings: dict[str, set[str]] = {}
@@ -260,7 +259,7 @@ def _score_sentences(
         if section not in headings:
             headings[section] = set(keyword_terms(section))
         words = set(keyword_terms(text)) | headings[section]
-        other_language = bool(language) and sentence.passage.language != language
+        other_language = sentence.passage.language != language
         if other_language and config.cognate_prefix:
             # Across languages, shared word beginnings are the overlap: "automatic" and
             # "automatique", "administrative" and "administratifs" share their first letters.
@@ -286,7 +285,7 @@ def _score_sentences(
             config.dense_weight * cosine + config.overlap_weight * overlap + config.passage_weight / (1 + rank)
             + typed + crossing
         )
-    return sorted(sentences, key=lambda s: s.score, reverse=True), unknown, kind
+    return sorted(sentences, key=lambda s: s.score, reverse=True), unknown
 
 
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
@@ -392,10 +391,10 @@ def gather_evidence(
         kb, query.search, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion,
         language=query.language,
     )
-    sentences, unknown, kind = _score_sentences(
+    sentences, unknown = _score_sentences(
         kb, query, query_vector, passages[: config.passages_for_sentences], config, where
     )
-    return Evidence(query.language, query_vector, passages, sentences, unknown, kind, query.acronyms, query.search)
+    return Evidence(query.language, query_vector, passages, sentences, unknown, query.kind, query.acronyms, query.search)
 
 
 def abstention_score(evidence: Evidence, config: AnswerConfig) -> float:

@@ -26,8 +26,8 @@ def route(kb: KnowledgeBase, query: Query, where: SearchFilter) -> Route:
 def names_unknown(kb: KnowledgeBase, query: Query, where: SearchFilter) -> bool:
     """Does the question name something (a capitalised word past the first) that no
     passage `where` allows contains?"""
-    terms = [t for name in query.names for t in keyword_terms(name)]
-    if not terms:
+    by_name = [terms for terms in map(keyword_terms, query.names) if terms]
+    if not by_name:
         return False
-    counts = kb.term_frequencies(terms, where)[0]
-    return any(all(counts.get(t, 0) == 0 for t in keyword_terms(name)) for name in query.names if keyword_terms(name))
+    counts = kb.term_frequencies([t for terms in by_name for t in terms], where)[0]
+    return any(all(counts.get(t, 0) == 0 for t in terms) for terms in by_name)
