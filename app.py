@@ -12,7 +12,7 @@ import gradio as gr
 
 from bot.answer import QuestionError, answer, knowledge_base
 from bot.feedback import add_comment, record_feedback
-from bot.library import last_ingestion, passage_context, visible_documents
+from bot.library import last_ingestion, visible_documents
 from bot.onboarding import documents_by_type, glossary, starter_questions, timeline
 from bot.roadmap import register, to_csv
 from bot.users import authenticator, session_role, users_file_exists
@@ -21,10 +21,11 @@ from kb.logs import configure_logging
 from kb.settings import Settings
 from kb.store import StoreError
 from ui.assets import CSS, JS
+from ui.chat import respond as chat_turn
 from ui.i18n import Relabeler, t
 from ui.layout import build_layout
 from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
-from ui.render import answer_markdown, chat_message, escape, escape_user_text, source_cards
+from ui.render import answer_markdown
 from ui.roadmap import csv_file, filter_choices, parse_day, register_table, timeline_svg
 
 log = logging.getLogger("passerelle.app")
@@ -53,22 +54,9 @@ def build_app(settings: Settings) -> gr.Blocks:
         return answer_markdown(result)
 
     def respond(message, chat, turns, doc_type, since, until, doc_language, lang, request: gr.Request):
-        role = session(request)[0]
-        chat = [*(chat or []), {"role": "user", "content": escape_user_text(message or "")},
-                {"role": "assistant", "content": t("searching", lang)}]
-        yield chat, turns, gr.skip(), ""
-        try:
-            result = answer(message or "", history=[x["question"] for x in turns],
-                            filters=filters(doc_type, since, until, doc_language), role=role, settings=settings)
-        except (QuestionError, StoreError) as exc:
-            chat[-1] = {"role": "assistant", "content": f"⚠️ {escape(str(exc))}"}
-            yield chat, turns, gr.skip(), ""
-            return
-        turn = len(chat) - 1
-        contexts = {s.n: passage_context(store, s.path, s.start, s.end, role) for s in result.sources}
-        chat[-1] = {"role": "assistant", "content": chat_message(result, turn)}
-        turns = [*turns, {"index": turn, "question": message, "answer": result.to_dict()}]
-        yield chat, turns, source_cards(result, contexts, turn, result.language), ""
+        for chat, turns, cards, box in chat_turn(settings, store, session(request)[0], message, chat, turns,
+                                                 filters(doc_type, since, until, doc_language), lang):
+            yield chat, turns, gr.skip() if cards is None else cards, box
 
     def rate(turns, lang, data: gr.LikeData, request: gr.Request):
         entry = next((x for x in turns if x["index"] == data.index), None)

@@ -27,6 +27,7 @@ examples:
   python -m bot ask "Quelle est la durée du protocole avec la SENUM ?"
   python -m bot ask "Who chairs the cybersecurity commission?" --role official --json
   python -m bot ask "Décisions prises ?" --doc-type meeting_notes --since 2026-01-01
+  python -m bot ask "Résume la réunion du 17 février" --llm-url http://127.0.0.1:8080/v1 --json
 """
 
 
@@ -54,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--language", metavar="CODE", help="only documents in this language (fr, en)")
     ask.add_argument("--k", type=int, default=5, metavar="N", help="number of sources listed (default: 5)")
     ask.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    ask.add_argument("--llm-url", metavar="URL",
+                     help="OpenAI-compatible endpoint (…/v1) of an LLM server: the answer is written by it, "
+                          "every sentence checked against its citation (default: PASSERELLE_LLM_URL; unset: quotes)")
+    ask.add_argument("--llm-model", metavar="NAME", help="model name for the LLM server (default: PASSERELLE_LLM_MODEL)")
     ask.set_defaults(handler=run_ask)
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(commands)
@@ -65,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(logging.WARNING)
     try:
-        settings = Settings.from_env(store=args.store)
+        settings = Settings.from_env(store=args.store, llm_url=getattr(args, "llm_url", None),
+                                     llm_model=getattr(args, "llm_model", None))
     except SettingsError as exc:
         return _fail(str(exc))
     return args.handler(args, settings)
@@ -100,7 +106,8 @@ def format_answer(result) -> str:
         for s in group:
             lines.append(f"  [{s.n}] {s.title} ({s.doc_type}; {s.location()}) — {s.path}")
             lines.append(f"      « {' '.join(s.quote.split())} »")
-    lines.append(f"({result.timings_ms.get('total', 0):.0f} ms)")
+    mode = "written by the LLM, each sentence checked; " if result.mode == "generated" else ""
+    lines.append(f"({mode}{result.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines)
 
 

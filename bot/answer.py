@@ -25,11 +25,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from bot.answer_type import AnswerType
+from bot.generate import Excerpt, GenerationConfig, chat_model, generate, reader_support
 from bot.messages import message
 from bot.reader import load_reader
 from bot.reply import Answer, Source
@@ -146,6 +147,8 @@ def answer(
     config: AnswerConfig = AnswerConfig(),
     fusion: FusionConfig = FusionConfig(),
     today: date | None = None,
+    generation: GenerationConfig = GenerationConfig(),
+    on_draft: Callable[[str], None] | None = None,
 ) -> Answer:
     """Answer `question` from the documents `role` may read.
 
@@ -153,8 +156,10 @@ def answer(
     answer) pairs or chat messages); `filters` any of doc_type, since, until (ISO
     dates), organisation, language. Register questions ("Qu'est-ce qui est en retard ?")
     are answered from the roadmap register, lateness judged on `today` (default: the
-    current date). Raises QuestionError for unusable input and EmptyStoreError when
-    there is nothing to search.
+    current date). With an LLM server configured (`Settings.llm_url`), an answerable
+    question gets a written answer whose every sentence is verified (`bot.generate`);
+    `on_draft` then receives the unverified draft as it grows. Raises QuestionError for
+    unusable input and EmptyStoreError when there is nothing to search.
     """
     started = time.perf_counter()
     query = parse_query(question, history, today)
@@ -188,8 +193,34 @@ def answer(
         "answer": round((done - retrieved) * 1000, 1),
         "total": round((done - started) * 1000, 1),
     }
-    log.info("answered abstained=%s sources=%d total_ms=%.0f", result.abstained, len(result.sources), result.timings_ms["total"])
+    model = chat_model(kb.settings)
+    if model is not None and not result.abstained:
+        # Only a question the extractive path finds answerable is written: the LLM never
+        # overrides "not in the documents".
+        excerpts = prompt_excerpts(kb, evidence, config, generation.excerpts)
+        result = generate(model, question, result, excerpts, reader_support(kb.embeddings), kb.settings,
+                          generation, on_draft)
+        result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
+    log.info("answered mode=%s abstained=%s sources=%d total_ms=%.0f", result.mode, result.abstained,
+             len(result.sources), result.timings_ms["total"])
     return result
+
+
+def prompt_excerpts(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig, limit: int) -> list[Excerpt]:
+    """The reader's best `limit` non-overlapping answer units, as numbered excerpts for the LLM."""
+    ranked = evidence.candidates or read(kb, evidence, config)
+    chosen: list[Candidate] = []
+    for candidate in ranked:
+        if len(chosen) == limit:
+            break
+        if not any(_overlaps(candidate, c) for c in chosen):
+            chosen.append(candidate)
+    excerpts = []
+    for n, c in enumerate(chosen, start=1):
+        quote = (kb.document_text(c.passage.doc_id) or "")[c.unit.start : c.unit.end]
+        source = _source(n, True, c.passage, quote, c.unit.start, c.unit.end, c.logit)
+        excerpts.append(Excerpt(source, c.unit.reading, _reader_context(c.passage)))
+    return excerpts
 
 
 # ----- input -----------------------------------------------------------------------

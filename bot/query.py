@@ -210,6 +210,21 @@ _MONTH_NUMBER = {
 }
 _DAY_MONTH = re.compile(
     rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\s+({'|'.join(_MONTH_NUMBER)})\b|\b({'|'.join(_MONTH_NUMBER)})\s+(\d{{1,2}})\b")
+# Month names as written: French ones in any case, English ones only capitalised ("may"
+# is also a verb).
+_MONTH_WORD = re.compile(
+    r"\b(?:(?i:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[ûu]t|septembre|octobre|novembre|d[ée]cembre)"
+    r"|January|February|March|April|May|June|July|August|September|October|November|December)\b")
+
+
+def month_numbers(text: str) -> dict[str, int]:
+    """The month names a text uses (folded) with their numbers: "février" -> 2, "May" -> 5."""
+    return {fold(m.group(0)): _MONTH_NUMBER[fold(m.group(0))] for m in _MONTH_WORD.finditer(text)}
+
+
+def is_month(word: str) -> bool:
+    """Is `word` a month name of either language?"""
+    return fold(word) in _MONTH_NUMBER
 
 
 def days(text: str) -> set[tuple[int, int]]:

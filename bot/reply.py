@@ -42,6 +42,10 @@ class Answer:
     language: str
     sources: list[Source] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # "extractive" (quotes) or "generated" (written by the LLM server, every sentence verified).
+    mode: str = "extractive"
+    # Sentences of the LLM's draft that the verification removed: {"sentence", "reason"}.
+    removed: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -60,6 +60,12 @@ class Settings:
     """Let the web app's documents tab ingest uploaded files (without logins: anyone on the page)."""
     reader: bool = False
     """Let the trained reader choose the quotes and decide abstention (experimental, see README)."""
+    llm_url: str | None = None
+    """OpenAI-compatible endpoint (…/v1) of the deployment's LLM server; unset: quoted answers only."""
+    llm_model: str = "default"
+    """Model name sent to the LLM server (llama.cpp serves its one model whatever the name)."""
+    llm_timeout_s: float = 60.0
+    """Seconds the LLM server has to finish an answer before the quoted answer is given instead."""
 
     def __post_init__(self) -> None:
         if self.embedding_precision not in PRECISIONS:
@@ -77,6 +83,10 @@ class Settings:
             raise SettingsError("PASSERELLE_MAX_FILE_MB must be positive")
         if self.embedding_batch_size < 1:
             raise SettingsError("PASSERELLE_EMBEDDING_BATCH_SIZE must be at least 1")
+        if self.llm_url is not None and not self.llm_url.startswith(("http://", "https://")):
+            raise SettingsError(f"PASSERELLE_LLM_URL={self.llm_url!r}: give an http(s) address ending in /v1")
+        if self.llm_timeout_s <= 0:
+            raise SettingsError("PASSERELLE_LLM_TIMEOUT_S must be positive")
         for name in ("chroma_port", "port"):
             if not 0 < getattr(self, name) < 65536:
                 raise SettingsError(f"PASSERELLE_{name.upper()} must be a port number (1-65535)")

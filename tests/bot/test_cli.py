@@ -28,7 +28,8 @@ def test_json_has_exactly_the_documented_keys(corpus_store: KnowledgeBase) -> No
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert set(data) == {"answer", "abstained", "language", "sources", "timings_ms"}
+    assert set(data) == {"answer", "abstained", "language", "sources", "timings_ms", "mode", "removed"}
+    assert (data["mode"], data["removed"]) == ("extractive", [])  # no LLM server configured
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     assert 1 <= len(data["sources"]) <= 4
     for s in data["sources"]:

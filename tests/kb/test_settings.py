@@ -26,6 +26,9 @@ def test_defaults_env_and_overrides() -> None:
         ({"PASSERELLE_EMBEDDING_PRECISION": "int4"}, "choose one of auto, fp32, bf16"),
         ({"PASSERELLE_CHUNK_OVERLAP": "900"}, "less than half of PASSERELLE_CHUNK_SIZE"),
         ({"PASSERELLE_PORT": "70000"}, "PASSERELLE_PORT must be a port number"),
+        ({"PASSERELLE_LLM_URL": "localhost:8080"}, "PASSERELLE_LLM_URL='localhost:8080': give an http(s) address"),
+        ({"PASSERELLE_LLM_TIMEOUT_S": "0"}, "PASSERELLE_LLM_TIMEOUT_S must be positive"),
+        ({"PASSERELLE_LLM_TIMEOUT_S": "soon"}, "PASSERELLE_LLM_TIMEOUT_S='soon' is not a number"),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict, message: str) -> None:

@@ -1,0 +1,72 @@
+"""The chat's answer handler: the question in, the streamed draft, then the verified answer
+and its source cards out."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bot.answer import QuestionError, answer
+from bot.library import passage_context
+from bot.reply import Answer
+from kb.settings import Settings
+from kb.store import KnowledgeBase, StoreError
+from ui.i18n import t
+from ui.render import chat_message, escape, escape_user_text, source_cards
+
+# A draft is redrawn at most this often: each redraw sends the whole chat to the browser.
+DRAFT_REFRESH_S = 0.25
+
+
+def drafts_then_answer(ask: Callable[[Callable[[str], None]], Answer]) -> Iterator[tuple[str | None, Answer | None]]:
+    """Run `ask(on_draft)` in a worker thread: yield (draft, None) as the draft grows, then
+    (None, answer). The worker's exception is raised here."""
+    events: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            events.put(("done", ask(lambda text: events.put(("draft", text)))))
+        except Exception as exc:  # noqa: BLE001 — handed to the consumer, which raises it
+            events.put(("error", exc))
+
+    threading.Thread(target=work, name="answer", daemon=True).start()
+    shown = 0.0
+    while True:
+        kind, value = events.get()
+        if kind == "error":
+            raise value
+        if kind == "done":
+            yield None, value
+            return
+        if time.monotonic() - shown >= DRAFT_REFRESH_S and events.empty():
+            shown = time.monotonic()
+            yield value, None
+
+
+def respond(settings: Settings, store: KnowledgeBase, role: str, message: str, chat: list, turns: list,
+            filters: dict, lang: str) -> Iterator[tuple[Any, Any, Any, str]]:
+    """Answer `message` in the chat: "searching", the LLM's draft as it is written (when an LLM
+    server is configured), then the verified answer, the source cards and the cleared box.
+    Yields (chat, turns, cards or None to leave them, question box)."""
+    chat = [*(chat or []), {"role": "user", "content": escape_user_text(message or "")},
+            {"role": "assistant", "content": t("searching", lang)}]
+    yield chat, turns, None, ""
+    try:
+        for draft, result in drafts_then_answer(lambda on_draft: answer(
+                message or "", history=[x["question"] for x in turns], filters=filters, role=role,
+                settings=settings, on_draft=on_draft)):
+            if result is None:
+                chat[-1] = {"role": "assistant", "content": f"{escape(draft or '')}\n\n*{t('drafting', lang)}*"}
+                yield chat, turns, None, ""
+    except (QuestionError, StoreError) as exc:
+        chat[-1] = {"role": "assistant", "content": f"⚠️ {escape(str(exc))}"}
+        yield chat, turns, None, ""
+        return
+    turn = len(chat) - 1
+    contexts = {s.n: passage_context(store, s.path, s.start, s.end, role) for s in result.sources}
+    chat[-1] = {"role": "assistant", "content": chat_message(result, turn)}
+    turns = [*turns, {"index": turn, "question": message, "answer": result.to_dict()}]
+    yield chat, turns, source_cards(result, contexts, turn, result.language), ""
