@@ -201,25 +201,24 @@ _ASKED_YEAR = re.compile(
 )
 # Month names of both languages, folded, and a day with its month in either order ("19 mai",
 # "May 19th"): the days a question or sentence names.
-_MONTH_NUMBER = {
-    name: number
-    for number, names in enumerate(
-        ("janvier january", "fevrier february", "mars march", "avril april", "mai may", "juin june", "juillet july",
-         "aout august", "septembre september", "octobre october", "novembre november", "decembre december"), start=1)
-    for name in names.split()
-}
+_MONTH_NAMES = ("janvier january", "fevrier february", "mars march", "avril april", "mai may", "juin june",
+                "juillet july", "aout august", "septembre september", "octobre october", "novembre november",
+                "decembre december")
+_MONTH_NUMBER = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()}
+_ENGLISH_MONTHS = {names.split()[1] for names in _MONTH_NAMES}
 _DAY_MONTH = re.compile(
     rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\s+({'|'.join(_MONTH_NUMBER)})\b|\b({'|'.join(_MONTH_NUMBER)})\s+(\d{{1,2}})\b")
-# Month names as written: French ones in any case, English ones only capitalised ("may"
-# is also a verb).
-_MONTH_WORD = re.compile(
-    r"\b(?:(?i:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[ûu]t|septembre|octobre|novembre|d[ée]cembre)"
-    r"|January|February|March|April|May|June|July|August|September|October|November|December)\b")
 
 
 def month_numbers(text: str) -> dict[str, int]:
-    """The month names a text uses (folded) with their numbers: "février" -> 2, "May" -> 5."""
-    return {fold(m.group(0)): _MONTH_NUMBER[fold(m.group(0))] for m in _MONTH_WORD.finditer(text)}
+    """The month names a text uses (folded) with their numbers: "février" -> 2, "May" -> 5.
+    English names count only capitalised ("may" is also a verb)."""
+    found = {}
+    for word in re.findall(r"\w+", text):
+        name = fold(word)
+        if name in _MONTH_NUMBER and (name not in _ENGLISH_MONTHS or word[0].isupper()):
+            found[name] = _MONTH_NUMBER[name]
+    return found
 
 
 def is_month(word: str) -> bool:

@@ -98,14 +98,13 @@ def rates(positives: Sequence[float], negatives: Sequence[float], threshold: flo
             "kept_unsupported": round(float((neg >= threshold).mean()), 3), "pairs": len(pos) + len(neg)}
 
 
-def side_by_side(plain: KnowledgeBase, written: KnowledgeBase, questions: Sequence[dict[str, Any]],
-                 facts: Any = None) -> dict[str, Any]:
+def side_by_side(plain: KnowledgeBase, written: KnowledgeBase, questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Each question answered extractive (`plain`) and generated (`written`, LLM configured)."""
     rows = {"questions": 0, "answered": 0, "generated": 0, "drafted_sentences": 0, "kept_sentences": 0,
             "fact_extractive": 0, "fact_generated": 0, "first_token_ms": [], "tokens_per_s": []}
     for q in questions:
         kwargs = dict(history=q.get("history") or (), filters=q.get("filters") or None, role=q.get("role", "reader"))
-        expected = facts(q) if facts else (q.get("expected") or ())
+        expected = q.get("expected") or ()
         extractive = answer(q["question"], kb=plain, **kwargs)
         generated = answer(q["question"], kb=written, **kwargs)
         rows["questions"] += 1
@@ -133,12 +132,12 @@ def side_by_side(plain: KnowledgeBase, written: KnowledgeBase, questions: Sequen
     }
 
 
-def _piaf_questions(limit: int) -> tuple[list[dict[str, Any]], Any]:
+def _piaf_questions(limit: int) -> list[dict[str, Any]]:
     from evals.piaf_reader import PIAF_FILE, SPLIT_FILE, evenly, load
 
     _, questions = load(PIAF_FILE, SPLIT_FILE)
     chosen = evenly([q for q in questions if q.split == "test"], limit)
-    return [{"question": q.text, "expected": [q.answer], "role": "reader"} for q in chosen], None
+    return [{"question": q.text, "expected": [q.answer], "role": "reader"} for q in chosen]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             store, _, _ = build_store(PIAF_FILE, args.work, precision=settings.embedding_precision)
             piaf_written = KnowledgeBase(replace(store.settings, llm_url=args.llm_url, llm_model=args.llm_model),
                                          embeddings=store.embeddings)
-            questions, _ = _piaf_questions(args.piaf)
+            questions = _piaf_questions(args.piaf)
             figures["piaf_test"] = side_by_side(store, piaf_written, questions)
             print(f"PIAF test: {figures['piaf_test']}")
     if args.json:
