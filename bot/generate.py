@@ -333,9 +333,14 @@ def reader_support(embeddings: Any) -> Callable[[str, Sequence[Excerpt]], list[f
     excerpt as the candidate, with the embedding model's cosine between them."""
     from bot.reader import load_reader
 
+    vectors: dict[str, np.ndarray] = {}  # each excerpt is embedded once, however many sentences cite it
+
     def support(sentence: str, excerpts: Sequence[Excerpt]) -> list[float]:
         query = np.asarray(embeddings.embed_query(sentence), dtype=np.float32)
-        passages = np.asarray(embeddings.embed_documents([e.text for e in excerpts]), dtype=np.float32)
+        new = list(dict.fromkeys(e.text for e in excerpts if e.text not in vectors))
+        if new:
+            vectors.update(zip(new, np.asarray(embeddings.embed_documents(new), dtype=np.float32)))
+        passages = np.stack([vectors[e.text] for e in excerpts])
         scores = load_reader().score(sentence, [(e.context, e.text) for e in excerpts], list(passages @ query))
         return [float(p) for p in scores.probabilities]
 

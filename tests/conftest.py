@@ -83,6 +83,17 @@ def wait_for_port(port: int, process, seconds: float = 120) -> None:
     pytest.fail(f"nothing listened on port {port} within {seconds:.0f} s")
 
 
+def stop(process, seconds: float = 30) -> None:
+    """Terminate a server started by a test; kill it if it has not exited after `seconds`."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 USERS = {"lecteur": "reader", "agent": "staff", "officiel": "official", "gestion": "admin"}
 """Accounts of `login_server`; each one's password is `PASSWORDS[name]`."""
 PASSWORDS = {name: f"mot-de-passe-{name}-2026" for name in USERS}
@@ -114,11 +125,7 @@ def _serve_app(corpus_store: KnowledgeBase, root: Path, users: bool = False, **e
         yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", store=store, corpus=root / "corpus",
                               log=root / "app.log", env=env)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         log_file.close()
 
 

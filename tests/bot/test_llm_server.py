@@ -22,7 +22,7 @@ import pytest
 
 from bot.answer import answer
 from kb.store import KnowledgeBase
-from tests.conftest import PROJECT_ROOT, free_port, wait_for_port
+from tests.conftest import PROJECT_ROOT, free_port, stop, wait_for_port
 from ui.chat import respond
 
 QUESTION = "Qui copréside la commission mixte cybersécurité ?"
@@ -51,11 +51,7 @@ def llm_url(gguf: Path, tmp_path: Path):
         wait_for_port(port, server, seconds=180)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         log.close()
 
 
