@@ -12,13 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from kb.text import STOPWORDS, fold
+from kb.dates import MONTH_PATTERN as _MONTHS
+from kb.text import fold
+from kb.vocabulary import ACRONYM, FUNCTION_WORDS, NOUN_PREFIX, STOPWORDS, same_stem
 
 
-_MONTHS = (
-    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
 _NUMBER_WORDS = (
     "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante|soixante|"
     "cent|cents|mille|million|millions|milliard|milliards|dizaine|douzaine|centaine|"
@@ -71,14 +69,14 @@ class AnswerType:
             if not any(_side(w) == side for w in words):
                 return False
         # "Combien de jours de congés…": days of leave, not days before a mission.
-        if self.compound and not any(_same_word(w, self.compound) for w in words):
+        if self.compound and not any(same_stem(w, self.compound, NOUN_PREFIX) for w in words):
             return False
         noun = self.counted[0]
         for i, word in enumerate(words):
-            if any(_same_word(w, noun) for w in words[i + 1 : i + _reach(word)]):
+            if any(same_stem(w, noun, NOUN_PREFIX) for w in words[i + 1 : i + _reach(word)]):
                 return True
         # Lists and tables put the number after its label: "Start-up accompagnées … : 15 en 2026".
-        return any(_LABELLED.search(fold(line)) and _same_word(_first_word(line), noun)
+        return any(_LABELLED.search(fold(line)) and same_stem(_first_word(line), noun, NOUN_PREFIX)
                    for line in _LABEL_LINES.split(text))
 
 
@@ -113,11 +111,6 @@ def _side(word: str) -> str | None:
     return next((side for stem, side in _SIDES.items() if word.startswith(stem)), None)
 
 
-def _same_word(a: str, b: str) -> bool:
-    # Four shared letters: "membres"/"members", "start-ups"/"start-up", "agents"/"agent".
-    return a == b or len(a) >= 4 and len(b) >= 4 and a[:4] == b[:4]
-
-
 def _counted(question: str) -> tuple[str, ...]:
     """The words naming what a count question counts, up to the first function word, the
     noun first: "Combien de jours de congés…" -> ("jours",), "How many ASAN service centres
@@ -128,7 +121,7 @@ def _counted(question: str) -> tuple[str, ...]:
     words: list[str] = []
     for word in WORD_TOKEN.findall(match.group("what")):
         folded = fold(word)
-        if folded in STOPWORDS or folded in _FUNCTION_WORDS or len(words) == 3:
+        if folded in STOPWORDS or folded in FUNCTION_WORDS or len(words) == 3:
             break
         words.append(folded)
     if words and re.match(r"how|number", match.group(0), re.I):
@@ -236,7 +229,7 @@ def _names_of(question: str) -> Callable[[str], bool]:
         # The name must come with what it names: "ASAN İmza" names a signature, not a director.
         if not _names(text):
             return False
-        return not heads or any(_same_word(fold(w), h) for w in WORD_TOKEN.findall(text) for h in heads)
+        return not heads or any(same_stem(fold(w), h, NOUN_PREFIX) for w in WORD_TOKEN.findall(text) for h in heads)
 
     return stated
 
@@ -269,7 +262,6 @@ _DEFINITION = re.compile(
     r"\bwhat (does|do) .{1,20} stand for\b|\bmeaning of\b|\bwhat is meant by\b|\bstands? for\b|\bsigle\b|\bacronyme?\b",
     re.I,
 )
-_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,9}\b")
 _COUNTED = re.compile(r"\b(?:combien d(?:e\s+|['’])|how many\s+|nombre d(?:e\s+|['’])|number of\s+)(?P<what>[^?]+)", re.I)
 # "combien de jours de congés", "combien de bourses d'échange": a noun after "de" with no
 # article names the kind of thing counted ("de la semaine" does not).
@@ -278,18 +270,11 @@ _COMPOUND = re.compile(
     r"(?P<of>[^\W\d_][\w-]*)", re.I)
 # A word, hyphenated compounds kept whole ("start-up", "trente-quatre"); also used by bot.answer.
 WORD_TOKEN = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
-# Verbs and articles that end the counted noun phrase ("combien de start-up ont été…").
-_FUNCTION_WORDS = frozenset(
-    "l d ont sont a ont-elles sont-elles compte comptent y sit took take are were will would made make do did does "
-    "have has had came come went go got get is was can could should must may might".split()
-)
-
-
 def answer_type(question: str) -> AnswerType | None:
     """The kind of fact `question` asks for, when it says (else None)."""
     definition = _DEFINITION.search(question)
     if definition:
-        acronyms = [a for a in _ACRONYM.findall(question) if a not in ("EN", "FR")]
+        acronyms = [a for a in ACRONYM.findall(question) if a not in ("EN", "FR")]
         if acronyms:
             name = re.escape(acronyms[-1])
             # "CEAC : Commission…", "CEAC (Commission…", "…start-up (CEAC)", "ASAN means…"

@@ -26,10 +26,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from bot.query import days, is_month, month_numbers
 from bot.reply import Answer, Source
 from kb.settings import Settings
+from kb.dates import days, is_month, month_numbers
 from kb.text import fold
+from kb.vocabulary import STEM_PREFIX, same_stem
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class GenerationConfig:
     max_tokens: int = 400
     # Two words name the same thing across the two languages when they share this many
     # first letters ("Azerbaïdjan"/"Azerbaijan", "Sénégal"/"Senegal" fold equal anyway).
-    name_prefix: int = 5
+    name_prefix: int = STEM_PREFIX
 
 
 @dataclass(frozen=True)
@@ -252,7 +253,7 @@ def _names(sentence: str) -> set[str]:
     return names
 
 
-def unsupported_facts(content: str, cited: str, name_prefix: int = 5) -> list[str]:
+def unsupported_facts(content: str, cited: str, name_prefix: int = STEM_PREFIX) -> list[str]:
     """The numbers, dates and names of `content` that the `cited` text does not contain."""
     missing = []
     cited_numbers = _numbers(cited)
@@ -276,9 +277,7 @@ def unsupported_facts(content: str, cited: str, name_prefix: int = 5) -> list[st
 
 
 def _known(word: str, vocabulary: set[str], prefix: int) -> bool:
-    if word in vocabulary:
-        return True
-    return len(word) >= prefix and any(len(v) >= prefix and v[:prefix] == word[:prefix] for v in vocabulary)
+    return word in vocabulary or any(same_stem(word, v, prefix) for v in vocabulary)
 
 
 @dataclass(frozen=True)

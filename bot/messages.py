@@ -18,11 +18,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "see_also": "Voir aussi",
         "register_intro": "D'après le registre de la feuille de route ({count} engagement(s), retards jugés au {today}) :",
         "register_more": "… et {more} autre(s) : `python -m bot roadmap` les liste tous.",
-        "status_done": "réalisé",
-        "status_in_progress": "en cours",
-        "status_planned": "prévu",
-        "status_late": "en retard",
-        "status_unknown": "statut inconnu",
     },
     "en": {
         "abstain": (
@@ -39,11 +34,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "see_also": "See also",
         "register_intro": "From the roadmap register ({count} commitment(s), lateness judged on {today}):",
         "register_more": "… and {more} more: `python -m bot roadmap` lists them all.",
-        "status_done": "done",
-        "status_in_progress": "in progress",
-        "status_planned": "planned",
-        "status_late": "late",
-        "status_unknown": "status unknown",
     },
 }
 

@@ -16,7 +16,9 @@ from typing import Any, Mapping, Sequence
 from bot.answer_type import WORD_TOKEN, AnswerType, answer_type
 from bot.messages import message
 from bot.roadmap import RegisterQuery, recognise
-from kb.text import STOPWORDS, fold, keyword_terms
+from kb.dates import days
+from kb.text import fold, keyword_terms
+from kb.vocabulary import ACRONYM, STOPWORDS
 
 MAX_QUESTION_CHARS = 2000
 
@@ -127,7 +129,6 @@ _BARE_PHRASE = re.compile(
     r"(?:(?:le|la|les|l'|l’|du|de la|des|the)\s*)?(?P<np>[^?.!]+?)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
-ACRONYM = re.compile(r"\b[A-ZÀ-Ý][A-ZÀ-Ý0-9]{1,}\b")
 
 
 _CONTEXT_TURNS = 6
@@ -199,42 +200,6 @@ _ASKED_YEAR = re.compile(
     r"at the end of|until)\s+((?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
-# Month names of both languages, folded, and a day with its month in either order ("19 mai",
-# "May 19th"): the days a question or sentence names.
-_MONTH_NAMES = ("janvier january", "fevrier february", "mars march", "avril april", "mai may", "juin june",
-                "juillet july", "aout august", "septembre september", "octobre october", "novembre november",
-                "decembre december")
-_MONTH_NUMBER = {name: number for number, names in enumerate(_MONTH_NAMES, start=1) for name in names.split()}
-_ENGLISH_MONTHS = {names.split()[1] for names in _MONTH_NAMES}
-_DAY_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:er|st|nd|rd|th)?\s+({'|'.join(_MONTH_NUMBER)})\b|\b({'|'.join(_MONTH_NUMBER)})\s+(\d{{1,2}})\b")
-
-
-def month_numbers(text: str) -> dict[str, int]:
-    """The month names a text uses (folded) with their numbers: "février" -> 2, "May" -> 5.
-    English names count only capitalised ("may" is also a verb)."""
-    found = {}
-    for word in re.findall(r"\w+", text):
-        name = fold(word)
-        if name in _MONTH_NUMBER and (name not in _ENGLISH_MONTHS or word[0].isupper()):
-            found[name] = _MONTH_NUMBER[name]
-    return found
-
-
-def is_month(word: str) -> bool:
-    """Is `word` a month name of either language?"""
-    return fold(word) in _MONTH_NUMBER
-
-
-def days(text: str) -> set[tuple[int, int]]:
-    """The (month, day) pairs a text names: "19 May 2026", "le 1er avril", "March 12"."""
-    days = set()
-    for match in _DAY_MONTH.finditer(fold(text)):
-        day, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-        days.add((_MONTH_NUMBER[month], int(day)))
-    return days
-
-
 _LIST_QUESTION = re.compile(
     r"\b(r[ée]sum\w*|list\w*|[ée]num[ée]r\w*|quel(?:le)?s sont|what (?:are|were)|which (?:are|were)|summar\w*)\b",
     re.IGNORECASE,

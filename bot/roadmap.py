@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from kb.commitments import STATUSES, action_stems, body_mentions, owner_keys, owners_overlap
+from kb.commitments import action_stems, body_mentions, owner_keys, owners_overlap
+from kb.vocabulary import STATUSES, status_label
 
 from kb.schema import access_for_role
 from kb.store import KnowledgeBase, SearchFilter
@@ -352,13 +353,6 @@ def query_register(kb: KnowledgeBase, query: RegisterQuery, where: SearchFilter,
     if query.upcoming and not (query.status or query.before or query.after):
         items = [i for i in items if i.status != "done" and (i.deadline is None or i.deadline >= today)]
     return items
-
-
-def status_label(status: str, language: str) -> str:
-    """The status in the answer's language."""
-    from bot.messages import message
-
-    return message(f"status_{status.replace(' ', '_')}", language)
 
 
 def describe(item: RoadmapItem, language: str) -> str:

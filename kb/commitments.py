@@ -15,28 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from kb.text import fold, keyword_terms
+from kb.vocabulary import BODIES, STATUSES, STEM_PREFIX, TIMING_WORDS
 
-STATUSES = ("done", "in progress", "planned", "late", "unknown")
-
-# Canonical name, then how documents name it. Acronyms are case-sensitive (so that an
-# e-mail address does not count), descriptive names are not.
-BODIES: tuple[tuple[str, str], ...] = (
-    ("Cellule de coordination (MCTN)", r"(?i:cellule de coordination(?: du programme)?(?: \(MCTN\))?|(?:programme )?coordination unit)"),
-    ("Comité de pilotage conjoint", r"(?i:comité de pilotage(?: conjoint)?(?: \(CPC\))?|(?:joint )?steering committee)|\bCPC\b"),
-    ("Coprésidents des commissions", r"(?i:coprésidents des commissions|commission co-chairs)"),
-    ("Commissions mixtes", r"(?i:chaque commission(?: mixte)?|each (?:joint )?commission)"),
-    ("Commission cybersécurité", r"(?i:commission(?: mixte)? cybersécurité|cybersecurity commission)"),
-    ("Commission formation", r"(?i:commission(?: mixte)? formation|training commission)"),
-    ("Commission talents", r"(?i:commission(?: mixte)? (?:attraction et rétention des )?talents?|talent commission)"),
-    ("Commission start-up/État", r"(?i:commission(?: mixte)? start-up/(?:état|etat)|start-up/state commission)"),
-    ("Commission digitalisation", r"(?i:commission(?: mixte)? digitalisation(?: des processus administratifs)?|digitali[sz]ation commission)"),
-    ("MCTN", r"\bMCTN\b|(?i:cabinet du ministre|ministère de la Communication, des Télécommunications et du Numérique)"),
-    ("SENUM", r"\bSENUM\b|Sénégal Numérique SA"),
-    ("ASAN", r"\bASAN\b"),
-    ("CEAC", r"\bCEAC\b"),
-    ("IDDA", r"\bIDDA\b"),
-    ("MDDT", r"\bMDDT\b"),
-)
 _BODY = re.compile("|".join(f"(?P<b{i}>{pattern})" for i, (_, pattern) in enumerate(BODIES)))
 _BODY_ALT = "|".join(f"(?:{pattern})" for _, pattern in BODIES)
 _JOINED = rf"(?:\s*(?:,|\bet\b|\band\b)\s*(?:l['’]|la |le |the )?(?:{_BODY_ALT}))*"
@@ -119,15 +99,12 @@ def action_stems(text: str) -> frozenset[str]:
         if term.isdigit():
             if not (len(term) == 4 and term.startswith("20")):  # years say when, not what
                 stems.add(term)
-        elif len(term) >= 3 and term[:5] not in _not_action():
-            stems.add(term[:5])
+        elif len(term) >= 3 and term[:STEM_PREFIX] not in _not_action():
+            stems.add(term[:STEM_PREFIX])
     return frozenset(stems)
 
 
 @functools.cache
 def _not_action() -> frozenset[str]:
     """Words about timing or obligation, not about the action itself (five-letter stems)."""
-    return frozenset(t[:5] for t in keyword_terms(
-        "avant before délai within échéance deadline jours days semaines weeks mois months année years "
-        "soit plus tard cours will shall must doit sera dans chaque each every"
-    ))
+    return frozenset(t[:STEM_PREFIX] for t in keyword_terms(TIMING_WORDS))

@@ -9,6 +9,8 @@ import unicodedata
 
 import snowballstemmer
 
+from kb.vocabulary import STOPWORDS
+
 # Bump when `keyword_terms` changes: the store then rebuilds its keyword index from
 # the stored chunk texts (no re-embedding needed).
 # 2: French Snowball stemming; interrogative words (combien, comment, ...) are stopwords.
@@ -17,18 +19,6 @@ KEYWORD_ANALYZER_VERSION = "2"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # French elisions glue an article or pronoun to the next word: "l'accord", "d’ici".
 _ELISION = re.compile(r"\b(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
-
-STOPWORDS = frozenset(
-    """
-    au aux avec ce ces cet cette dans de des du elle en et eux il ils je la le les leur leurs lui
-    ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses son
-    sur ta te tes toi ton tu un une vos votre vous est sont ete etre avoir ont ai été etait
-    quel quelle quels quelles quoi dont comme plus aussi ainsi cela ceci celle celui ni si
-    a an and are as at be by for from has have in is it its of on or that the their this to
-    was were what which who whom will with when where how does did do
-    combien comment pourquoi quand lequel laquelle lesquels lesquelles
-    """.split()
-)
 
 # Snowball stemmers keep state while they work: one per thread.
 _stemmers = threading.local()
