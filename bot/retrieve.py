@@ -143,26 +143,13 @@ def retrieve(
     dense = dense_search(kb, query_vector, config.candidates, where)
     keyword = kb.keyword_search(query, config.candidates, where)
     fused = fuse(dense, keyword, config)
-    other_language = {}
-    if language and config.method == "convex" and where.language is None and language in _OTHER_LANGUAGE:
-        # The model ranks passages in the question's language above equally relevant ones in
-        # the other language, and keywords cannot cross languages: the other language gets
-        # its own dense search, normalised on its own, so its best passages compete.
-        other = dense_search(kb, query_vector, config.candidates // 2,
-                             replace(where, language=_OTHER_LANGUAGE[language]))
-        other_language = {cid: config.other_language_weight * value for cid, value in _min_max(other)}
-        dense = list(dict(dense + other).items())
+    other_language, dense = _other_language_search(kb, query_vector, where, config, language, dense)
     rows = kb.chunks_by_id(list({cid for cid, _ in fused} | {cid for cid, _ in dense}))
     # Defence in depth: the catalog's access level is checked again, whatever Chroma's metadata says.
     rows = {cid: row for cid, row in rows.items() if row["access"] in where.access}
     dense_by_id, keyword_by_id = dict(dense), dict(keyword)
     if language and config.method == "convex":
-        dense_alone = dict(fuse(dense, [], config))
-        scores = dict(fused)
-        for cid, row in rows.items():
-            if row["language"] != language:
-                scores[cid] = other_language.get(cid, dense_alone.get(cid, scores.get(cid, 0.0)))
-        fused = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        fused = _dense_for_other_language(fused, dense, rows, language, other_language, config)
     ranked = []
     for cid, score in fused:
         row = rows.get(cid)
@@ -170,6 +157,38 @@ def retrieve(
             continue
         ranked.append(_passage(row, score, dense_by_id.get(cid), keyword_by_id.get(cid)))
     return diversify(ranked, k, config)
+
+
+def _other_language_search(
+    kb: KnowledgeBase, query_vector: Sequence[float], where: SearchFilter, config: FusionConfig,
+    language: str | None, dense: list[tuple[str, float]],
+) -> tuple[dict[str, float], list[tuple[str, float]]]:
+    """Scores of the best passages in the other language than the question's (normalised
+    on their own, weighted), and the dense ranking with them added; ({}, `dense`) when the
+    search is not convex, is limited to one language, or the question's language has no other."""
+    if not (language and config.method == "convex" and where.language is None and language in _OTHER_LANGUAGE):
+        return {}, dense
+    # The model ranks passages in the question's language above equally relevant ones in
+    # the other language, and keywords cannot cross languages: the other language gets
+    # its own dense search, normalised on its own, so its best passages compete.
+    other = dense_search(kb, query_vector, config.candidates // 2,
+                         replace(where, language=_OTHER_LANGUAGE[language]))
+    other_language = {cid: config.other_language_weight * value for cid, value in _min_max(other)}
+    return other_language, list(dict(dense + other).items())
+
+
+def _dense_for_other_language(
+    fused: list[tuple[str, float]], dense: list[tuple[str, float]], rows: dict[str, dict[str, Any]],
+    language: str, other_language: dict[str, float], config: FusionConfig,
+) -> list[tuple[str, float]]:
+    """`fused` with each passage not in `language` scored on its dense score alone (its
+    own-language search's score when it has one), best first."""
+    dense_alone = dict(fuse(dense, [], config))
+    scores = dict(fused)
+    for cid, row in rows.items():
+        if row["language"] != language:
+            scores[cid] = other_language.get(cid, dense_alone.get(cid, scores.get(cid, 0.0)))
+    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
 
 
 def diversify(ranked: list[Passage], k: int, config: FusionConfig = FusionConfig()) -> list[Passage]:

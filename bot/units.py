@@ -61,31 +61,45 @@ def answer_units(text: str, spans: Sequence[tuple[int, int]]) -> list[Unit]:
     sentences = [text[s:e] for s, e in spans]
     i = 0
     while i < len(spans):
-        s, e = spans[i]
-        # A table: its first row is the header of the rows under it.
         if _ROW.match(sentences[i]):
-            j = i + 1
-            while j < len(spans) and _ROW.match(sentences[j]) and not text[spans[j - 1][1]:spans[j][0]].strip():
-                labelled = _labelled_row(sentences[i], sentences[j])
-                if labelled and not set(_cells(sentences[j])) <= {"", "---", ":---", "---:"}:
-                    units.append(Unit(spans[j][0], spans[j][1], (spans[j],), labelled, "row"))
-                j += 1
-            i = j
+            rows, i = _table_rows(text, spans, sentences, i)
+            units.extend(rows)
             continue
-        # A list: the items following an introduction ending in ":", or a run of items.
-        intro = sentences[i].rstrip().endswith(":")
-        first = i + 1 if intro else i
-        j = first
-        while j < len(spans) and j - first < MAX_ITEMS and is_item(sentences[j]):
-            if j > i and not _on_own_line(text, spans[j - 1][1], spans[j][0]):
-                break
-            if spans[j][1] - s > MAX_UNIT_CHARS:
-                break
-            j += 1
-        if j - first >= (1 if intro else 2):
+        j = _list_end(text, spans, sentences, i)
+        if j > i:
+            s = spans[i][0]
             members = tuple(spans[i:j])
             units.append(Unit(s, members[-1][1], members, text[s : members[-1][1]], "list"))
             i = j
             continue
         i += 1
     return units
+
+
+def _table_rows(text: str, spans: Sequence[tuple[int, int]], sentences: Sequence[str], i: int) -> tuple[list[Unit], int]:
+    """The rows of the table whose first row is sentence `i`, each read with that header
+    row's labels (separator rows left out), and the index of the first sentence after it."""
+    rows = []
+    j = i + 1
+    while j < len(spans) and _ROW.match(sentences[j]) and not text[spans[j - 1][1]:spans[j][0]].strip():
+        labelled = _labelled_row(sentences[i], sentences[j])
+        if labelled and not set(_cells(sentences[j])) <= {"", "---", ":---", "---:"}:
+            rows.append(Unit(spans[j][0], spans[j][1], (spans[j],), labelled, "row"))
+        j += 1
+    return rows, j
+
+
+def _list_end(text: str, spans: Sequence[tuple[int, int]], sentences: Sequence[str], i: int) -> int:
+    """The index after the list starting at sentence `i`: an introduction ending in ":"
+    with at least one item, or a run of at least two items; `i` when none starts there."""
+    s = spans[i][0]
+    intro = sentences[i].rstrip().endswith(":")
+    first = i + 1 if intro else i
+    j = first
+    while j < len(spans) and j - first < MAX_ITEMS and is_item(sentences[j]):
+        if j > i and not _on_own_line(text, spans[j - 1][1], spans[j][0]):
+            break
+        if spans[j][1] - s > MAX_UNIT_CHARS:
+            break
+        j += 1
+    return j if j - first >= (1 if intro else 2) else i

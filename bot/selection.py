@@ -1,0 +1,121 @@
+"""Answer units as candidates: the units of the scored sentences' passages, scored by the
+trained reader (`bot.reader`) or grown from the sentences the scorer chose, and the ones
+the answer quotes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from bot.evidence import Evidence
+from bot.reader import load_reader
+from bot.retrieve import Passage
+from bot.scoring import AnswerConfig, ScoredSentence
+from bot.units import Unit, answer_units
+from kb.store import KnowledgeBase
+
+
+@dataclass
+class Candidate:
+    """An answer unit of a retrieved passage with its scores."""
+
+    passage: Passage
+    unit: Unit
+    cosine: float
+    prerank: float
+    logit: float = float("-inf")
+
+
+def by_passage(sentences: Iterable[ScoredSentence]) -> dict[str, list[ScoredSentence]]:
+    """The scored sentences of each passage (chunk id), in document order."""
+    groups: dict[str, list[ScoredSentence]] = {}
+    for sentence in sentences:
+        groups.setdefault(sentence.passage.chunk_id, []).append(sentence)
+    for group in groups.values():
+        group.sort(key=lambda s: s.start)
+    return groups
+
+
+def candidates(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
+    """The answer units of the scored sentences' passages, best first by `config.prerank`."""
+    result: list[Candidate] = []
+    for group in by_passage(evidence.sentences).values():
+        passage = group[0].passage
+        text = kb.document_text(passage.doc_id) or ""
+        cosine = {s.start: float(s.vector @ evidence.query_vector) for s in group}
+        score = {s.start: s.score for s in group}
+        for unit in answer_units(text, [(s.start, s.end) for s in group]):
+            starts = [m[0] for m in unit.members]
+            best_cosine = max(cosine[i] for i in starts)
+            pre = best_cosine if config.prerank == "cosine" else max(score[i] for i in starts)
+            result.append(Candidate(passage, unit, best_cosine, pre))
+    result.sort(key=lambda c: c.prerank, reverse=True)
+    return result
+
+
+def reader_context(passage: Passage) -> str:
+    """What the reader is told about where a unit comes from: title, date, section."""
+    head = ", ".join(part for part in (passage.title, passage.date) if part)
+    return " — ".join(part for part in (head, passage.section) if part)
+
+
+def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
+    """Score the best `config.reader_candidates` units with the reader, best first; kept
+    in `evidence.candidates`."""
+    chosen = candidates(kb, evidence, config)[: config.reader_candidates]
+    if chosen:
+        scores = load_reader().score(
+            evidence.query, [(reader_context(c.passage), c.unit.reading) for c in chosen], [c.cosine for c in chosen]
+        )
+        for candidate, logit in zip(chosen, scores.logits):
+            candidate.logit = float(logit)
+    chosen.sort(key=lambda c: c.logit, reverse=True)
+    evidence.candidates = chosen
+    return chosen
+
+
+def choose_units(evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
+    """The units that make the answer (best first), or none when the best one is below
+    the reader threshold (abstain)."""
+    ranked = evidence.candidates
+    if not ranked or ranked[0].logit < config.reader_threshold:
+        return []
+    chosen = [ranked[0]]
+    floor = max(config.reader_threshold, ranked[0].logit - config.reader_margin)
+    for candidate in ranked[1:]:
+        if len(chosen) == config.max_sentences or candidate.logit < floor:
+            break
+        if any(overlaps(candidate, c) for c in chosen):
+            continue
+        chosen.append(candidate)
+    return chosen
+
+
+def structured_units(kb: KnowledgeBase, evidence: Evidence, chosen: Sequence[ScoredSentence], whole_lists: bool) -> list[Candidate]:
+    """The chosen sentences as the units they belong to, or [] when none belongs to a
+    larger one: an introduction ending in ":" brings its items, a table row its header, and
+    with `whole_lists` an item brings the run of items it is in."""
+    groups = by_passage(evidence.sentences)
+    result: list[Candidate] = []
+    grown = False
+    for sentence in chosen:
+        group = groups.get(sentence.passage.chunk_id, [sentence])
+        text = kb.document_text(sentence.passage.doc_id) or ""
+        span = (sentence.start, sentence.end)
+        unit = Unit(span[0], span[1], (span,), text[span[0] : span[1]], "sentence")
+        for candidate in answer_units(text, [(s.start, s.end) for s in group]):
+            if candidate.kind == "row" and candidate.members[0] == span or candidate.kind == "list" and (
+                candidate.members[0] == span and unit.reading.rstrip().endswith(":")
+                or whole_lists and span in candidate.members
+            ):
+                unit, grown = candidate, True
+                break
+        picked = Candidate(sentence.passage, unit, 0.0, sentence.score, sentence.score)
+        if not any(overlaps(picked, c) for c in result):
+            result.append(picked)
+    return result if grown else []
+
+
+def overlaps(a: Candidate, b: Candidate) -> bool:
+    """Do the two units share characters of one document?"""
+    return a.passage.doc_id == b.passage.doc_id and a.unit.start < b.unit.end and b.unit.start < a.unit.end
