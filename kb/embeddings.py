@@ -107,8 +107,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         is_folder = path.is_dir() or _looks_like_path(name)
         hint = ""
         if path.name == DEFAULT_MODEL_DIR.name:
-            hint = (f"; build it with `make install` or `python -m kb.e5_build --dest {name}`" if is_folder
-                    else f"; `make install` or `python -m kb.e5_build` builds a local copy in {DEFAULT_MODEL_DIR}")
+            hint = (f"; build it with `make install` or `python -m tools.e5_build --dest {name}`" if is_folder
+                    else f"; `make install` or `python -m tools.e5_build` builds a local copy in {DEFAULT_MODEL_DIR}")
         if not path.is_dir() and is_folder:
             raise EmbeddingModelError(f"embedding model folder not found: {name}{hint}")
 
