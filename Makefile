@@ -25,8 +25,8 @@ $(STAMP): requirements.txt
 	$(PIP) install --quiet -r requirements.txt
 	@touch $@
 
-$(MODEL): $(STAMP) kb/e5_build.py
-	$(PY) -m kb.e5_build --dest $(MODEL_DIR)
+$(MODEL): $(STAMP) tools/e5_build.py
+	$(PY) -m tools.e5_build --dest $(MODEL_DIR)
 	@touch $@
 
 install-dev: $(DEV_STAMP) ## install test and benchmark tools too

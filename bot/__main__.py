@@ -9,7 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
-import kb  # noqa: F401  (offline environment before any heavy import)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 from kb.schema import DOC_TYPES, ROLES
 from kb.logs import configure_logging
 from kb.settings import Settings, SettingsError

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kb.schema import access_for_role
-from kb.store import DocumentRecord, KnowledgeBase
+from kb.store import DocumentRecord, KnowledgeBase, SearchFilter
 
 
 @dataclass(frozen=True)
@@ -20,10 +19,10 @@ class PassageContext:
 
 def visible_documents(kb: KnowledgeBase, role: str) -> list[DocumentRecord]:
     """The documents `role` may read, newest first (undated last)."""
-    allowed = set(access_for_role(role))
+    where = SearchFilter.for_role(role)
     if not kb.exists:
         return []
-    records = [r for r in kb.documents().values() if r.access in allowed]
+    records = list(kb.documents(where).values())
     return sorted(records, key=lambda r: (r.date or "", r.title), reverse=True)
 
 
@@ -41,11 +40,12 @@ def passage_context(kb: KnowledgeBase, path: str, start: int, end: int, role: st
     None when the document is unknown or not readable by `role`, so a card can never
     reveal more than the quote the answer already carries.
     """
+    where = SearchFilter.for_role(role)
     # One row per card, not the whole documents table: the app calls this for every source shown.
-    row = kb.db.execute("SELECT doc_id, access FROM documents WHERE path=?", (path,)).fetchone() if kb.exists else None
-    if row is None or row[1] not in access_for_role(role):
+    record = kb.document_by_path(path, where) if kb.exists else None
+    if record is None:
         return None
-    text = kb.document_text(row[0])
+    text = kb.document_text(record.doc_id)
     if text is None or not 0 <= start < end <= len(text):
         return None
     left = max(0, start - chars)

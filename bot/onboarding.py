@@ -11,8 +11,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from kb.schema import access_for_role
-from kb.store import DocumentRecord, KnowledgeBase
+from kb.store import DocumentRecord, KnowledgeBase, SearchFilter
 
 from bot.library import visible_documents
 
@@ -53,13 +52,7 @@ def glossary(kb: KnowledgeBase, role: str) -> list[GlossaryEntry]:
     """
     if not kb.exists:
         return []
-    allowed = access_for_role(role)
-    marks = ",".join("?" * len(allowed))
-    rows = kb.db.execute(
-        "SELECT c.text, d.title, d.path, d.date FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
-        f"WHERE c.access IN ({marks}) ORDER BY d.path, c.ordinal",
-        allowed,
-    ).fetchall()
+    rows = kb.passage_texts(SearchFilter.for_role(role))
     # Rank: 0 a glossary line that spells the acronym, 1 a parenthesised expansion,
     # 2 a list line that does not spell it (often a list of tasks, not an expansion).
     candidates: dict[str, dict[tuple[int, str], list[GlossaryEntry]]] = {}

@@ -16,7 +16,8 @@ verification kept, expected fact in the answer, time to first token and tokens p
 
 from __future__ import annotations
 
-import kb as _offline  # noqa: F401  (offline environment before any heavy import)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import argparse
 import json

@@ -20,7 +20,8 @@ questions.
 
 from __future__ import annotations
 
-import kb  # noqa: F401  (offline environment before any heavy import)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import argparse
 import dataclasses

@@ -8,7 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
-import kb  # noqa: F401  (sets the offline environment before any heavy import)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 from kb.logs import configure_logging
 from kb.settings import Settings, SettingsError
 

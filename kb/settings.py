@@ -14,6 +14,26 @@ from typing import Any, Mapping
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "multilingual-e5-small"
 PRECISIONS = ("auto", "fp32", "bf16")
+# Passerelle is sovereign and offline: no hub look-ups, no telemetry.
+OFFLINE_DEFAULTS = (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("HF_HUB_DISABLE_TELEMETRY", "1"),
+    ("GRADIO_ANALYTICS_ENABLED", "False"),
+    ("ANONYMIZED_TELEMETRY", "False"),
+    ("TOKENIZERS_PARALLELISM", "false"),
+)
+
+
+def offline_environment() -> None:
+    """Set the offline, no-telemetry environment variables of `OFFLINE_DEFAULTS` in this process.
+
+    Every entry point calls this first, before transformers, huggingface_hub, chromadb or gradio
+    are imported (they read these variables at import time). A variable the operator already set
+    keeps its value.
+    """
+    for name, value in OFFLINE_DEFAULTS:
+        os.environ.setdefault(name, value)
 
 
 class SettingsError(ValueError):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import kb  # noqa: F401  (offline environment before any heavy import)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import os
 from pathlib import Path
@@ -34,7 +35,7 @@ def fake_kb(fake_settings: Settings) -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def real_model_path() -> Path:
     """The rebuilt multilingual-e5-small folder (built by `make install`, or here if missing)."""
-    from kb.e5_build import build_model
+    from tools.e5_build import build_model
 
     return build_model(DEFAULT_MODEL_DIR)
 

@@ -15,7 +15,8 @@ after event EVENT, i.e. in the middle of the operation that follows it. Producti
 
 from __future__ import annotations
 
-import kb  # noqa: F401  (offline environment before chromadb is imported)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import os
 import signal

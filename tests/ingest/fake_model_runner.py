@@ -9,7 +9,8 @@ the real command in seconds (the real model is exercised by the other end-to-end
 
 from __future__ import annotations
 
-import kb  # noqa: F401  (offline environment before any heavy import)
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import sys
 

@@ -45,7 +45,7 @@ def test_first_run_then_nothing_to_do(corpus: Path, fake_kb: KnowledgeBase) -> N
     }
     ids = consistent(fake_kb)
     assert first.chunks_added == len(ids) == first.chunks_total
-    assert fake_kb.vectors._collection.metadata == {"embedding_model": "fake-embedding", "embedding_dimension": 32}
+    assert fake_kb.collection.metadata == {"embedding_model": "fake-embedding", "embedding_dimension": 32}
     second = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
     assert second.as_json()["documents"]["unchanged"] == 4
     assert second.chunks_added == second.chunks_removed == 0

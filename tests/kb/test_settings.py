@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from kb.settings import Settings, SettingsError
+from kb.settings import OFFLINE_DEFAULTS, PROJECT_ROOT, Settings, SettingsError, offline_environment
 
 
 def test_defaults_env_and_overrides() -> None:
@@ -35,3 +38,26 @@ def test_invalid_values_name_the_variable(env: dict, message: str) -> None:
     with pytest.raises(SettingsError) as excinfo:
         Settings.from_env(env)
     assert message in str(excinfo.value)
+
+
+def test_importing_kb_leaves_the_environment_alone() -> None:
+    # A fresh interpreter without the offline variables (this one has them from conftest).
+    env = {k: v for k, v in os.environ.items() if k not in dict(OFFLINE_DEFAULTS)}
+    script = (
+        "import os; before = dict(os.environ)\n"
+        "import kb, kb.settings, kb.schema, kb.text, kb.catalog, kb.store, kb.embeddings, kb.search_filter\n"
+        "assert dict(os.environ) == before, set(os.environ.items()) ^ set(before.items())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_offline_environment_sets_defaults_without_overriding(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, _ in OFFLINE_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # an operator's explicit choice
+    offline_environment()
+    assert os.environ["HF_HUB_OFFLINE"] == "0"
+    for name, value in OFFLINE_DEFAULTS[1:]:
+        assert os.environ[name] == value
+    assert ("HF_HUB_OFFLINE", "1") in OFFLINE_DEFAULTS

@@ -77,3 +77,69 @@ def test_user_filters_on_both_sides(filled: KnowledgeBase, filters: dict, expect
 def test_unknown_role_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown role 'guest'"):
         SearchFilter.for_role("guest")
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, set(DOCS)),
+        ({"doc_type": "meeting_notes"}, {"interne.md"}),
+        ({"since": date(2026, 2, 1)}, {"interne.md", "secret.md", "english.md"}),
+        ({"until": date(2026, 2, 10)}, {"public.md", "interne.md"}),
+        ({"since": date(2026, 2, 1), "until": date(2026, 3, 31)}, {"interne.md", "secret.md"}),
+        ({"organisation": "SENUM"}, {"public.md", "secret.md"}),
+        ({"language": "en"}, {"english.md"}),
+    ],
+)
+def test_document_listings_apply_the_same_filters(filled: KnowledgeBase, filters: dict, expected: set[str]) -> None:
+    where = SearchFilter.for_role("admin", **filters)
+    assert {Path(r.path).name for r in filled.documents(where).values()} == expected
+    for record in filled.documents().values():
+        found = filled.document_by_path(record.path, where)
+        assert (found == record) if Path(record.path).name in expected else found is None
+    assert {Path(p.path).name for p in filled.passage_texts(where)} == expected
+
+
+def test_document_listings_follow_the_role(filled: KnowledgeBase) -> None:
+    where = SearchFilter.for_role("reader")
+    assert {Path(r.path).name for r in filled.documents(where).values()} == {"public.md", "english.md"}
+    assert filled.document_by_path("secret.md", where) is None
+
+
+def _term_frequencies_one_query_per_term(kb: KnowledgeBase, terms: list[str], where: SearchFilter) -> dict[str, int]:
+    """What `term_frequencies` computed before it became one statement: one MATCH per term."""
+    condition, params = where.to_sql("c")
+    return {
+        term: kb.db.execute(
+            f"SELECT COUNT(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+            f"WHERE chunks_fts MATCH ? AND {condition}",
+            [f'"{term}"', *params],
+        ).fetchone()[0]
+        for term in dict.fromkeys(terms)
+    }
+
+
+def test_term_frequencies_match_one_query_per_term_on_the_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_kb: KnowledgeBase
+) -> None:
+    from kb.text import keyword_terms
+    from tests.conftest import CORPUS, PROJECT_ROOT
+
+    monkeypatch.chdir(PROJECT_ROOT)
+    report = ingest_paths([CORPUS], fake_kb.settings, kb=fake_kb, progress=False)
+    assert report.failed == 0, report.errors
+    text = " ".join(row["text"] for row in fake_kb.db.execute("SELECT text FROM chunks LIMIT 40"))
+    terms = keyword_terms(text)[:300] + ["senum", "zzzunknownterm", "senum"]
+    assert len(set(terms)) > 100
+    for where in (
+        SearchFilter.for_role("reader"),
+        SearchFilter.for_role("admin"),
+        SearchFilter.for_role("staff", language="en"),
+        SearchFilter.for_role("official", since=date(2026, 1, 1), doc_type="meeting_notes"),
+    ):
+        counts, total, in_language = fake_kb.term_frequencies(terms, where, language="fr")
+        assert counts == _term_frequencies_one_query_per_term(fake_kb, terms, where)
+        assert list(counts) == list(dict.fromkeys(terms))
+        assert 0 <= in_language <= total
+    assert any(counts.values()) and counts["zzzunknownterm"] == 0
+    assert fake_kb.term_frequencies([], SearchFilter.for_role("admin"))[0] == {}

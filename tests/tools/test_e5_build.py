@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.e5_build import STAMP_NAME, build_model, read_stamp
+from tools.e5_build import STAMP_NAME, build_model, read_stamp
 from kb.embeddings import EmbeddingModelError, SentenceTransformerEmbeddings
 
 pytestmark = pytest.mark.real_model
@@ -310,7 +310,7 @@ def test_model_card_and_sentence_transformers_config(real_model_path: Path) -> N
 
 
 def test_cli_help_and_one_line_failure(tmp_path: Path) -> None:
-    run = [sys.executable, "-m", "kb.e5_build"]
+    run = [sys.executable, "-m", "tools.e5_build"]
     helped = subprocess.run(run + ["--help"], capture_output=True, text=True, timeout=60)
     assert helped.returncode == 0 and "--dest" in helped.stdout and "--force" in helped.stdout
     blocker = tmp_path / "a-file"
@@ -357,4 +357,4 @@ def test_missing_default_model_says_how_to_build_it(tmp_path: Path) -> None:
     with pytest.raises(EmbeddingModelError) as excinfo:
         SentenceTransformerEmbeddings(str(missing)).embed_query("bonjour")
     message = str(excinfo.value)
-    assert "\n" not in message and str(missing) in message and "python -m kb.e5_build" in message
+    assert "\n" not in message and str(missing) in message and "python -m tools.e5_build" in message

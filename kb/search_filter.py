@@ -1,0 +1,96 @@
+"""Restrictions on what a query may return: the caller's access levels plus user filters.
+
+One `SearchFilter` gives the same condition to Chroma (`to_chroma`), to the catalog's chunks
+(`to_sql`) and to its documents (`to_document_sql`), so both sides of retrieval and every
+listing apply the same access rules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from kb.schema import access_for_role, date_to_int
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restrictions applied inside both the dense and the keyword query."""
+
+    access: tuple[str, ...] = ("public",)
+    doc_type: str | None = None
+    since: date | None = None
+    until: date | None = None
+    organisation: str | None = None
+    language: str | None = None
+
+    @classmethod
+    def for_role(cls, role: str, **filters: Any) -> "SearchFilter":
+        """The filter for a caller's role plus optional user filters."""
+        return cls(access=access_for_role(role), **filters)
+
+    def to_chroma(self) -> dict[str, Any]:
+        """A Chroma `where` clause."""
+        clauses: list[dict[str, Any]] = [{"access": {"$in": list(self.access)}}]
+        if self.doc_type:
+            clauses.append({"doc_type": {"$eq": self.doc_type}})
+        if self.since:
+            clauses.append({"date_int": {"$gte": date_to_int(self.since)}})
+        if self.until:
+            clauses.append({"date_int": {"$lte": date_to_int(self.until)}})
+            if not self.since:
+                clauses.append({"date_int": {"$gt": 0}})
+        if self.organisation:
+            clauses.append({"organisations": {"$contains": self.organisation}})
+        if self.language:
+            clauses.append({"language": {"$eq": self.language}})
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def to_sql(self, alias: str = "c") -> tuple[str, list[Any]]:
+        """A SQL condition on the catalog's chunks table, with its parameters."""
+        marks = ",".join("?" * len(self.access))
+        parts = [f"{alias}.access IN ({marks})"]
+        params: list[Any] = list(self.access)
+        if self.doc_type:
+            parts.append(f"{alias}.doc_type = ?")
+            params.append(self.doc_type)
+        if self.since:
+            parts.append(f"{alias}.date_int >= ?")
+            params.append(date_to_int(self.since))
+        if self.until:
+            parts.append(f"{alias}.date_int BETWEEN 1 AND ?")
+            params.append(date_to_int(self.until))
+        if self.organisation:
+            parts.append(f"{alias}.organisations LIKE ?")
+            params.append(f"%|{self.organisation}|%")
+        if self.language:
+            parts.append(f"{alias}.language = ?")
+            params.append(self.language)
+        return " AND ".join(parts), params
+
+
+    def to_document_sql(self, alias: str = "d") -> tuple[str, list[Any]]:
+        """The same condition on the catalog's documents table (dates are ISO text there,
+        organisations a JSON list), with its parameters."""
+        marks = ",".join("?" * len(self.access))
+        parts = [f"{alias}.access IN ({marks})"]
+        params: list[Any] = list(self.access)
+        if self.doc_type:
+            parts.append(f"{alias}.doc_type = ?")
+            params.append(self.doc_type)
+        if self.since:
+            parts.append(f"{alias}.date >= ?")
+            params.append(self.since.isoformat())
+        if self.until:
+            parts.append(f"{alias}.date BETWEEN '0' AND ?")
+            params.append(self.until.isoformat())
+        if self.organisation:
+            parts.append(f"{alias}.organisations LIKE ?")
+            params.append(f"%{json.dumps(self.organisation)}%")
+        if self.language:
+            parts.append(f"{alias}.language = ?")
+            params.append(self.language)
+        return " AND ".join(parts), params
+
