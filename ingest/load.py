@@ -13,6 +13,7 @@ import re
 import stat
 import zipfile
 from pathlib import Path
+from ingest.markdown import markdown_blocks
 from ingest.metadata import MetadataError, build_meta, parse_yaml, sidecar_path, split_front_matter
 from kb.schema import Block, LoadedDocument
 
@@ -175,31 +176,8 @@ _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
 def _markdown_blocks(body: str, builder: _TextBuilder) -> None:
-    paragraph: list[str] = []
-
-    def flush() -> None:
-        if paragraph:
-            builder.add("\n".join(paragraph))
-            paragraph.clear()
-
-    in_code = False
-    for line in body.split("\n"):
-        if line.lstrip().startswith("```"):
-            in_code = not in_code
-        heading = None if in_code else _MD_HEADING.match(line)
-        if heading:
-            flush()
-            builder.add(heading.group(2), kind="heading", level=len(heading.group(1)))
-        elif not in_code and line.lstrip().startswith("|"):
-            # Each table row is a unit of its own (like a .docx row); the |---| rule carries nothing.
-            flush()
-            if not re.fullmatch(r"\s*\|[\s:|-]*", line):
-                builder.add(line)
-        elif not line.strip() and not in_code:
-            flush()
-        else:
-            paragraph.append(line.rstrip())
-    flush()
+    for text, kind, level in markdown_blocks(body):
+        builder.add(text, kind=kind, level=level)
 
 
 def _plain_text_blocks(body: str, builder: _TextBuilder) -> None:
