@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 from ingest.markdown import markdown_blocks
 from ingest.metadata import MetadataError, build_meta, parse_yaml, sidecar_path, split_front_matter
+from kb.language import identify
 from kb.schema import Block, LoadedDocument
 
 log = logging.getLogger(__name__)
@@ -334,8 +335,7 @@ def _html_blocks(html: str, builder: _TextBuilder) -> str | None:
 
 
 def _detect_language(text: str) -> str:
-    import py3langid
-
-    language, _ = py3langid.classify(text[:4000])
-    return language
-
+    # French or English only (kb.language): on the 19 corpus documents both it and the full
+    # py3langid model find the declared language; on their 312 paragraphs of 40+ characters the
+    # full model is right 310 times, the restricted one 311.
+    return identify(text[:4000])[0]
