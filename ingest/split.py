@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from kb.schema import Block, Chunk, LoadedDocument, chunk_id_for
 from kb.text import sentence_spans
@@ -130,19 +131,33 @@ def _units(text: str, blocks: list[Block], chunk_size: int) -> list[_Unit]:
 
 
 def _bounded_sentences(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
-    """Sentence spans, with any sentence longer than `limit` cut at whitespace."""
+    """Sentence spans, with any sentence longer than `limit` cut between words."""
     result: list[tuple[int, int]] = []
     for s_start, s_end in sentence_spans(text, start, end):
-        while s_end - s_start > limit:
-            cut = text.rfind(" ", s_start + limit // 2, s_start + limit)
-            cut = cut if cut > s_start else s_start + limit
-            result.append((s_start, cut))
-            s_start = cut
-            while s_start < s_end and text[s_start].isspace():
-                s_start += 1
-        if s_end > s_start:
+        if s_end - s_start <= limit:
             result.append((s_start, s_end))
+            continue
+        for piece in _word_splitter(limit).create_documents([text[s_start:s_end]]):
+            piece_start = s_start + piece.metadata["start_index"]
+            result.append((piece_start, piece_start + len(piece.page_content)))
     return result
+
+
+@cache
+def _word_splitter(limit: int):
+    """LangChain's splitter for a sentence over `limit` characters: pieces of whole words up to `limit`.
+
+    Pieces are exact slices: kept separators make them substrings and `start_index` says where.
+    Grouping sentences into units stays ours: the splitter with sentence separators as well gave
+    more pieces on the corpus paragraphs run together (85 against 80 at 1,000 characters, 209
+    against 198 at 400), with as many edges off a sentence boundary (16 and 94).
+    """
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        separators=[r"\s+", ""], is_separator_regex=True, keep_separator="start",
+        chunk_size=limit, chunk_overlap=0, add_start_index=True, strip_whitespace=True,
+    )
 
 
 def _overlap_start(text: str, unit: _Unit, budget: int) -> int | None:
