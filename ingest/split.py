@@ -29,55 +29,12 @@ def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: i
     """Chunks of `doc` in reading order, with ids derived from document id and content."""
     if chunk_overlap >= chunk_size // 2:
         raise ValueError("chunk_overlap must be less than half of chunk_size")
-    text = doc.text
-    max_size = int(chunk_size * 1.2)
-    min_size = int(chunk_size * 0.4)
-    units = _units(text, doc.blocks, chunk_size)
-
-    spans: list[tuple[int, int, _Unit]] = []  # (start, end, first content unit)
-    current: list[_Unit] = []
-
-    def size(units_: list[_Unit], extra: _Unit | None = None) -> int:
-        first = units_[0].start if units_ else (extra.start if extra else 0)
-        last = extra.end if extra else units_[-1].end
-        return last - first
-
-    def close(next_continues_section: bool) -> list[_Unit]:
-        """Emit the current chunk; return the units that seed the next one (overlap)."""
-        content = next((u for u in current if not u.heading), current[0])
-        spans.append((current[0].start, current[-1].end, content))
-        if not next_continues_section or chunk_overlap == 0:
-            return []
-        tail_start = _overlap_start(text, current[-1], chunk_overlap)
-        if tail_start is None:
-            return []
-        last = current[-1]
-        return [_Unit(tail_start, last.end, _page_at(doc.blocks, tail_start, last.page), last.section, False)]
-
-    for unit in units:
-        if not current:
-            current = [unit]
-            continue
-        content_size = size(current)
-        new_section = unit.heading and content_size >= min_size
-        too_big = size(current, unit) > max_size and content_size >= min_size
-        if new_section or too_big:
-            carry: list[_Unit] = []
-            while len(current) > 1 and current[-1].heading:  # a heading belongs with what follows it
-                carry.insert(0, current.pop())
-            seed = close(next_continues_section=not unit.heading and not carry)
-            current = [*seed, *carry, unit]
-        else:
-            current.append(unit)
-    if current:
-        # A trailing chunk made only of overlap and headings adds nothing new.
-        if any(not u.heading for u in current) or not spans:
-            close(next_continues_section=False)
-
+    spans = _Spans(doc, chunk_overlap)
+    spans.gather(_units(doc.text, doc.blocks, chunk_size), max_size=int(chunk_size * 1.2), min_size=int(chunk_size * 0.4))
     chunks: list[Chunk] = []
     seen: Counter[str] = Counter()
-    for ordinal, (start, end, content) in enumerate(spans):
-        body = text[start:end]
+    for ordinal, (start, end, content) in enumerate(spans.spans):
+        body = doc.text[start:end]
         occurrence = seen[body]
         seen[body] += 1
         chunks.append(
@@ -93,6 +50,56 @@ def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: i
             )
         )
     return chunks
+
+
+class _Spans:
+    """Groups units into chunk spans: (start, end, first content unit)."""
+
+    def __init__(self, doc: LoadedDocument, chunk_overlap: int) -> None:
+        self.doc = doc
+        self.chunk_overlap = chunk_overlap
+        self.spans: list[tuple[int, int, _Unit]] = []
+        self.current: list[_Unit] = []
+
+    def gather(self, units: list[_Unit], *, max_size: int, min_size: int) -> None:
+        """Close a chunk at a heading once it is long enough, or before it grows over `max_size`."""
+        for unit in units:
+            if not self.current:
+                self.current = [unit]
+                continue
+            content_size = _size(self.current)
+            new_section = unit.heading and content_size >= min_size
+            too_big = _size(self.current, unit) > max_size and content_size >= min_size
+            if new_section or too_big:
+                carry: list[_Unit] = []
+                while len(self.current) > 1 and self.current[-1].heading:  # a heading belongs with what follows it
+                    carry.insert(0, self.current.pop())
+                seed = self._close(next_continues_section=not unit.heading and not carry)
+                self.current = [*seed, *carry, unit]
+            else:
+                self.current.append(unit)
+        # A trailing chunk made only of overlap and headings adds nothing new.
+        if self.current and (any(not u.heading for u in self.current) or not self.spans):
+            self._close(next_continues_section=False)
+
+    def _close(self, next_continues_section: bool) -> list[_Unit]:
+        """Emit the current chunk; return the units that seed the next one (overlap)."""
+        current = self.current
+        content = next((u for u in current if not u.heading), current[0])
+        self.spans.append((current[0].start, current[-1].end, content))
+        if not next_continues_section or self.chunk_overlap == 0:
+            return []
+        tail_start = _overlap_start(self.doc.text, current[-1], self.chunk_overlap)
+        if tail_start is None:
+            return []
+        last = current[-1]
+        return [_Unit(tail_start, last.end, _page_at(self.doc.blocks, tail_start, last.page), last.section, False)]
+
+
+def _size(units: list[_Unit], extra: _Unit | None = None) -> int:
+    first = units[0].start if units else (extra.start if extra else 0)
+    last = extra.end if extra else units[-1].end
+    return last - first
 
 
 def answer_sentences(doc: LoadedDocument, min_chars: int = 12, max_chars: int = 600) -> list[tuple[int, int, str]]:
