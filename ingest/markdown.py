@@ -16,6 +16,8 @@ from typing import Iterator
 _SOURCE_BLOCKS = frozenset({"paragraph_open", "fence", "code_block", "html_block"})
 
 
+# Slower than the line scanner it replaces (a 3.4 MB Markdown file: about 5 s against 0.5 s on this
+# 2-core machine), still small next to embedding the same text.
 @cache
 def _parser():
     from markdown_it import MarkdownIt
