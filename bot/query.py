@@ -17,6 +17,7 @@ from bot.answer_type import WORD_TOKEN, AnswerType, answer_type
 from bot.messages import message
 from bot.roadmap import RegisterQuery, recognise
 from kb.dates import days
+from kb.language import identify
 from kb.text import fold, keyword_terms
 from kb.vocabulary import ACRONYM, STOPWORDS
 
@@ -106,17 +107,27 @@ _ENGLISH_HINTS = frozenset(
 )
 
 
+_SURE = 0.9  # any threshold from 0.6 to 0.999 gives the same 31/32
+
+
 def question_language(text: str) -> str:
     """'fr' or 'en': the language the answer's fixed words should use."""
+    # py3langid limited to French and English decides; the hint words break its near-ties. On the 82
+    # questions of known language (evals/data en_to_fr/fr_to_en, tests) every method scores 82/82; on
+    # 32 short questions ("Et ASAN ?", "Deadline?") the hint words alone, falling back to the full
+    # py3langid, get 29/32, py3langid fr/en alone 29/32, fr/en with the hints below 0.9: 31/32.
+    language, probability = identify(text)
+    if probability >= _SURE:
+        return language
     words = re.findall(r"[a-zà-ÿ'-]+", text.casefold())
     french = sum(w in _FRENCH_HINTS or "'" in w and w.split("'")[0] in ("l", "d", "qu", "j", "n", "s", "c") for w in words)
     english = sum(w in _ENGLISH_HINTS for w in words)
     if re.search(r"[éèêàâçùûôîœ]", text.casefold()):
         french += 1
     if french == english:
-        import py3langid
-
-        return "en" if py3langid.classify(text)[0] == "en" else "fr"
+        # Acronyms, names and numbers alone look English to the model: with no lowercase word
+        # there is nothing to go on, and the answer stays in French as before.
+        return language if re.search(r"[a-zß-ÿ]{2}", text) else "fr"
     return "fr" if french > english else "en"
 
 

@@ -76,35 +76,13 @@ def build_meta(fields: dict[str, Any], *, fallback_title: str, detect_language) 
     if unknown:
         warnings.append(f"unknown metadata field(s) ignored: {', '.join(unknown)}")
 
-    title = fields.get("title")
-    if title is None or str(title).strip() == "":
-        title = fallback_title
-        warnings.append(f"no title: using {title!r}")
-    title = str(title).strip()
-
+    title = _title(fields.get("title"), fallback_title, warnings)
     doc_type = _choice(fields, "doc_type", DOC_TYPES, "other", "doc_type", warnings)
-
     doc_date = _parse_date(fields.get("date"))
     if doc_date is None:
         warnings.append("no date: the document is undated and date filters will skip it")
-
-    organisations = fields.get("organisations")
-    if organisations is None:
-        organisations = ()
-    elif isinstance(organisations, str):
-        organisations = (organisations.strip(),)
-    elif isinstance(organisations, list) and all(isinstance(o, (str, int)) for o in organisations):
-        organisations = tuple(str(o).strip() for o in organisations if str(o).strip())
-    else:
-        raise MetadataError("organisations: expected a list of names")
-
-    language = fields.get("language")
-    if language is None:
-        language = detect_language()
-        warnings.append(f"no language: detected {language!r}")
-    elif not (isinstance(language, str) and re.fullmatch(r"[a-z]{2,3}", language)):
-        raise MetadataError(f"language: {_shown(language)} is not a language code such as fr or en")
-
+    organisations = _organisations(fields.get("organisations"))
+    language = _language(fields.get("language"), detect_language, warnings)
     access = _choice(fields, "access", ACCESS_LEVELS, "internal", "access level", warnings)
 
     illustrative = fields.get("illustrative", False)
@@ -120,6 +98,32 @@ def build_meta(fields: dict[str, Any], *, fallback_title: str, detect_language) 
         language=language, access=access, illustrative=illustrative, supersedes=supersedes,
     )
     return meta, warnings
+
+
+def _title(value: Any, fallback: str, warnings: list[str]) -> str:
+    if value is None or str(value).strip() == "":
+        value = fallback
+        warnings.append(f"no title: using {value!r}")
+    return str(value).strip()
+
+
+def _organisations(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value.strip(),)
+    if isinstance(value, list) and all(isinstance(o, (str, int)) for o in value):
+        return tuple(str(o).strip() for o in value if str(o).strip())
+    raise MetadataError("organisations: expected a list of names")
+
+
+def _language(value: Any, detect_language, warnings: list[str]) -> str:
+    if value is None:
+        value = detect_language()
+        warnings.append(f"no language: detected {value!r}")
+    elif not (isinstance(value, str) and re.fullmatch(r"[a-z]{2,3}", value)):
+        raise MetadataError(f"language: {_shown(value)} is not a language code such as fr or en")
+    return value
 
 
 def _choice(fields: dict[str, Any], name: str, allowed: tuple[str, ...], default: str, label: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from kb.schema import Block, Chunk, LoadedDocument, chunk_id_for
 from kb.text import sentence_spans
@@ -28,55 +29,12 @@ def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: i
     """Chunks of `doc` in reading order, with ids derived from document id and content."""
     if chunk_overlap >= chunk_size // 2:
         raise ValueError("chunk_overlap must be less than half of chunk_size")
-    text = doc.text
-    max_size = int(chunk_size * 1.2)
-    min_size = int(chunk_size * 0.4)
-    units = _units(text, doc.blocks, chunk_size)
-
-    spans: list[tuple[int, int, _Unit]] = []  # (start, end, first content unit)
-    current: list[_Unit] = []
-
-    def size(units_: list[_Unit], extra: _Unit | None = None) -> int:
-        first = units_[0].start if units_ else (extra.start if extra else 0)
-        last = extra.end if extra else units_[-1].end
-        return last - first
-
-    def close(next_continues_section: bool) -> list[_Unit]:
-        """Emit the current chunk; return the units that seed the next one (overlap)."""
-        content = next((u for u in current if not u.heading), current[0])
-        spans.append((current[0].start, current[-1].end, content))
-        if not next_continues_section or chunk_overlap == 0:
-            return []
-        tail_start = _overlap_start(text, current[-1], chunk_overlap)
-        if tail_start is None:
-            return []
-        last = current[-1]
-        return [_Unit(tail_start, last.end, _page_at(doc.blocks, tail_start, last.page), last.section, False)]
-
-    for unit in units:
-        if not current:
-            current = [unit]
-            continue
-        content_size = size(current)
-        new_section = unit.heading and content_size >= min_size
-        too_big = size(current, unit) > max_size and content_size >= min_size
-        if new_section or too_big:
-            carry: list[_Unit] = []
-            while len(current) > 1 and current[-1].heading:  # a heading belongs with what follows it
-                carry.insert(0, current.pop())
-            seed = close(next_continues_section=not unit.heading and not carry)
-            current = [*seed, *carry, unit]
-        else:
-            current.append(unit)
-    if current:
-        # A trailing chunk made only of overlap and headings adds nothing new.
-        if any(not u.heading for u in current) or not spans:
-            close(next_continues_section=False)
-
+    spans = _Spans(doc, chunk_overlap)
+    spans.gather(_units(doc.text, doc.blocks, chunk_size), max_size=int(chunk_size * 1.2), min_size=int(chunk_size * 0.4))
     chunks: list[Chunk] = []
     seen: Counter[str] = Counter()
-    for ordinal, (start, end, content) in enumerate(spans):
-        body = text[start:end]
+    for ordinal, (start, end, content) in enumerate(spans.spans):
+        body = doc.text[start:end]
         occurrence = seen[body]
         seen[body] += 1
         chunks.append(
@@ -92,6 +50,56 @@ def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: i
             )
         )
     return chunks
+
+
+class _Spans:
+    """Groups units into chunk spans: (start, end, first content unit)."""
+
+    def __init__(self, doc: LoadedDocument, chunk_overlap: int) -> None:
+        self.doc = doc
+        self.chunk_overlap = chunk_overlap
+        self.spans: list[tuple[int, int, _Unit]] = []
+        self.current: list[_Unit] = []
+
+    def gather(self, units: list[_Unit], *, max_size: int, min_size: int) -> None:
+        """Close a chunk at a heading once it is long enough, or before it grows over `max_size`."""
+        for unit in units:
+            if not self.current:
+                self.current = [unit]
+                continue
+            content_size = _size(self.current)
+            new_section = unit.heading and content_size >= min_size
+            too_big = _size(self.current, unit) > max_size and content_size >= min_size
+            if new_section or too_big:
+                carry: list[_Unit] = []
+                while len(self.current) > 1 and self.current[-1].heading:  # a heading belongs with what follows it
+                    carry.insert(0, self.current.pop())
+                seed = self._close(next_continues_section=not unit.heading and not carry)
+                self.current = [*seed, *carry, unit]
+            else:
+                self.current.append(unit)
+        # A trailing chunk made only of overlap and headings adds nothing new.
+        if self.current and (any(not u.heading for u in self.current) or not self.spans):
+            self._close(next_continues_section=False)
+
+    def _close(self, next_continues_section: bool) -> list[_Unit]:
+        """Emit the current chunk; return the units that seed the next one (overlap)."""
+        current = self.current
+        content = next((u for u in current if not u.heading), current[0])
+        self.spans.append((current[0].start, current[-1].end, content))
+        if not next_continues_section or self.chunk_overlap == 0:
+            return []
+        tail_start = _overlap_start(self.doc.text, current[-1], self.chunk_overlap)
+        if tail_start is None:
+            return []
+        last = current[-1]
+        return [_Unit(tail_start, last.end, _page_at(self.doc.blocks, tail_start, last.page), last.section, False)]
+
+
+def _size(units: list[_Unit], extra: _Unit | None = None) -> int:
+    first = units[0].start if units else (extra.start if extra else 0)
+    last = extra.end if extra else units[-1].end
+    return last - first
 
 
 def answer_sentences(doc: LoadedDocument, min_chars: int = 12, max_chars: int = 600) -> list[tuple[int, int, str]]:
@@ -130,19 +138,33 @@ def _units(text: str, blocks: list[Block], chunk_size: int) -> list[_Unit]:
 
 
 def _bounded_sentences(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
-    """Sentence spans, with any sentence longer than `limit` cut at whitespace."""
+    """Sentence spans, with any sentence longer than `limit` cut between words."""
     result: list[tuple[int, int]] = []
     for s_start, s_end in sentence_spans(text, start, end):
-        while s_end - s_start > limit:
-            cut = text.rfind(" ", s_start + limit // 2, s_start + limit)
-            cut = cut if cut > s_start else s_start + limit
-            result.append((s_start, cut))
-            s_start = cut
-            while s_start < s_end and text[s_start].isspace():
-                s_start += 1
-        if s_end > s_start:
+        if s_end - s_start <= limit:
             result.append((s_start, s_end))
+            continue
+        for piece in _word_splitter(limit).create_documents([text[s_start:s_end]]):
+            piece_start = s_start + piece.metadata["start_index"]
+            result.append((piece_start, piece_start + len(piece.page_content)))
     return result
+
+
+@cache
+def _word_splitter(limit: int):
+    """LangChain's splitter for a sentence over `limit` characters: pieces of whole words up to `limit`.
+
+    Pieces are exact slices: kept separators make them substrings and `start_index` says where.
+    Grouping sentences into units stays ours: the splitter with sentence separators as well gave
+    more pieces on the corpus paragraphs run together (85 against 80 at 1,000 characters, 209
+    against 198 at 400), with as many edges off a sentence boundary (16 and 94).
+    """
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        separators=[r"\s+", ""], is_separator_regex=True, keep_separator="start",
+        chunk_size=limit, chunk_overlap=0, add_start_index=True, strip_whitespace=True,
+    )
 
 
 def _overlap_start(text: str, unit: _Unit, budget: int) -> int | None:

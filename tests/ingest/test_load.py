@@ -111,3 +111,22 @@ def test_bad_sidecar_names_the_field(tmp_path: Path) -> None:
     samples.write_sidecar(path, "title: x\ndoc_type: protocol\ndate: 24/12/2025\n")
     with pytest.raises(LoadError, match="date: '24/12/2025'"):
         load_document(path, max_bytes=MAX)
+
+
+def test_markdown_structure_from_markdown_it(tmp_path: Path) -> None:
+    text = (
+        "# Guide C#\n\nSous-titre souligné\n===================\n\nAvant la règle\n---\n\n***\n\n"
+        "```\n# pas un titre\n| pas | un tableau |\n```\n\n| Action | Échéance |\n|---|---|\n"
+        "| Former 50 agents | mars 2026 |\n\nIntroduction :\n- premier point ;\n- second point.\n"
+    )
+    doc = load_document(samples.write_md(tmp_path, "structure.md", text), max_bytes=MAX)
+    blocks = [(b.kind, b.level, doc.text[b.start : b.end]) for b in doc.blocks]
+    assert blocks == [
+        ("heading", 1, "Guide C#"),
+        ("heading", 1, "Sous-titre souligné"),  # setext heading
+        ("heading", 2, "Avant la règle"),
+        ("paragraph", 0, "```\n# pas un titre\n| pas | un tableau |\n```"),  # a fence is kept whole
+        ("paragraph", 0, "| Action | Échéance |"),  # one block per row, the |---| rule dropped
+        ("paragraph", 0, "| Former 50 agents | mars 2026 |"),
+        ("paragraph", 0, "Introduction :\n- premier point ;\n- second point."),  # tight list with its lead-in
+    ]

@@ -87,3 +87,15 @@ def test_invalid_overlap_is_refused(tmp_path: Path) -> None:
     doc = load_document(samples.write_md(tmp_path), max_bytes=1 << 22)
     with pytest.raises(ValueError, match="chunk_overlap must be less than half"):
         split_document(doc, 400, 300)
+
+
+def test_a_sentence_longer_than_a_chunk_is_cut_between_words(tmp_path: Path) -> None:
+    words = "la commission mixte se réunit chaque trimestre pour suivre la feuille de route".split()
+    sentence = " ".join(words[i % len(words)] for i in range(500))  # about 3,000 characters, no full stop
+    doc = long_doc(tmp_path, [sentence, sentence])
+    chunks = split_document(doc, chunk_size=1000, chunk_overlap=150)
+    assert len(chunks) >= 6
+    for chunk in chunks:
+        assert doc.text[chunk.start : chunk.end] == chunk.text and len(chunk.text) <= 1200
+        assert chunk.start == 0 or doc.text[chunk.start - 1].isspace()
+        assert chunk.end == len(doc.text) or doc.text[chunk.end].isspace()
