@@ -75,7 +75,7 @@ def build_layout(tr: Relabeler) -> SimpleNamespace:
                 export = tr(gr.Button(t("export_csv"), elem_id="roadmap-export"), value="export_csv")
             export_file = tr(gr.File(label=t("export_file"), visible=False, elem_id="roadmap-csv"), label="export_file")
             # Plotly through gr.Plot: Gradio serves plotly.js itself, so the chart needs no outside host.
-            timeline_chart = tr(gr.Plot(label=t("timeline"), show_label=False, visible=False, elem_id="roadmap-timeline"),
-                                label="timeline")
+            timeline_chart = tr(gr.Plot(label=t("timeline"), show_label=False, visible=False,
+                                        elem_id="roadmap-timeline"), label="timeline")
             roadmap_table = gr.HTML(elem_id="roadmap")
     return SimpleNamespace(**{k: v for k, v in locals().items() if k != "tr"})

@@ -27,7 +27,8 @@ def test_one_marker_per_dated_item_with_full_owner_names_and_legend_in_the_langu
     fig = timeline_figure(items, TODAY, "fr")
     assert sum(len(trace.x) for trace in fig.data) == 3, "undated items have no marker"
     assert [trace.name for trace in fig.data] == ["fait", "prévu", "en retard"]
-    assert list(fig.layout.yaxis.categoryarray) == [LONG_OWNER, "CEAC"], "whole names; plotly draws the last category on top: alphabetical from the top"
+    # Whole names; plotly draws the last category on top, so the rows read alphabetically downwards.
+    assert list(fig.layout.yaxis.categoryarray) == [LONG_OWNER, "CEAC"]
     assert fig.layout.yaxis.automargin is True
     assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.tickformat == "%Y-%m"
     assert [trace.name for trace in timeline_figure(items, TODAY, "en").data] == ["done", "planned", "late"]
