@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -209,11 +210,12 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
     expected = register(corpus_store, "staff", today=today)
     late = [item for item in expected if item.late]
     assert expected and late, "the sample roadmap has items, some of them late"
+    page.set_viewport_size({"width": 1280, "height": 1400})  # the width the timeline must be readable at
     page.get_by_role("tab", name="Feuille de route").click()
     page.locator("#roadmap table.roadmap").wait_for()
     assert page.locator("#roadmap tbody tr").count() == len(expected)
     assert page.locator("#roadmap tbody tr.late").count() == len(late)
-    assert page.locator("#roadmap-timeline svg circle").count() == sum(1 for i in expected if i.deadline)
+    check_timeline(page, [item for item in expected if item.deadline])
     first = page.locator("#roadmap tbody tr").first
     first.locator("summary").click()
     assert first.locator("mark").first.inner_text().strip() in " ".join(expected[0].sources[0].quote.split())
@@ -236,6 +238,32 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
     official.locator("#onboarding table.glossary").get_by_text("RSSI").wait_for()
     official.get_by_role("tab", name="Documents").click()
     assert "Baobab" in official.inner_text("#documents")
+
+
+def check_timeline(page, dated) -> None:
+    """The roadmap's Plotly timeline: one marker per dated item, every owner's whole name on the
+    y axis, ISO month labels on the date axis side by side, and hover details."""
+    chart = page.locator("#roadmap-timeline .js-plotly-plot")
+    chart.wait_for()
+    page.wait_for_function("n => document.querySelectorAll('#roadmap-timeline path.point').length === n",
+                           arg=len(dated))
+    box = chart.bounding_box()
+    assert box["width"] > 1000, "the chart takes the page's width"
+    owners = page.locator("#roadmap-timeline .ytick text")
+    assert sorted(text.strip() for text in owners.all_text_contents()) == sorted({i.owner for i in dated})
+    for label in owners.all():
+        assert label.bounding_box()["x"] >= box["x"], "no owner name is cut at the left edge"
+    dates = page.locator("#roadmap-timeline .xtick text")
+    assert dates.count() >= 3 and all(re.fullmatch(r"20\d\d-\d\d", text) for text in dates.all_text_contents())
+    boxes = [label.bounding_box() for label in dates.all()]
+    assert all(left["x"] + left["width"] < right["x"] for left, right in zip(boxes, boxes[1:])), "labels overlap"
+    assert "aujourd'hui" in page.locator("#roadmap-timeline .annotation-text").first.text_content()
+    point = page.locator("#roadmap-timeline path.point").first.bounding_box()
+    page.mouse.move(point["x"] + point["width"] / 2, point["y"] + point["height"] / 2)
+    hover = page.locator("#roadmap-timeline .hoverlayer .hovertext")
+    hover.wait_for()
+    assert all(word in hover.text_content() for word in ("Échéance", "Statut", "Source"))
+    page.mouse.move(0, 0)
 
 
 def test_wrong_password_is_refused(browser, login_server) -> None:

@@ -67,6 +67,7 @@ TEXT: dict[str, dict[str, str]] = {
         "roadmap_count": "{count} engagements, dont {late} en retard au {today}.",
         "status_done": "fait", "status_in_progress": "en cours", "status_planned": "prévu",
         "status_late": "en retard", "status_unknown": "inconnu",
+        "today": "aujourd'hui",
         "bad_date": "Date invalide : {value} (format attendu AAAA-MM-JJ).",
     },
     "en": {
@@ -131,6 +132,7 @@ TEXT: dict[str, dict[str, str]] = {
         "roadmap_count": "{count} commitments, {late} of them late as of {today}.",
         "status_done": "done", "status_in_progress": "in progress", "status_planned": "planned",
         "status_late": "late", "status_unknown": "unknown",
+        "today": "today",
         "bad_date": "Invalid date: {value} (expected YYYY-MM-DD).",
     },
 }

@@ -1,6 +1,6 @@
 """The page's layout: every component of the web app, with its texts registered for the language switch.
 
-Only structure lives here; what happens on clicks is wired in `app.py`.
+Only structure lives here: `app.py` connects the events to the handlers of `ui/handlers.py`.
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ def build_layout(tr: Relabeler) -> SimpleNamespace:
                 apply = tr(gr.Button(t("apply"), variant="primary", elem_id="roadmap-apply"), value="apply")
                 export = tr(gr.Button(t("export_csv"), elem_id="roadmap-export"), value="export_csv")
             export_file = tr(gr.File(label=t("export_file"), visible=False, elem_id="roadmap-csv"), label="export_file")
-            timeline_chart = gr.HTML(elem_id="roadmap-timeline")
+            # Plotly through gr.Plot: Gradio serves plotly.js itself, so the chart needs no outside host.
+            timeline_chart = tr(gr.Plot(label=t("timeline"), show_label=False, visible=False,
+                                        elem_id="roadmap-timeline"), label="timeline")
             roadmap_table = gr.HTML(elem_id="roadmap")
     return SimpleNamespace(**{k: v for k, v in locals().items() if k != "tr"})

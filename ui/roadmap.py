@@ -1,18 +1,26 @@
-"""HTML of the "Feuille de route" tab: the register table and a timeline of deadlines. Everything is escaped."""
+"""The "Feuille de route" tab: the register table (HTML) and the timeline of deadlines (a Plotly figure).
+Everything from documents is escaped."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+
+import plotly.graph_objects as go
 
 from bot.roadmap import RoadmapItem
 from ui.i18n import t
 
 STATUS_COLOURS = {"done": "#16a34a", "in progress": "#2563eb", "planned": "#6b7280", "late": "#dc2626",
                   "unknown": "#a3a3a3"}
+# Timeline: height per owner row and for axes and legend, labels on the date axis, hover line width.
+TIMELINE_ROW_PX, TIMELINE_BASE_PX = 34, 150
+MAX_TICKS = 12
+HOVER_WRAP = 60
 
 
 def status_label(status: str, language: str) -> str:
@@ -49,41 +57,68 @@ def register_table(items: Sequence[RoadmapItem], today: dt.date, language: str) 
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def timeline_svg(items: Sequence[RoadmapItem], today: dt.date, language: str, width: int = 900) -> str:
-    """Deadlines on a time axis, one lane per owner, coloured by status, with a line for today."""
+def timeline_figure(items: Sequence[RoadmapItem], today: dt.date, language: str) -> go.Figure | None:
+    """Deadlines on a date axis, one row per owner (full name), one marker per item coloured by status,
+    hover with action, deadline, status and source, and a dashed line for today; None without deadlines."""
     dated = [i for i in items if i.deadline]
     if not dated:
-        return ""
-    owners = list(dict.fromkeys(i.owner for i in sorted(dated, key=lambda i: i.owner)))
-    start = min(min(i.deadline for i in dated), today).replace(day=1)
+        return None
+    owners = sorted({i.owner for i in dated})
+    fig = go.Figure()
+    for status in _status_order({i.status for i in dated}):
+        fig.add_trace(_status_trace([i for i in dated if i.status == status], status, language))
+    start = min(min(i.deadline for i in dated), today)
     end = max(max(i.deadline for i in dated), today)
-    span = max((end - start).days, 1)
-    left, lane, top = 170, 22, 24
-    height = top + lane * len(owners) + 10
+    fig.add_vline(x=today.isoformat(), line={"color": STATUS_COLOURS["late"], "dash": "dash", "width": 1.5},
+                  annotation={"text": _plotly_text(f"{t('today', language)} {today.isoformat()}"),
+                              "font": {"color": STATUS_COLOURS["late"]}},
+                  annotation_position="top")
+    fig.update_layout(
+        template="plotly_white", height=TIMELINE_BASE_PX + TIMELINE_ROW_PX * len(owners), hovermode="closest",
+        # The legend at the top of the figure, today's label just above the plot: they never overlap.
+        margin={"l": 10, "r": 20, "t": 70, "b": 40},
+        legend={"title": {"text": _plotly_text(t("col_status", language))}, "orientation": "h",
+                "x": 0, "xanchor": "left", "yref": "container", "y": 1, "yanchor": "top"},
+        xaxis={"type": "date", "range": [(start - dt.timedelta(days=20)).isoformat(),
+                                         (end + dt.timedelta(days=20)).isoformat()],
+               "tick0": start.replace(day=1).isoformat(), "dtick": f"M{_month_step(start, end)}",
+               "tickformat": "%Y-%m", "ticks": "outside", "showgrid": True},
+        # Full owner names: automargin widens the left margin to the longest one.
+        yaxis={"type": "category", "categoryorder": "array", "automargin": True, "ticksuffix": "  ",
+               "categoryarray": [_plotly_text(o) for o in reversed(owners)]},
+    )
+    return fig
 
-    def x(day: dt.date) -> float:
-        return left + (width - left - 20) * (day - start).days / span
 
-    e = html.escape
-    parts = [f"<svg class='roadmap-timeline' role='img' aria-label='{e(t('timeline', language))}' "
-             f"viewBox='0 0 {width} {height}' width='100%' xmlns='http://www.w3.org/2000/svg' font-size='11'>"]
-    month = start
-    while month <= end:
-        parts.append(f"<line x1='{x(month):.1f}' x2='{x(month):.1f}' y1='{top - 6}' y2='{height - 6}' stroke='#e5e7eb'/>"
-                     f"<text x='{x(month) + 2:.1f}' y='12' fill='#6b7280'>{month:%Y-%m}</text>")
-        month = (month + dt.timedelta(days=32)).replace(day=1)
-    parts.append(f"<line x1='{x(today):.1f}' x2='{x(today):.1f}' y1='{top - 8}' y2='{height - 4}' stroke='#dc2626' "
-                 f"stroke-dasharray='4 3'><title>{e(today.isoformat())}</title></line>")
-    for row, owner in enumerate(owners):
-        y = top + lane * row + lane / 2
-        parts.append(f"<text x='4' y='{y + 4:.1f}'>{e(owner[:26])}</text>")
-        for item in (i for i in dated if i.owner == owner):
-            colour = STATUS_COLOURS.get(item.status, "#000")
-            parts.append(f"<circle cx='{x(item.deadline):.1f}' cy='{y:.1f}' r='5' fill='{colour}'>"
-                         f"<title>{e(item.deadline.isoformat())} · {e(status_label(item.status, language))} · "
-                         f"{e(item.action)}</title></circle>")
-    parts.append("</svg>")
-    return "".join(parts)
+def _status_trace(items: Sequence[RoadmapItem], status: str, language: str) -> go.Scatter:
+    label = status_label(status, language)
+    e = _plotly_text
+    customdata = [["<br>".join(e(line) for line in textwrap.wrap(i.action, HOVER_WRAP)), i.deadline.isoformat(),
+                   e(label), e(i.sources[0].title if i.sources else "—")] for i in items]
+    colon = " : " if language == "fr" else ": "  # French puts a space before the colon
+    hover = "<br>".join(["<b>%{customdata[0]}</b>"] + [
+        f"{e(t(key, language))}{colon}%{{customdata[{n}]}}"
+        for n, key in ((1, "col_deadline"), (2, "col_status"), (3, "source"))]) + "<extra></extra>"
+    return go.Scatter(x=[i.deadline.isoformat() for i in items], y=[e(i.owner) for i in items], mode="markers",
+                      name=e(label), customdata=customdata, hovertemplate=hover,
+                      marker={"color": STATUS_COLOURS.get(status, "#000"), "size": 12,
+                              "line": {"color": "white", "width": 1}})
+
+
+def _status_order(statuses: set[str]) -> list[str]:
+    """The legend's order: the known statuses in their usual order, then any other."""
+    return [s for s in STATUS_COLOURS if s in statuses] + sorted(statuses - set(STATUS_COLOURS))
+
+
+def _plotly_text(text: str) -> str:
+    # Plotly reads tags (<b>, <a href>...) and entities in every text it draws: text from documents is escaped.
+    return html.escape(text, quote=False)
+
+
+def _month_step(start: dt.date, end: dt.date) -> int:
+    """Months between two ticks: the smallest of 1, 2, 3, 6, 12 that keeps at most MAX_TICKS labels."""
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    return next((step for step in (1, 2, 3, 6) if months / step <= MAX_TICKS), 12)
 
 
 def parse_day(value: str | None) -> dt.date | None:
