@@ -14,7 +14,7 @@ from bot.answer import QuestionError, answer, knowledge_base
 from bot.feedback import add_comment, record_feedback
 from bot.library import last_ingestion, visible_documents
 from bot.onboarding import documents_by_type, glossary, starter_questions, timeline
-from bot.roadmap import register, to_csv
+from bot.roadmap import commitments, to_csv
 from bot.users import authenticator, session_role, users_file_exists
 from ingest.upload import ingest_uploads
 from kb.logs import configure_logging
@@ -26,7 +26,7 @@ from ui.i18n import Relabeler, t
 from ui.layout import build_layout
 from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
 from ui.render import answer_markdown
-from ui.roadmap import csv_file, filter_choices, parse_day, register_table, timeline_svg
+from ui.roadmap import commitments_table, csv_file, filter_choices, parse_day, timeline_svg
 
 log = logging.getLogger("passerelle.app")
 PRIVATE = {"api_visibility": "private"}
@@ -100,14 +100,14 @@ def build_app(settings: Settings) -> gr.Blocks:
             after_day, before_day = parse_day(after), parse_day(before)
         except ValueError:
             raise gr.Error(t("bad_date", lang, value=f"{after or ''} {before or ''}".strip())) from None
-        return register(store, session(request)[0], owner=owner or None, commission=commission or None,
-                        status=status or None, after=after_day, before=before_day, today=dt.date.today())
+        return commitments(store, session(request)[0], owner=owner or None, commission=commission or None,
+                           status=status or None, after=after_day, before=before_day, today=dt.date.today())
 
     def roadmap(lang, owner, commission, status, after, before, request: gr.Request):
-        owners, themes = filter_choices(register(store, session(request)[0], today=dt.date.today()))
+        owners, themes = filter_choices(commitments(store, session(request)[0], today=dt.date.today()))
         found = items(lang, owner, commission, status, after, before, request)
         return (gr.update(choices=owners), gr.update(choices=themes),
-                timeline_svg(found, dt.date.today(), lang), register_table(found, dt.date.today(), lang))
+                timeline_svg(found, dt.date.today(), lang), commitments_table(found, dt.date.today(), lang))
 
     def export(lang, owner, commission, status, after, before, request: gr.Request):
         text = to_csv(items(lang, owner, commission, status, after, before, request))

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ingest.load import LoadError, load_document
-from ingest.roadmap import extract_items, find_dates, signature_date
-from kb.commitments import Commitment, action_stems, body_mentions, owner_keys
+from ingest.roadmap import extract_commitments, find_dates, signature_date
+from kb.commitments import Mention, action_stems, body_mentions, owner_keys
 from kb.schema import LoadedDocument
 from kb.text import fold, sentence_spans
 
@@ -50,7 +50,7 @@ BLIND_MERGES = DATA / "roadmap_blind_merges.jsonl"
 ACTION_OVERLAP = 0.5
 MAX_BYTES = 50 * 1024 * 1024
 
-Extractor = Callable[[LoadedDocument, "date | None"], list[Commitment]]
+Extractor = Callable[[LoadedDocument, "date | None"], list[Mention]]
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def load_corpus(root: Path, project_root: Path) -> dict[str, LoadedDocument]:
     return documents
 
 
-def naive_items(doc: LoadedDocument, signed: date | None) -> list[Commitment]:
+def naive_items(doc: LoadedDocument, signed: date | None) -> list[Mention]:
     """Baseline: every sentence (or table row) holding a date is an item, owned by the
     first body it names, due on the first date it gives."""
     items = []
@@ -116,7 +116,7 @@ def naive_items(doc: LoadedDocument, signed: date | None) -> list[Commitment]:
                 if not dated:
                     continue
                 mentions = body_mentions(sentence)
-                items.append(Commitment(
+                items.append(Mention(
                     action=sentence, owner=mentions[0][2] if mentions else "", commission=None,
                     deadline=dated[0].value, deadline_text=dated[0].text, status="unknown", quote=sentence,
                     start=line_start, end=line_end, page=block.page,
@@ -132,7 +132,7 @@ def _lines(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
         cursor += len(line) + 1
 
 
-def extract_corpus(documents: dict[str, LoadedDocument], extractor: Extractor) -> dict[str, list[Commitment]]:
+def extract_corpus(documents: dict[str, LoadedDocument], extractor: Extractor) -> dict[str, list[Mention]]:
     """Items of every document, with the memoranda's signature date as the anchor."""
     signed = signature_date((d.meta.doc_type, d.meta.date) for d in documents.values())
     return {path: extractor(doc, signed) for path, doc in documents.items()}
@@ -172,7 +172,7 @@ def same_names(predicted: str, labelled: str) -> bool:
     return bool(predicted) and owner_names(predicted) == owner_names(labelled)
 
 
-def _pairs(predicted: dict[str, list[Commitment]], labels: list[LabelledItem],
+def _pairs(predicted: dict[str, list[Mention]], labels: list[LabelledItem],
            owner_match: Callable[[str, str], bool]) -> list[tuple[int, tuple[str, int], bool]]:
     """(label index, (path, item index), deadline right) of the best one-to-one pairs that
     agree on document, owner and action."""
@@ -195,7 +195,7 @@ def _pairs(predicted: dict[str, list[Commitment]], labels: list[LabelledItem],
     return matched
 
 
-def score(predicted: dict[str, list[Commitment]], labels: list[LabelledItem],
+def score(predicted: dict[str, list[Mention]], labels: list[LabelledItem],
           owner_match: Callable[[str, str], bool] = same_owner) -> dict:
     """Precision, recall and deadline accuracy of `predicted` against `labels`."""
     matched = _pairs(predicted, labels, owner_match)
@@ -232,7 +232,7 @@ def load_merges(path: Path = BLIND_MERGES) -> list[tuple[str, str]]:
     return pairs
 
 
-def score_merges(documents: dict[str, LoadedDocument], predicted: dict[str, list[Commitment]],
+def score_merges(documents: dict[str, LoadedDocument], predicted: dict[str, list[Mention]],
                  labels: list[LabelledItem], expected: list[tuple[str, str]]) -> dict:
     """How many expected cross-document merges the product's merge makes, and how many
     pairs of labels it merges that are not the same commitment."""
@@ -271,7 +271,7 @@ def run_roadmap(corpus: Path, project_root: Path, labels_path: Path = LABELS) ->
     """Extract the register of the corpus with the product and the baseline; score both."""
     labels = load_labels(labels_path)
     documents = load_corpus(corpus, project_root)
-    product = score(extract_corpus(documents, lambda d, s: extract_items(d, signed=s)), labels)
+    product = score(extract_corpus(documents, lambda d, s: extract_commitments(d, signed=s)), labels)
     baseline = score(extract_corpus(documents, naive_items), labels)
     return {"product": product, "baseline_every_dated_sentence": baseline,
             "blind": run_blind(project_root)}
@@ -283,7 +283,7 @@ def run_blind(project_root: Path, folder: Path = BLIND, labels_path: Path = BLIN
     the product's cross-document merges."""
     labels = load_labels(labels_path)
     documents = load_corpus(folder, project_root)
-    predicted = extract_corpus(documents, lambda d, s: extract_items(d, signed=s))
+    predicted = extract_corpus(documents, lambda d, s: extract_commitments(d, signed=s))
     product = score(predicted, labels, same_names)
     product["merges"] = score_merges(documents, predicted, labels, load_merges(merges_path))
     baseline = score(extract_corpus(documents, naive_items), labels, same_names)

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from ingest.load import LoadError, document_id, file_fingerprint, load_document
 from ingest.metadata import SIDECAR_SUFFIX
-from ingest.roadmap import EXTRACTOR_VERSION, extract_items, signature_date
+from ingest.roadmap import EXTRACTOR_VERSION, extract_commitments, signature_date
 from ingest.split import answer_sentences, split_document
 from kb.schema import Chunk, LoadedDocument
 from kb.settings import Settings
@@ -252,7 +252,7 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
         chunk_offset += len(chunks)
         sentence_vectors = vectors[sentence_offset : sentence_offset + len(spans)]
         sentence_offset += len(spans)
-        items = extract_items(doc, signed=signed)
+        items = extract_commitments(doc, signed=signed)
         added, removed = kb.replace_document(doc, chunks, chunk_vectors, spans, sentence_vectors, items=items)
         anchors[doc.doc_id] = _stamp(signed)
         report.chunks_added += added
@@ -297,7 +297,7 @@ def _refresh_register(kb: KnowledgeBase, written: dict[str, str]) -> None:
         if doc.file_hash != record.file_hash:
             continue  # changed since: its next ingestion extracts it
         doc.doc_id = doc_id
-        kb.replace_items(doc, extract_items(doc, signed=signed))
+        kb.replace_commitments(doc, extract_commitments(doc, signed=signed))
         refreshed += 1
     kb.set_meta("roadmap_stamp", stamp)
     if refreshed:

@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
-from kb.commitments import Commitment
+from kb.commitments import Mention
 from kb.schema import Chunk, LoadedDocument, access_for_role, chunk_metadata, date_to_int
 from kb.settings import Settings
 from kb.text import KEYWORD_ANALYZER_VERSION, keyword_terms
@@ -440,7 +440,7 @@ class KnowledgeBase:
         vectors: Sequence[Sequence[float]],
         sentences: Sequence[tuple[int, int]] = (),
         sentence_vectors: Sequence[Sequence[float]] = (),
-        items: Sequence[Commitment] = (),
+        items: Sequence[Mention] = (),
     ) -> tuple[int, int]:
         """Write a document's chunks and vectors, replacing its previous version.
 
@@ -488,7 +488,7 @@ class KnowledgeBase:
                     time.time(), doc.text,
                 ),
             )
-            self._write_items(doc.doc_id, meta.access, items)
+            self._write_commitments(doc.doc_id, meta.access, items)
             for c in chunks:
                 cur = db.execute(
                     'INSERT INTO chunks (chunk_id, doc_id, ordinal, text, start, "end", section, page, '
@@ -523,13 +523,13 @@ class KnowledgeBase:
             db.execute("DELETE FROM pending")
         return len(ids)
 
-    def replace_items(self, doc: LoadedDocument, items: Sequence[Commitment]) -> None:
-        """Replace the roadmap items of a catalogued document (re-extraction without re-embedding)."""
+    def replace_commitments(self, doc: LoadedDocument, items: Sequence[Mention]) -> None:
+        """Replace the commitments a catalogued document states (re-extraction without re-embedding)."""
         with self.db:
             if self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone():
-                self._write_items(doc.doc_id, doc.meta.access, items)
+                self._write_commitments(doc.doc_id, doc.meta.access, items)
 
-    def _write_items(self, doc_id: str, access: str, items: Sequence[Commitment]) -> None:
+    def _write_commitments(self, doc_id: str, access: str, items: Sequence[Mention]) -> None:
         self.db.execute("DELETE FROM roadmap_items WHERE doc_id=?", (doc_id,))
         self.db.executemany(
             'INSERT INTO roadmap_items (doc_id, ordinal, action, owner, commission, deadline, deadline_text, status, '
@@ -541,8 +541,8 @@ class KnowledgeBase:
             ],
         )
 
-    def roadmap_items(self, access: Sequence[str]) -> list[dict[str, Any]]:
-        """Roadmap items of the documents readable at these access levels, with their
+    def commitments(self, access: Sequence[str]) -> list[dict[str, Any]]:
+        """The commitments stated by the documents readable at these access levels, with their
         document's title, path and date; newest document first, then document order."""
         marks = ",".join("?" * len(access))
         rows = self.db.execute(

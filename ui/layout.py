@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from ingest.load import SUPPORTED_SUFFIXES
-from kb.commitments import STATUSES
+from kb.vocabulary import STATUSES
 from kb.schema import DOC_TYPES
 from ui.i18n import LANGUAGES, Relabeler, t
 from ui.roadmap import status_label

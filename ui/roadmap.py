@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.roadmap import RoadmapItem
+from bot.roadmap import Commitment
 from ui.i18n import t
 
 STATUS_COLOURS = {"done": "#16a34a", "in progress": "#2563eb", "planned": "#6b7280", "late": "#dc2626",
@@ -20,7 +20,7 @@ def status_label(status: str, language: str) -> str:
     return t("status_" + status.replace(" ", "_"), language)
 
 
-def register_table(items: Sequence[RoadmapItem], today: dt.date, language: str) -> str:
+def commitments_table(items: Sequence[Commitment], today: dt.date, language: str) -> str:
     """The register as a table: overdue rows highlighted, each row opening onto its source quotes."""
     e = html.escape
     if not items:
@@ -49,7 +49,7 @@ def register_table(items: Sequence[RoadmapItem], today: dt.date, language: str) 
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def timeline_svg(items: Sequence[RoadmapItem], today: dt.date, language: str, width: int = 900) -> str:
+def timeline_svg(items: Sequence[Commitment], today: dt.date, language: str, width: int = 900) -> str:
     """Deadlines on a time axis, one lane per owner, coloured by status, with a line for today."""
     dated = [i for i in items if i.deadline]
     if not dated:
@@ -91,7 +91,7 @@ def parse_day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value.strip()) if value and value.strip() else None
 
 
-def filter_choices(items: Sequence[RoadmapItem]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def filter_choices(items: Sequence[Commitment]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Dropdown choices for owners and commissions of the items a user may read."""
     owners = [("—", "")] + [(o, o) for o in sorted({i.owner for i in items})]
     themes = [("—", "")] + [(c, c) for c in sorted({i.commission for i in items if i.commission})]

@@ -11,7 +11,7 @@ Rule-based and structure-aware, French and English, in four parts:
 - `owners`: who a passage makes responsible, its commission and its status.
 
 `reader` walks a document's blocks and settles what one passage cannot tell alone. The
-entry point is `extract_items(doc)`; nothing here touches the store or a model.
+entry point is `extract_commitments(doc)`; nothing here touches the store or a model.
 """
 
 from __future__ import annotations
@@ -20,20 +20,20 @@ import logging
 from datetime import date
 
 from ingest.roadmap.dates import DateExpression, find_dates, signature_date
-from ingest.roadmap.reader import Reader, settle, to_commitment
-from kb.commitments import Commitment
+from ingest.roadmap.reader import Reader, settle, to_mention
+from kb.commitments import Mention
 from kb.schema import LoadedDocument
 
-__all__ = ["EXTRACTOR_VERSION", "DateExpression", "extract_items", "find_dates", "signature_date"]
+__all__ = ["EXTRACTOR_VERSION", "DateExpression", "extract_commitments", "find_dates", "signature_date"]
 
 log = logging.getLogger(__name__)
 
-# Bump when extraction changes: the next ingestion re-extracts every document's items
+# Bump when extraction changes: the next ingestion re-extracts every document's commitments
 # (reading the files again, without the embedding model).
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 
-def extract_items(doc: LoadedDocument, *, signed: date | None = None) -> list[Commitment]:
+def extract_commitments(doc: LoadedDocument, *, signed: date | None = None) -> list[Mention]:
     """The commitments `doc` states, in document order.
 
     `signed` is the signature date of the memoranda, the anchor of "after signature"
@@ -43,6 +43,6 @@ def extract_items(doc: LoadedDocument, *, signed: date | None = None) -> list[Co
     signed = doc.meta.date if doc.meta.doc_type == "protocol" and doc.meta.date else signed
     passages = Reader(doc, signed).read()
     found = [f for _, f in passages]
-    items = [to_commitment(doc.text, passages[i][0], found[i]) for i in settle(found)]
-    log.debug("roadmap items document=%s items=%d", doc.doc_id, len(items))
+    items = [to_mention(doc.text, passages[i][0], found[i]) for i in settle(found)]
+    log.debug("commitments document=%s mentions=%d", doc.doc_id, len(items))
     return items

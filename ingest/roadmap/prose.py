@@ -14,7 +14,14 @@ import re
 from datetime import date
 
 from ingest.roadmap.dates import DateExpression, choose_deadline, find_dates
-from ingest.roadmap.owners import EXPLICIT_OWNER_NOTE, commission_of, first_owner, sentence_owner, status_cue
+from ingest.roadmap.owners import (
+    EXPLICIT_OWNER_NOTE,
+    FUTURE_VERB,
+    commission_of,
+    first_owner,
+    sentence_owner,
+    status_cue,
+)
 from ingest.roadmap.passage import Found, clauses, without_marker
 
 _COMMITMENT_CONTEXT = re.compile(
@@ -26,10 +33,10 @@ _LEAD_IN = re.compile(r"s'engage|livrables?|deliverables?|actions?|mesures|commi
 _HEADING_LEAD_IN = re.compile(r"s'engage|undertakes|commits", re.I)
 _CUE = re.compile(
     r"\b(?:avant|d['’]ici|au plus tard|dans un délai|jusqu['’]au|s['’]engage|doit|doivent|devra|devront|sera|seront|"
-    r"se tiendra|by|before|within|no later than|due|deadline|will|shall|must)\b", re.I)
+    rf"se tiendra|by|before|within|no later than|due|deadline|will|shall|must)\b|\b{FUTURE_VERB}", re.I)
 # Commentary on a roadmap step ("L'étape 3 découle de l'article 5 ...") is not a commitment.
 _COMMENTARY = re.compile(r"\s*(?:l['’])?(?:étape|step)s?\s+\d", re.I)
-_FUTURE = re.compile(r"\b(?:will|shall|must|sera|seront|doit|doivent|devra|devront|se tiendra)\b", re.I)
+_FUTURE = re.compile(rf"\b(?:will|shall|must|sera|seront|doit|doivent|devra|devront|se tiendra)\b|\b{FUTURE_VERB}", re.I)
 _PAST = re.compile(r"\b(?:a été|ont été|avai(?:en)?t|was|were|has been|have been)\b", re.I)
 
 LeadIn = tuple["str | None", bool]  # (owner, is a commitment lead-in)

@@ -9,7 +9,7 @@ from datetime import date
 from ingest.roadmap.passage import MARKER, Found, Line, lines, list_units, tidy
 from ingest.roadmap.prose import LeadIn, ProseReader, context, heading_lead_in, lead_in
 from ingest.roadmap.tables import TableReader, is_pipe_row
-from kb.commitments import Commitment, action_stems, owners_overlap
+from kb.commitments import Mention, action_stems, owners_overlap
 from kb.schema import Block, LoadedDocument
 
 
@@ -82,14 +82,14 @@ class Reader:
         return ("commitment" if commitment and kind == "prose" else kind), owner or heading_owner
 
 
-def to_commitment(text: str, block: Block, found: Found) -> Commitment:
+def to_mention(text: str, block: Block, found: Found) -> Mention:
     """The stored commitment: its action tidied, its quote trimmed to exact offsets."""
     start, end = found.start, found.end
     while end > start and text[end - 1] in " \t\n;":
         end -= 1
     while start < end and text[start].isspace():
         start += 1
-    return Commitment(
+    return Mention(
         action=tidy(found.action), owner=found.owner, commission=found.commission, deadline=found.deadline,
         deadline_text=" ".join(found.deadline_text.split()), status=found.status, quote=text[start:end],
         start=start, end=end, page=block.page, section=" > ".join(block.section),

@@ -14,7 +14,7 @@ import pytest
 
 from bot.answer import answer
 from evals.roadmap import run_roadmap
-from bot.roadmap import RegisterError, recognise, register, to_csv
+from bot.roadmap import CommitmentQueryError, commitments, recognise, to_csv
 from kb.store import KnowledgeBase
 from tests.conftest import CORPUS, PROJECT_ROOT
 
@@ -97,15 +97,15 @@ def test_other_questions_take_the_normal_path(corpus_store: KnowledgeBase) -> No
 
 @pytest.mark.real_model
 def test_register_merges_follow_ups_and_exports_csv(corpus_store: KnowledgeBase) -> None:
-    items = register(corpus_store, role="staff", owner="ASAN", today=TODAY)
+    items = commitments(corpus_store, role="staff", owner="ASAN", today=TODAY)
     immersion = next(i for i in items if "immersion" in i.action.casefold() and i.owner == "ASAN")
     assert immersion.deadline == date(2026, 9, 25), "rescheduled by the follow-up meeting"
     assert len(immersion.sources) >= 4 and immersion.sources[0].path.endswith("follow-up-meeting-2026-05-19.txt")
     assert immersion.sources[-1].path.endswith("protocole-senum.pdf")
     rows = list(csv.DictReader(io.StringIO(to_csv(items))))
     assert len(rows) == len(items) and rows[0]["owner"]
-    with pytest.raises(RegisterError, match="unknown status"):
-        register(corpus_store, status="finished")
+    with pytest.raises(CommitmentQueryError, match="unknown status"):
+        commitments(corpus_store, status="finished")
 
 
 def roadmap_cli(*args: str, store: str) -> subprocess.CompletedProcess:

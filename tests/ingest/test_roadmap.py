@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.roadmap import register
+from bot.roadmap import commitments
 from ingest.index import ingest_paths
 from ingest.load import load_document
-from ingest.roadmap import extract_items, find_dates
+from ingest.roadmap import extract_commitments, find_dates
 from kb.store import KnowledgeBase
 
 SIGNED = date(2025, 12, 23)
@@ -76,7 +76,7 @@ def _doc(tmp_path: Path, name: str, text: str):
 
 def test_french_list_owner_from_the_lead_in_and_relative_dates(tmp_path: Path) -> None:
     doc = _doc(tmp_path, "protocole.md", PROTOCOL_FR)
-    items = extract_items(doc)
+    items = extract_commitments(doc)
     by_action = {i.action.split()[0]: i for i in items}
     assert set(by_action) == {"Désigner", "Transmettre", "Accueillir", "La"}
     assert by_action["Désigner"].owner == "SENUM" and by_action["Désigner"].deadline == date(2026, 1, 22)
@@ -92,7 +92,7 @@ def test_french_list_owner_from_the_lead_in_and_relative_dates(tmp_path: Path) -
 
 def test_english_table_and_list_with_explicit_statuses(tmp_path: Path) -> None:
     doc = _doc(tmp_path, "minutes.md", MINUTES_EN)
-    items = extract_items(doc, signed=SIGNED)
+    items = extract_commitments(doc, signed=SIGNED)
     rows = {i.action: i for i in items}
     inventory = rows["Inventory of 40 priority procedures"]
     assert (inventory.owner, inventory.deadline, inventory.status) == ("SENUM", date(2026, 2, 28), "done")
@@ -156,7 +156,7 @@ def test_items_are_stored_replaced_and_pruned_with_their_document(fake_kb: Knowl
     (folder / "minutes.md").unlink()
     _ingest(fake_kb, folder, prune=True)
     assert fake_kb.db.execute("SELECT COUNT(*) FROM roadmap_items").fetchone()[0] == 4
-    assert {r["access"] for r in fake_kb.roadmap_items(("public", "internal", "restricted"))} == {"internal"}
+    assert {r["access"] for r in fake_kb.commitments(("public", "internal", "restricted"))} == {"internal"}
 
 
 def test_a_later_document_updates_the_item_and_keeps_both_sources(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -165,13 +165,13 @@ def test_a_later_document_updates_the_item_and_keeps_both_sources(fake_kb: Knowl
     (folder / "protocole.md").write_text(PROTOCOL_FR, encoding="utf-8")
     (folder / "minutes.md").write_text(MINUTES_EN, encoding="utf-8")
     _ingest(fake_kb, folder)
-    items = register(fake_kb, role="staff", owner="SENUM", today=date(2026, 5, 20))
+    items = commitments(fake_kb, role="staff", owner="SENUM", today=date(2026, 5, 20))
     inventory = next(i for i in items if "40" in i.action)
     assert inventory.status == "done" and inventory.deadline == date(2026, 2, 28)
     assert [s.date for s in inventory.sources] == ["2026-05-19", "2025-12-23"], "both sources, newest first"
     focal = next(i for i in items if "point focal" in i.action)
     assert focal.status == "late", "deadline passed and no document says it is done"
-    assert register(fake_kb, role="staff", status="late", today=date(2026, 1, 1)) == [], "nothing is late yet"
+    assert commitments(fake_kb, role="staff", status="late", today=date(2026, 1, 1)) == [], "nothing is late yet"
 
 
 def test_restricted_items_stay_with_restricted_readers(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -182,7 +182,7 @@ def test_restricted_items_stay_with_restricted_readers(fake_kb: KnowledgeBase, t
     (folder / "protocole.md").write_text(PROTOCOL_FR.replace("access: internal", "access: public"), encoding="utf-8")
     _ingest(fake_kb, folder)
     for role in ("reader", "staff"):
-        seen = register(fake_kb, role=role, today=date(2026, 5, 20))
+        seen = commitments(fake_kb, role=role, today=date(2026, 5, 20))
         assert seen and all(s.path.endswith("protocole.md") for i in seen for s in i.sources)
-    official = register(fake_kb, role="official", today=date(2026, 5, 20))
+    official = commitments(fake_kb, role="official", today=date(2026, 5, 20))
     assert any(s.path.endswith("secret.md") for i in official for s in i.sources)
