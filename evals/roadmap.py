@@ -157,6 +157,7 @@ def owner_names(owner: str) -> frozenset[str]:
     ("Digital Skills Office (DSO)" -> "dso")."""
     names = set()
     for part in re.split(r"\s*(?:/|&|;|,|\bet\b|\band\b)\s*(?![^()]*\))", owner):
+        part = re.sub(r"^\s*(?:the|le|la|les)\s+|^\s*l['’]", "", part, flags=re.I)
         acronym = re.fullmatch(r"\s*(.+?)\s*\(([A-Z]{2,})\)\s*", part)
         if acronym and "".join(w[0] for w in acronym.group(1).split() if w[0].isupper()) == acronym.group(2):
             part = acronym.group(2)

@@ -39,6 +39,18 @@ _COMMENTARY = re.compile(r"\s*(?:l['’])?(?:étape|step)s?\s+\d", re.I)
 _FUTURE = re.compile(rf"\b(?:will|shall|must|sera|seront|doit|doivent|devra|devront|se tiendra)\b|\b{FUTURE_VERB}", re.I)
 _PAST = re.compile(r"\b(?:a été|ont été|avai(?:en)?t|was|were|has been|have been)\b", re.I)
 
+# A sentence continues the previous one's subject when it starts with a pronoun, or when it
+# is passive without an agent; one with a subject of its own ("Le prochain point se
+# tiendra ...") does not.
+_PRONOUN = re.compile(r"\s*(?:il|elle|ils|elles|it|they|he|she|celle-ci|celui-ci|ce dernier|cette dernière)\b", re.I)
+_PASSIVE_VOICE = re.compile(
+    r"\b(?:est|sont|sera|seront|is|are|will be|shall be|must be|doit être|doivent être)\s+\w+(?:é|ée|és|ées|ed|en)\b", re.I)
+
+
+def _continues(sentence: str) -> bool:
+    return _PRONOUN.match(sentence) is not None or _PASSIVE_VOICE.search(sentence) is not None
+
+
 LeadIn = tuple["str | None", bool]  # (owner, is a commitment lead-in)
 
 
@@ -116,8 +128,9 @@ class ProseReader:
         return not dateless or continues_lead_in or _CUE.search(body) is not None
 
     def sentences(self, start: int, end: int, section: tuple[str, ...]) -> list[Found]:
-        """The commitments of a paragraph's sentences; a sentence without an owner of its
-        own keeps the previous sentence's ("SENUM ... . It will also ...")."""
+        """The commitments of a paragraph's sentences; a sentence that continues the previous
+        one's subject keeps its owner ("SENUM ... . It will also ...", "... . Une revue est
+        réalisée ...")."""
         start, body = without_marker(self.text, start, end)
         found: list[Found] = []
         previous_owner: str | None = None
@@ -126,7 +139,7 @@ class ProseReader:
             expression = self._deadline(sentence)
             if expression is None or expression.recurring:
                 continue
-            owner = sentence_owner(sentence) or previous_owner
+            owner = sentence_owner(sentence) or (previous_owner if _continues(sentence) else None)
             if owner is None or not self._commits(sentence) or self._past(expression):
                 continue
             previous_owner = owner

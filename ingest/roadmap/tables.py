@@ -26,11 +26,14 @@ _NEEDED = {"action", "owner", "deadline"}
 
 
 def header_key(cell: str) -> str | None:
-    """The column a header cell names ("Échéance" -> "deadline"), or None."""
-    cell = cell.strip(" :")
-    for key, pattern in _HEADER_CELL.items():
-        if pattern.match(cell):
-            return key
+    """The column a header cell names ("Échéance" -> "deadline", "Date limite" ->
+    "deadline", "Action à mener" -> "action"), or None: the first of its words that is a
+    header word, in a cell of at most four words."""
+    words = cell.strip(" :").split()
+    for word in words if len(words) <= 4 else ():
+        for key, pattern in _HEADER_CELL.items():
+            if pattern.match(word.strip(" :()")):
+                return key
     return None
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from bot.answer import answer
 from evals.roadmap import run_roadmap
-from bot.roadmap import CommitmentQueryError, commitments, recognise, to_csv
+from bot.roadmap import CommitmentQueryError, _wanted, commitments, merge, recognise, to_csv
 from kb.store import KnowledgeBase
 from tests.conftest import CORPUS, PROJECT_ROOT
 
@@ -44,6 +44,36 @@ def test_extraction_meets_the_targets_and_beats_the_baseline() -> None:
     product, baseline = results["product"], results["baseline_every_dated_sentence"]
     assert product["precision"] >= 0.9 and product["recall"] >= 0.85 and product["deadline_accuracy"] >= 0.9
     assert product["precision"] > baseline["precision"] and product["recall"] > baseline["recall"]
+    blind = results["blind"]["product"]
+    assert blind["precision"] >= 0.9 and blind["recall"] >= 0.85, "the blind documents, owners compared by name"
+    assert blind["merges"]["found"] == blind["merges"]["expected"] and not blind["merges"]["wrong"]
+
+
+def _row(doc: str, day: str, action: str, owner: str, deadline: str, status: str = "unknown") -> dict:
+    return {"doc_id": doc, "path": doc, "ordinal": 0, "title": doc, "date": day, "doc_type": "meeting_notes",
+            "action": action, "owner": owner, "commission": None, "deadline": deadline, "deadline_text": deadline,
+            "status": status, "quote": action, "start": 0, "end": len(action), "page": None, "section": ""}
+
+
+def test_a_reworded_later_mention_that_moves_the_deadline_updates_the_same_commitment() -> None:
+    rows = [
+        _row("a.md", "2026-01-10", "Déployer le portail des marchés publics dans 5 ministères", "M. Ba (DGMP)", "2026-03-31"),
+        _row("b.md", "2026-04-02", "Déploiement du portail des marchés publics : 5 ministères", "M Ba (DGMP)",
+             "2026-06-30", "in progress"),
+        _row("a.md", "2026-01-10", "Former les acheteurs à la passation en ligne", "M. Ba (DGMP)", "2026-02-28"),
+    ]
+    merged = merge(rows, TODAY)
+    assert len(merged) == 2, "a moved deadline in other words is an update; another action stays apart"
+    portal = next(c for c in merged if len(c.sources) == 2)
+    assert (portal.deadline, portal.status) == (date(2026, 6, 30), "in progress")
+    assert [s.path for s in portal.sources] == ["b.md", "a.md"], "newest source first"
+
+
+def test_owner_filter_finds_a_person_by_their_body() -> None:
+    rows = [_row("a.md", "2026-01-10", "Publier le guide", "Mme Diop (ADIE) / ARTP", "2026-03-31")]
+    item = merge(rows, TODAY)[0]
+    assert _wanted(item, "ADIE", None, None, None, None) and _wanted(item, "ARTP", None, None, None, None)
+    assert not _wanted(item, "SENUM", None, None, None, None)
 
 
 def _check_cited(kb: KnowledgeBase, result) -> None:

@@ -11,6 +11,7 @@ from bot.roadmap import commitments
 from ingest.index import ingest_paths
 from ingest.load import load_document
 from ingest.roadmap import extract_commitments, find_dates
+from kb.commitments import parse_owner
 from kb.store import KnowledgeBase
 
 SIGNED = date(2025, 12, 23)
@@ -109,6 +110,57 @@ def test_english_table_and_list_with_explicit_statuses(tmp_path: Path) -> None:
     assert len(items) == 5
     for item in items:
         assert doc.text[item.start : item.end] == item.quote
+
+
+NOTES_NEW_FORMAT = """---
+title: Réunion de suivi
+doc_type: meeting_notes
+date: 2026-02-02
+access: internal
+---
+# Réunion de suivi du guichet unique
+
+## Tableau des actions
+
+| Date limite | Réf. | Porteur | Tâche | État |
+|---|---|---|---|---|
+| 27 février 2026 | T-1 | Mme Sarr (Office des Postes) | Recenser les bureaux de poste raccordés | En cours |
+| 13 mars 2026 | T-2 | OPT / SENUM | Tester le paiement mobile des timbres fiscaux | Prévu |
+
+## Suite
+
+La Direction des impôts publiera le barème révisé avant le 31 mars 2026. Par ailleurs, M. Kane (Office des Postes) formera les guichetiers d'ici fin avril 2026.
+Le prochain point d'étape se tiendra le 20 mars 2026.
+"""
+
+
+def test_owners_are_whoever_the_document_names_in_any_column_order(tmp_path: Path) -> None:
+    doc = _doc(tmp_path, "suivi.md", NOTES_NEW_FORMAT)
+    found = {i.owner: i for i in extract_commitments(doc)}
+    assert set(found) == {"Mme Sarr (Office des Postes)", "OPT et SENUM", "Direction des impôts",
+                          "M. Kane (Office des Postes)"}
+    census = found["Mme Sarr (Office des Postes)"]
+    assert (census.action, census.deadline, census.status) == (
+        "Recenser les bureaux de poste raccordés", date(2026, 2, 27), "in progress")
+    assert found["OPT et SENUM"].deadline == date(2026, 3, 13)
+    assert found["Direction des impôts"].deadline == date(2026, 3, 31), "French future tense is a commitment cue"
+    assert found["M. Kane (Office des Postes)"].deadline == date(2026, 4, 30)
+    assert not any("point d'étape" in i.quote for i in found.values()), "a meeting date names no owner"
+
+
+@pytest.mark.parametrize(
+    ("text", "owner"),
+    [
+        ("Sénégal Numérique SA", "SENUM"),
+        ("M. Diallo (SENUM)", "M. Diallo (SENUM)"),
+        ("ARTP / Agence X", "ARTP et Agence X"),
+        ("MCTN and IDDA", "MCTN et IDDA"),
+        ("CEAC, avec l'appui de l'IDDA", "CEAC"),
+        ("Commission mixte attraction et rétention des talents", "Commission talents"),
+    ],
+)
+def test_owner_cells_keep_unknown_names_and_one_spelling_of_known_bodies(text: str, owner: str) -> None:
+    assert parse_owner(text) == owner
 
 
 @pytest.mark.parametrize(
