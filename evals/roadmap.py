@@ -36,9 +36,9 @@ from typing import Callable, Iterable
 
 from ingest.load import LoadError, load_document
 from ingest.roadmap import extract_commitments, find_dates, signature_date
-from kb.commitments import Mention, action_stems, body_mentions, owner_keys
+from kb.commitments import ARTICLE, OWNER_SEPARATOR, Mention, action_stems, body_mentions, owner_keys
 from kb.schema import LoadedDocument
-from kb.text import fold, sentence_spans
+from kb.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +154,14 @@ def same_owner(predicted: str, labelled: str) -> bool:
 def owner_names(owner: str) -> frozenset[str]:
     """The folded names of an owner, without the list of known bodies: "M. Diallo (SENUM) /
     ARTP" -> {"diallo (senum)", "artp"}; a name followed by its acronym counts as the acronym
-    ("Digital Skills Office (DSO)" -> "dso")."""
+    ("The Digital Skills Office (DSO)" -> "dso")."""
     names = set()
-    for part in re.split(r"\s*(?:/|&|;|,|\bet\b|\band\b)\s*(?![^()]*\))", owner):
-        part = re.sub(r"^\s*(?:the|le|la|les)\s+|^\s*l['’]", "", part, flags=re.I)
-        acronym = re.fullmatch(r"\s*(.+?)\s*\(([A-Z]{2,})\)\s*", part)
+    for part in re.split(OWNER_SEPARATOR, owner):
+        part = ARTICLE.sub("", part.strip())
+        acronym = re.fullmatch(r"(.+?)\s*\(([A-Z]{2,})\)", part)
         if acronym and "".join(w[0] for w in acronym.group(1).split() if w[0].isupper()) == acronym.group(2):
             part = acronym.group(2)
-        name = re.sub(r"^(?:(?:m|mr|mrs|ms|mme|mlle|dr|pr)\.?\s+|(?:le|la|les|the)\s+|l['’])+", "", fold(part).strip())
-        name = " ".join(name.split())
+        name = " ".join(owner_keys(part))
         if name:
             names.add(name)
     return frozenset(names)
@@ -297,7 +296,7 @@ def format_roadmap(results: dict) -> str:
     lines = [
         "| extractor | items | correct | precision | recall | deadline accuracy |",
         "|---|---|---|---|---|---|",
-        f"| rules (ingest/roadmap.py) | {product['predicted']} | {product['correct']} | {product['precision']} | "
+        f"| rules (ingest/roadmap/) | {product['predicted']} | {product['correct']} | {product['precision']} | "
         f"{product['recall']} | {product['deadline_accuracy']} |",
         f"| baseline: every dated sentence | {baseline['predicted']} | {baseline['correct']} | {baseline['precision']} | "
         f"{baseline['recall']} | {baseline['deadline_accuracy']} |",
@@ -318,7 +317,7 @@ def _blind_table(results: dict) -> list[str]:
     lines = [
         "| extractor | items | correct | precision | recall | deadline accuracy | merges found / expected | wrong merges |",
         "|---|---|---|---|---|---|---|---|",
-        f"| rules (ingest/roadmap) | {product['predicted']} | {product['correct']} | {product['precision']} | "
+        f"| rules (ingest/roadmap/) | {product['predicted']} | {product['correct']} | {product['precision']} | "
         f"{product['recall']} | {product['deadline_accuracy']} | {merges['found']} / {merges['expected']} | "
         f"{len(merges['wrong'])} |",
         f"| baseline: every dated sentence | {baseline['predicted']} | {baseline['correct']} | {baseline['precision']} | "

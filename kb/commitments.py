@@ -67,11 +67,15 @@ def body_mentions(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-# Where an owner cell or phrase names several owners: "SENUM / ASAN", "MCTN et IDDA", "A, B and C"
-# (not inside parentheses: "M. Sow (Agence X, Dakar)" is one owner).
-_OWNER_SEPARATOR = re.compile(r"\s*(?:/|&|;|,|\bet\b|\band\b)\s*(?![^()]*\))")
-_ARTICLE = re.compile(r"^(?:l['’]\s*|(?:la|le|les|the)\s+)", re.I)
-_HONORIFIC = re.compile(r"^(?:m|mr|mrs|ms|mme|mlle|dr|pr)\.?\s+", re.I)
+# The article before a name ("la SENUM", "l'ADIE", "the DSO") and a person's title ("M.",
+# "Mme", "Mrs", "Dr"): neither is part of the name.
+ARTICLE = re.compile(r"^(?:l['’]\s*|(?:la|le|les|the)\s+)", re.I)
+HONORIFIC = r"(?:Mrs|Mr|Ms|Mme|Mlle|Dr|Pr|M)\.?(?=\s)"
+_TITLE = re.compile(rf"^{HONORIFIC}\s+", re.I)
+# Where an owner phrase names several owners: "SENUM / ASAN", "MCTN et IDDA", "A, B and C";
+# not inside parentheses: "M. Sow (Agence X, Dakar)" is one owner.
+OWNER_SEPARATOR = r"\s*(?:/|&|;|,|\bet\b|\band\b)\s*(?![^()]*\))"
+_OWNER_SEPARATOR = re.compile(OWNER_SEPARATOR)
 
 
 def parse_owner(text: str) -> str:
@@ -102,7 +106,7 @@ def _owner_names(part: str, text: str, known: list[tuple[int, int, str]]) -> lis
     """The owner names of one part of an owner phrase: a known body's spelling when the
     part is only that body (or the body with words that name no one: "la SENUM"), the part
     as written when it is a name ("M. Diallo (SENUM)"), nothing for a lower-case phrase."""
-    bare = _ARTICLE.sub("", part)
+    bare = ARTICLE.sub("", part)
     bodies = [known[int(n)] for n in _MASK.findall(bare)]
     rest = _MASK.sub(" ", bare)
     if bodies and not any(word[:1].isupper() for word in re.findall(r"[^\W\d_][\w'’.-]*", rest)):
@@ -123,7 +127,7 @@ def _owner_keys(owner: str) -> tuple[str, ...]:
     # Cached: merging commitments compares every pair of mentions' owners.
     keys = []
     for part in _OWNER_SEPARATOR.split(owner):
-        name = _HONORIFIC.sub("", _ARTICLE.sub("", part.strip()))
+        name = _TITLE.sub("", ARTICLE.sub("", part.strip()))
         if name:
             keys.append(" ".join(fold(name).split()))
     return tuple(keys)

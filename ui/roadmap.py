@@ -1,4 +1,4 @@
-"""HTML of the "Feuille de route" tab: the register table and a timeline of deadlines. Everything is escaped."""
+"""HTML of the "Feuille de route" tab: the commitments table and a timeline of deadlines. Everything is escaped."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def status_label(status: str, language: str) -> str:
 
 
 def commitments_table(items: Sequence[Commitment], today: dt.date, language: str) -> str:
-    """The register as a table: overdue rows highlighted, each row opening onto its source quotes."""
+    """The commitments as a table: overdue rows highlighted, each row opening onto its source quotes."""
     e = html.escape
     if not items:
         return f"<p class='muted'>{e(t('roadmap_empty', language))}</p>"

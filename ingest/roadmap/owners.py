@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kb.commitments import BODY_CHAIN, body_mentions, parse_owner
+from kb.commitments import ARTICLE, BODY_CHAIN, HONORIFIC, OWNER_SEPARATOR, body_mentions, parse_owner
 from kb.vocabulary import STATUS_WORDS, commission_named
 
 _EXPLICIT_OWNER = re.compile(r"\((?:owners?|responsables?)\s*:\s*([^),]+(?:,\s*(?!deadline|échéance)[^),]+)*)", re.I)
@@ -21,12 +21,10 @@ FUTURE_VERB = r"[a-zà-ÿ]{3,}(?:era|eront|ira|iront|dra|dront|tra|tront)\b"
 _COMMITMENT_VERB = re.compile(
     r"\b(?:will|shall|must|should|(?:is|are) to|undertakes? to|commits? to|s['’]engagen?t?|doit|doivent|devra|devront|"
     rf"sera|seront|va|vont)\b|\b{FUTURE_VERB}")
-_ARTICLE = re.compile(r"^(?:l['’]\s*|(?:la|le|les|the)\s+)", re.I)
-_HONORIFIC = r"(?:Mrs|Mr|Ms|Mme|Mlle|Dr|Pr|M)\.?(?=\s)"
 # What a named subject is made of: names (capitalised words, acronyms, titles, a body in
 # parentheses) joined by "et", "and", "/", "," and the small words inside a name.
 _NAME_WORD = re.compile(
-    rf"{_HONORIFIC}|[A-ZÀ-Ý][\w'’.-]*|\([^()]{{1,60}}\)|et|and|&|/|,|de|des|du|d['’]\w+|of|for|la|le|les|l['’]\w+|the|"
+    rf"{HONORIFIC}|[A-ZÀ-Ý][\w'’.-]*|\([^()]{{1,60}}\)|et|and|&|/|,|de|des|du|d['’]\w+|of|for|la|le|les|l['’]\w+|the|"
     r"[a-zà-ÿ][\w'’-]*")
 _STATUS_CUE = re.compile(r"(?:\)\s*:|:\s*|—\s*|\(\s*)\s*(" + "|".join(p for _, p in STATUS_WORDS) + r")\b", re.I)
 
@@ -76,11 +74,11 @@ def _is_name(phrase: str, *, first: bool) -> bool:
     """Is `phrase` only a name (or names joined by "et", "and", "/", ",")? Each name starts
     with a capital; at the start of a sentence a capital proves nothing, so there the first
     name also needs an article before it, an acronym, a title or a second capitalised word."""
-    bare = _ARTICLE.sub("", phrase.strip())
+    bare = ARTICLE.sub("", phrase.strip())
     words = _NAME_WORD.findall(bare)
     if not 0 < len(words) <= 8 or "".join(words).replace(" ", "") != re.sub(r"\s+", "", bare):
         return False
-    names = [_ARTICLE.sub("", n.strip()) for n in re.split(r"\s*(?:,|/|&|\bet\b|\band\b)\s*(?![^()]*\))", bare)]
+    names = [ARTICLE.sub("", n.strip()) for n in re.split(OWNER_SEPARATOR, bare)]
     if not all(n[:1].isupper() for n in names):
         return False
     return not first or bare != phrase.strip() or _named(names[0])
@@ -91,7 +89,7 @@ def _named(name: str) -> bool:
     ("SENUM"), a title ("Mme Fall") or a name of several words ("Agence X", "Bureau des
     ...", "DSI (MCTN)"); not "Chaque partie", "On infrastructure", "Please note"."""
     words = name.split()
-    if re.match(r"[A-ZÀ-Ý]{2,}\b", words[0]) or re.match(_HONORIFIC, name):
+    if re.match(r"[A-ZÀ-Ý]{2,}\b", words[0]) or re.match(HONORIFIC, name):
         return True
     return len(words) > 1 and (words[1][:1].isupper() or words[1].startswith("(")
                                or re.fullmatch(r"de|des|du|d['’]\w+|of|for", words[1]) is not None)

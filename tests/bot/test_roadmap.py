@@ -1,4 +1,4 @@
-"""The roadmap register on the real corpus: questions through bot.answer, the CLI, quality."""
+"""The roadmap commitments on the real corpus: questions through bot.answer, the CLI, quality."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.conftest import CORPUS, PROJECT_ROOT
 TODAY = date(2026, 5, 20)
 
 
-def test_register_questions_are_recognised_and_others_are_not() -> None:
+def test_commitment_questions_are_recognised_and_others_are_not() -> None:
     assert recognise("Qu'est-ce qui est en retard ?", TODAY).status == "late"
     assert recognise("Quelles sont les échéances de la SENUM ?", TODAY).owner == "SENUM"
     assert recognise("What is due before June?", TODAY).before == date(2026, 6, 1)
@@ -126,7 +126,7 @@ def test_other_questions_take_the_normal_path(corpus_store: KnowledgeBase) -> No
 
 
 @pytest.mark.real_model
-def test_register_merges_follow_ups_and_exports_csv(corpus_store: KnowledgeBase) -> None:
+def test_commitments_merge_follow_ups_and_export_csv(corpus_store: KnowledgeBase) -> None:
     items = commitments(corpus_store, role="staff", owner="ASAN", today=TODAY)
     immersion = next(i for i in items if "immersion" in i.action.casefold() and i.owner == "ASAN")
     assert immersion.deadline == date(2026, 9, 25), "rescheduled by the follow-up meeting"
