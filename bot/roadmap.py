@@ -357,6 +357,7 @@ def _bound(match: re.Match[str] | None, today: date) -> date | None:
     after "d'ici fin mars" / "by the end of March", the day after that period."""
     if match is None or re.fullmatch(r"\d{1,2}", match.group("when")):
         return None
+    # Not kb.dates: a question's bound has no year ("before June"), it is the coming one.
     import dateparser
 
     until_end = bool(re.search(r"\bfin\b|\bend\b", match.group(0), re.I))
