@@ -9,7 +9,7 @@ for the kind of fact asked; a chosen sentence is quoted as the answer unit it be
 abstains below one calibrated threshold.
 
 The stages, each with typed input and output: `bot.query.parse_query` (question -> Query)
--> `bot.router.route` (register or documents) -> `gather_evidence` (retrieve, score
+-> `bot.router.route` (commitments or documents) -> `gather_evidence` (retrieve, score
 sentences -> Evidence; `bot.evidence`, `bot.scoring`) -> `candidates` / `read` (answer
 units with reader logits, kept in `Evidence.candidates`) -> `choose_units` or
 `choose_sentences` (abstain or pick; `bot.selection`, `bot.evidence`) -> `compose_units` /
@@ -31,7 +31,7 @@ from bot.generate import Excerpt, GenerationConfig, chat_model, generate, reader
 from bot.messages import message
 from bot.reply import Answer, Source
 from bot.query import Query, QuestionError, parse_query
-from bot.roadmap import answer_from_register
+from bot.roadmap import answer_from_commitments
 from bot.retrieve import FusionConfig
 from bot.router import route
 from bot.scoring import AnswerConfig, ScoredSentence
@@ -83,8 +83,8 @@ def answer(
 
     `history` holds the earlier questions of the conversation (strings, (question,
     answer) pairs or chat messages); `filters` any of doc_type, since, until (ISO
-    dates), organisation, language. Register questions ("Qu'est-ce qui est en retard ?")
-    are answered from the roadmap register, lateness judged on `today` (default: the
+    dates), organisation, language. Questions about commitments ("Qu'est-ce qui est en retard ?")
+    are answered from the roadmap commitments, lateness judged on `today` (default: the
     current date). With an LLM server configured (`Settings.llm_url`), an answerable
     question gets a written answer whose every sentence is verified (`bot.generate`);
     `on_draft` then receives the unverified draft as it grows. Raises QuestionError for
@@ -96,10 +96,10 @@ def answer(
     kb = kb or knowledge_base(settings or Settings.from_env())
     if not kb.exists or kb.chunk_count() == 0:
         raise EmptyStoreError(message("empty_store", query.language, store=str(kb.root)))
-    if route(kb, query, where) == "register":
-        from_register = answer_from_register(kb, query.register, where, query.language, today)
-        if from_register is not None:
-            return from_register
+    if route(kb, query, where) == "commitments":
+        from_commitments = answer_from_commitments(kb, query.commitments, where, query.language, today)
+        if from_commitments is not None:
+            return from_commitments
 
     evidence = gather_evidence(kb, query, where, k=k, config=config, fusion=fusion)
     retrieved = time.perf_counter()

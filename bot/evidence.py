@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.answer_type import AnswerType
-from bot.query import ACRONYM, Query
+from bot.query import Query
+from kb.vocabulary import ACRONYM
 from bot.retrieve import FusionConfig, Passage, retrieve
 from bot.scoring import AnswerConfig, ScoredSentence, score_sentences
 from kb.store import KnowledgeBase, SearchFilter

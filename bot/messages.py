@@ -16,8 +16,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "sources": "Sources",
         "see_also": "Voir aussi",
-        "register_intro": "D'après le registre de la feuille de route ({count} engagement(s), retards jugés au {today}) :",
-        "register_more": "… et {more} autre(s) : `python -m bot roadmap` les liste tous.",
+        "commitments_intro": "D'après les engagements de la feuille de route ({count}, retards jugés au {today}) :",
+        "commitments_more": "… et {more} autre(s) : `python -m bot roadmap` les liste tous.",
     },
     "en": {
         "abstain": (
@@ -32,8 +32,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "sources": "Sources",
         "see_also": "See also",
-        "register_intro": "From the roadmap register ({count} commitment(s), lateness judged on {today}):",
-        "register_more": "… and {more} more: `python -m bot roadmap` lists them all.",
+        "commitments_intro": "From the roadmap commitments ({count}, lateness judged on {today}):",
+        "commitments_more": "… and {more} more: `python -m bot roadmap` lists them all.",
     },
 }
 

@@ -2,7 +2,7 @@
 
 `parse_query` checks the question and reads from it everything the later stages need
 (language, the search query of a follow-up, the kind of fact asked, the years, days and
-names, whether it asks for a list, whether it is a register question), so that
+names, whether it asks for a list, whether it is a question about commitments), so that
 routing, retrieval, sentence scoring and composing read a `Query` instead of the text.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from bot.answer_type import WORD_TOKEN, AnswerType, answer_type
 from bot.messages import message
-from bot.roadmap import RegisterQuery, recognise
+from bot.roadmap import CommitmentQuery, recognise
 from kb.dates import days
 from kb.language import identify
 from kb.text import fold, keyword_terms
@@ -49,8 +49,8 @@ class Query:
     # what the documents must know for the question to be answerable.
     salient: tuple[tuple[str, bool], ...]
     wants_list: bool
-    # What it asks of the roadmap register, or None for a question the documents answer.
-    register: RegisterQuery | None
+    # What it asks of the commitments (the roadmap), or None for a question the documents answer.
+    commitments: CommitmentQuery | None
 
     @property
     def follow_up(self) -> bool:
@@ -60,7 +60,7 @@ class Query:
 
 def parse_query(question: str, history: Sequence[Any] = (), today: date | None = None) -> Query:
     """Check `question` and read it once; `history` holds the earlier questions (strings,
-    (question, answer) pairs or chat messages), `today` dates the register's "before June".
+    (question, answer) pairs or chat messages), `today` dates the commitment questions' "before June".
 
     Raises QuestionError for an empty, blank or overlong question.
     """
@@ -80,7 +80,7 @@ def parse_query(question: str, history: Sequence[Any] = (), today: date | None =
         names=tuple(w for i, w in enumerate(words) if i > 0 and w[0].isupper()),
         salient=tuple((w, i > 0 and w[0].isupper()) for i, w in enumerate(WORD_TOKEN.findall(rest))),
         wants_list=asks_for_list(text),
-        register=recognise(text, today),
+        commitments=recognise(text, today),
     )
 
 

@@ -1,6 +1,6 @@
 """What the bot returns: an `Answer` with its numbered `Source`s (data, never markup).
 
-Shared by the document answerer (`bot.answer`) and the register answerer (`bot.roadmap`).
+Shared by the document answerer (`bot.answer`) and the commitments answerer (`bot.roadmap`).
 """
 
 from __future__ import annotations

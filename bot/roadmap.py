@@ -1,15 +1,16 @@
-"""The roadmap register: who committed to what, by when, and what is late.
+"""The roadmap's commitments: who committed to what, by when, and what is late.
 
-Ingestion stores every commitment each document states (ingest/roadmap.py). Here the
-mentions of one action across documents are merged into one `RoadmapItem` whose
-sources are listed newest first: a follow-up meeting that marks an action done, or a
-new roadmap version that moves its deadline, updates the item and keeps the older
-sources. "Late" is judged against `today` (injectable): a deadline before today and a
-status other than done.
+Ingestion stores every commitment each document states, as mentions (ingest/roadmap/).
+Here the mentions of one action across documents are merged into one `Commitment` whose
+sources are listed newest first: a follow-up meeting that marks an action done, or a new
+roadmap version that moves its deadline (even in other words), updates the commitment and
+keeps the older sources. "Late" is judged against `today` (injectable): a deadline before
+today and a status other than done.
 
-`register(...)` gives the rows of a table (the web tab and the CLI use it),
-`recognise(question)` tells register questions from others (`bot.query` calls it), and
-`answer_from_register` answers them with one citation per item (after `bot.router`).
+`commitments(...)` gives the rows of a table (the web tab and the CLI use it),
+`recognise(question)` tells questions about commitments from others (`bot.query` calls
+it), and `answer_from_commitments` answers them with one citation per commitment (after
+`bot.router`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from kb.commitments import action_stems, body_mentions, owner_keys, owners_overlap
-from kb.vocabulary import STATUSES, status_label
+from kb.commitments import action_stems, body_mentions, owner_bodies, owner_keys, owners_overlap, parse_owner
+from kb.vocabulary import STATUSES, STEM_PREFIX, status_label
 
-from kb.schema import access_for_role
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import fold
 
@@ -41,13 +41,13 @@ CSV_COLUMNS = ("deadline", "status", "owner", "commission", "action", "deadline_
 MAX_ANSWER_ITEMS = 10
 
 
-class RegisterError(ValueError):
-    """A register query that cannot run (unknown role, status or date); the message says why."""
+class CommitmentQueryError(ValueError):
+    """A query for commitments that cannot run (unknown role, status or date); the message says why."""
 
 
 @dataclass(frozen=True)
-class ItemSource:
-    """One document's mention of an item: where it is and what it said then."""
+class CommitmentSource:
+    """One document's mention of a commitment: where it is and what it said then."""
 
     path: str
     title: str
@@ -69,8 +69,8 @@ class ItemSource:
 
 
 @dataclass
-class RoadmapItem:
-    """An action of the register, merged across the documents that mention it."""
+class Commitment:
+    """An action someone committed to, merged across the documents that mention it."""
 
     action: str
     owner: str
@@ -78,7 +78,7 @@ class RoadmapItem:
     deadline: date | None
     deadline_text: str
     status: str
-    sources: list[ItemSource] = field(default_factory=list)
+    sources: list[CommitmentSource] = field(default_factory=list)
 
     @property
     def late(self) -> bool:
@@ -86,7 +86,7 @@ class RoadmapItem:
         return self.status == "late"
 
     def to_dict(self) -> dict[str, Any]:
-        """The item as in `python -m bot roadmap --json`."""
+        """The commitment as in `python -m bot roadmap --json`."""
         return {
             "action": self.action, "owner": self.owner, "commission": self.commission,
             "deadline": self.deadline.isoformat() if self.deadline else None, "deadline_text": self.deadline_text,
@@ -94,8 +94,8 @@ class RoadmapItem:
         }
 
 
-# ----- the register ----------------------------------------------------------------------
-def register(
+# ----- the commitments ---------------------------------------------------------------------
+def commitments(
     kb: KnowledgeBase,
     role: str = "reader",
     owner: str | None = None,
@@ -107,66 +107,80 @@ def register(
     *,
     where: SearchFilter | None = None,
     topic: str | None = None,
-) -> list[RoadmapItem]:
-    """The register items `role` may read, filtered, soonest deadline first (undated last).
+) -> list[Commitment]:
+    """The commitments `role` may read, filtered, soonest deadline first (undated last).
 
-    `owner` matches any body of the owner ("SENUM" finds "SENUM et MDDT"); `commission` a
-    commission theme; `status` one of done, in progress, planned, late, unknown; `before`
-    keeps deadlines earlier than that day, `after` deadlines on or after it. `where`
-    restricts the source documents (dates, type, language) as in bot.answer; `topic`
-    keeps the items whose action shares most words with it.
+    `owner` matches any name of the owner ("SENUM" finds "SENUM et MDDT" and "M. Diallo
+    (SENUM)"); `commission` a commission theme; `status` one of done, in progress, planned,
+    late, unknown; `before` keeps deadlines earlier than that day, `after` deadlines on or
+    after it. `where` restricts the source documents (dates, type, language) as in
+    bot.answer; `topic` keeps the commitments whose action shares most words with it.
     """
     try:
-        access = where.access if where is not None else access_for_role(role)
+        where = where or SearchFilter.for_role(role)
     except ValueError as exc:
-        raise RegisterError(str(exc)) from None
+        raise CommitmentQueryError(str(exc)) from None
     if status is not None and status not in STATUSES:
-        raise RegisterError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
-    today = today or date.today()
+        raise CommitmentQueryError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
     if not kb.exists:
         return []
-    rows = [r for r in kb.roadmap_items(access) if where is None or _document_allowed(r, where)]
-    items = merge(rows, today)
-    if owner:
-        wanted = set(owner_keys(_canonical_owner(owner)))
-        items = [i for i in items if wanted <= set(owner_keys(i.owner)) or fold(owner) in fold(i.owner)]
-    if commission:
-        items = [i for i in items if i.commission and fold(i.commission).startswith(fold(commission)[:5])]
-    if status:
-        items = [i for i in items if i.status == status]
-    if before:
-        items = [i for i in items if i.deadline is not None and i.deadline < before]
-    if after:
-        items = [i for i in items if i.deadline is not None and i.deadline >= after]
+    rows = kb.mentions(where)
+    found = [c for c in merge(rows, today or date.today()) if _wanted(c, owner, commission, status, before, after)]
     if topic:
-        items = _on_topic(items, topic)
-    return sorted(items, key=lambda i: (i.deadline is None, i.deadline or date.max, fold(i.owner)))
+        found = _on_topic(found, topic)
+    return sorted(found, key=lambda c: (c.deadline is None, c.deadline or date.max, fold(c.owner)))
 
 
-def merge(rows: Sequence[dict[str, Any]], today: date) -> list[RoadmapItem]:
-    """Group the stored mentions of the same action into items (newest source first).
+def _wanted(item: Commitment, owner: str | None, commission: str | None, status: str | None,
+            before: date | None, after: date | None) -> bool:
+    """Does a commitment pass the filters (each None filter passes)?"""
+    checks = (
+        not owner or _owned_by(item, owner),
+        not commission or bool(item.commission and fold(item.commission).startswith(fold(commission)[:STEM_PREFIX])),
+        not status or item.status == status,
+        not before or (item.deadline is not None and item.deadline < before),
+        not after or (item.deadline is not None and item.deadline >= after),
+    )
+    return all(checks)
+
+
+def _owned_by(item: Commitment, owner: str) -> bool:
+    return set(owner_keys(parse_owner(owner))) <= owner_bodies(item.owner) or fold(owner) in fold(item.owner)
+
+
+def merge(rows: Sequence[dict[str, Any]], today: date) -> list[Commitment]:
+    """Group the stored mentions of the same action into commitments (newest source first).
 
     Two mentions are the same action when their actions share enough words and their
-    owners agree: with the same deadline, owners that share a body (a joint row such as
-    "Désignation des points focaux SENUM et CEAC" joins both parties' items) and one
-    shared word; with another deadline (a moved one), the same owner and half of the
-    smaller action's words.
+    owners agree: with the same deadline, owners that share a name (a joint row such as
+    "Désignation des points focaux SENUM et CEAC" joins both parties' commitments; a person
+    counts as their body) and one shared word; with another deadline (a moved one), the
+    same owners and half of the smaller action's words. The words of the action are those
+    of what is done: not the owner's name, nor a purpose clause ("so that ...", "afin de ...").
     """
-    ordered = sorted(rows, key=lambda r: (r["date"] or "", r["doc_id"], r["ordinal"]))
+    ordered = sorted(rows, key=_document_order)
     groups: list[list[tuple[dict[str, Any], frozenset[str]]]] = []
     for row in ordered:
-        mention = (row, action_stems(row["action"]))
+        mention = (row, merge_stems(row["action"], row["owner"]))
         matching = [g for g in groups if any(_same_action(mention, other) for other in g)]
-        if not matching:
-            groups.append([mention])
-            continue
         merged = [m for g in matching for m in g] + [mention]
         groups = [g for g in groups if not any(g is m for m in matching)] + [merged]
-    items = []
-    for group in groups:
-        newest_first = sorted(group, key=lambda m: (m[0]["date"] or "", m[0]["doc_id"], m[0]["ordinal"]), reverse=True)
-        items.append(_item([m[0] for m in newest_first], today))
-    return items
+    return [_commitment([m[0] for m in sorted(g, key=lambda m: _document_order(m[0]), reverse=True)], today)
+            for g in groups]
+
+
+def _document_order(row: dict[str, Any]) -> tuple[str, str, int]:
+    return row["date"] or "", row["doc_id"], row["ordinal"]
+
+
+# A purpose clause says why, not what: "..., so that comments can be collected".
+_PURPOSE = re.compile(r"[,;]?\s+\b(?:so that|in order to|so as to|afin de|afin que|pour que|de sorte que)\b.*$", re.I | re.S)
+
+
+def merge_stems(action: str, owner: str) -> frozenset[str]:
+    """The stems that say what a mention's action is: without its owner's names (a sentence
+    often starts with them) and without a purpose clause."""
+    return action_stems(_PURPOSE.sub("", action)) - action_stems(owner)
 
 
 def _same_action(a: tuple[dict[str, Any], frozenset[str]], b: tuple[dict[str, Any], frozenset[str]]) -> bool:
@@ -176,59 +190,55 @@ def _same_action(a: tuple[dict[str, Any], frozenset[str]], b: tuple[dict[str, An
     shared = len(stems_a & stems_b)
     ratio = shared / min(len(stems_a), len(stems_b))
     if row_a["deadline"] is not None and row_a["deadline"] == row_b["deadline"]:
-        related = owners_overlap(row_a["owner"], row_b["owner"]) or bool(
-            row_a["commission"] and row_a["commission"] == row_b["commission"]
-            and "Commission" in (row_a["owner"] + row_b["owner"]))
-        return related and shared >= 1 and ratio >= 0.25
+        return _related(row_a, row_b) and shared >= 1 and ratio >= 0.25
     same_owner = set(owner_keys(row_a["owner"])) == set(owner_keys(row_b["owner"]))
     return same_owner and shared >= 2 and ratio >= 0.5
 
 
-def _item(group: list[dict[str, Any]], today: date) -> RoadmapItem:
-    """An item from its mentions, newest first: the newest mention that gives a field wins."""
-    sources = [
-        ItemSource(
-            path=r["path"], title=r["title"], date=r["date"], doc_type=r["doc_type"], page=r["page"],
-            section=r["section"], quote=r["quote"], start=r["start"], end=r["end"],
-            deadline=date.fromisoformat(r["deadline"]) if r["deadline"] else None,
-            deadline_text=r["deadline_text"], status=r["status"],
-        )
-        for r in group
-    ]
+def _related(row_a: dict[str, Any], row_b: dict[str, Any]) -> bool:
+    """Owners that share a name, or a commission and the commission named as owner."""
+    if owners_overlap(row_a["owner"], row_b["owner"]):
+        return True
+    return bool(row_a["commission"] and row_a["commission"] == row_b["commission"]
+                and "Commission" in (row_a["owner"] + row_b["owner"]))
+
+
+def _commitment(group: list[dict[str, Any]], today: date) -> Commitment:
+    """A commitment from its mentions, newest first: the newest mention that gives a field wins."""
+    sources = [_source(r) for r in group]
     newest = group[0]
     dated = next((s for s in sources if s.deadline is not None), None)
     stated = next((s.status for s in sources if s.status != "unknown"), None)
     deadline = dated.deadline if dated else None
-    status = stated or ("unknown" if deadline is None else "planned")
-    if status != "done" and deadline is not None and deadline < today:
-        status = "late"
-    elif status == "late" and deadline is not None and deadline >= today:
-        status = "planned"  # rescheduled: the new deadline is still ahead
-    return RoadmapItem(
+    return Commitment(
         action=newest["action"], owner=newest["owner"],
         commission=next((r["commission"] for r in group if r["commission"]), None),
         deadline=deadline, deadline_text=dated.deadline_text if dated else newest["deadline_text"],
-        status=status, sources=sources,
+        status=_status(stated, deadline, today), sources=sources,
     )
 
 
-def _document_allowed(row: dict[str, Any], where: SearchFilter) -> bool:
-    day = date.fromisoformat(row["date"]) if row["date"] else None
-    if where.doc_type and row["doc_type"] != where.doc_type:
-        return False
-    if where.since and (day is None or day < where.since):
-        return False
-    if where.until and (day is None or day > where.until):
-        return False
-    return True
+def _source(row: dict[str, Any]) -> CommitmentSource:
+    return CommitmentSource(
+        path=row["path"], title=row["title"], date=row["date"], doc_type=row["doc_type"], page=row["page"],
+        section=row["section"], quote=row["quote"], start=row["start"], end=row["end"],
+        deadline=date.fromisoformat(row["deadline"]) if row["deadline"] else None,
+        deadline_text=row["deadline_text"], status=row["status"],
+    )
 
 
-def _canonical_owner(owner: str) -> str:
-    mentions = body_mentions(owner)
-    return " et ".join(dict.fromkeys(name for _, _, name in mentions)) if mentions else owner
+def _status(stated: str | None, deadline: date | None, today: date) -> str:
+    """The status the newest source states, judged against `today`: a deadline passed and
+    not done is late; a late one rescheduled to a day still ahead is planned."""
+    status = stated or ("unknown" if deadline is None else "planned")
+    if status != "done" and deadline is not None and deadline < today:
+        return "late"
+    if status == "late" and deadline is not None and deadline >= today:
+        return "planned"
+    return status
 
 
-def _on_topic(items: list[RoadmapItem], topic: str) -> list[RoadmapItem]:
+def _on_topic(items: list[Commitment], topic: str) -> list[Commitment]:
     wanted = action_stems(topic) - _question_stems()
     if not wanted:
         return items
@@ -253,8 +263,8 @@ def _question_stems() -> frozenset[str]:
     )
 
 
-def to_csv(items: Iterable[RoadmapItem]) -> str:
-    """The items as CSV text (one row per item, newest source quoted), for export."""
+def to_csv(items: Iterable[Commitment]) -> str:
+    """The commitments as CSV text (one row per commitment, newest source quoted), for export."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -269,10 +279,10 @@ def to_csv(items: Iterable[RoadmapItem]) -> str:
     return buffer.getvalue()
 
 
-# ----- register questions ------------------------------------------------------------
+# ----- questions about commitments ------------------------------------------------------------
 @dataclass(frozen=True)
-class RegisterQuery:
-    """What a register question asks: filters for `register`."""
+class CommitmentQuery:
+    """What a question about commitments asks: filters for `commitments`."""
 
     owner: str | None = None
     status: str | None = None
@@ -283,7 +293,7 @@ class RegisterQuery:
 
 
 _LATE = re.compile(r"\b(?:en retard|retards?|late|overdue|behind schedule|pas été tenus?|missed)\b", re.I)
-# "la feuille de route" names the register only when it is what the question asks about
+# "la feuille de route" names the commitments only when it is what the question asks about
 # ("Que prévoit la feuille de route ?"), not where a fact is looked up ("la phase 2 dans
 # la feuille de route").
 _REGISTER = re.compile(
@@ -298,8 +308,8 @@ _AFTER = re.compile(r"\b(?:après|after|à partir de|from)\s+(?:le |la )?(?P<whe
 _UPCOMING = re.compile(r"\b(?:prochaines?|à venir|upcoming|next)\b", re.I)
 
 
-def recognise(question: str, today: date | None = None) -> RegisterQuery | None:
-    """The register query a question asks, or None for a question the documents answer.
+def recognise(question: str, today: date | None = None) -> CommitmentQuery | None:
+    """The commitments a question asks for, or None for a question the documents answer.
 
     "Qu'est-ce qui est en retard ?" -> status late; "Quelles sont les échéances de la
     SENUM ?" -> owner SENUM; "What is due before June?" -> before 1 June; "Who is
@@ -319,7 +329,7 @@ def recognise(question: str, today: date | None = None) -> RegisterQuery | None:
     for _, _, name in mentions:
         topic = topic.replace(name, " ")
     rest = action_stems(topic) - _question_stems() - _date_stems(question)
-    return RegisterQuery(
+    return CommitmentQuery(
         owner=owner, status="late" if late else None, before=before, after=after,
         topic=topic if rest and not owner else None, upcoming=bool(_UPCOMING.search(question)),
     )
@@ -335,6 +345,7 @@ def _bound(match: re.Match[str] | None, today: date) -> date | None:
     after "d'ici fin mars" / "by the end of March", the day after that period."""
     if match is None or re.fullmatch(r"\d{1,2}", match.group("when")):
         return None
+    # Not kb.dates: a question's bound has no year ("before June"), it is the coming one.
     import dateparser
 
     until_end = bool(re.search(r"\bfin\b|\bend\b", match.group(0), re.I))
@@ -346,17 +357,17 @@ def _bound(match: re.Match[str] | None, today: date) -> date | None:
     return parsed.date() + timedelta(days=1) if until_end else parsed.date()
 
 
-def query_register(kb: KnowledgeBase, query: RegisterQuery, where: SearchFilter, today: date) -> list[RoadmapItem]:
-    """The items a recognised register question asks for."""
-    items = register(kb, owner=query.owner, status=query.status, before=query.before, after=query.after,
+def query_commitments(kb: KnowledgeBase, query: CommitmentQuery, where: SearchFilter, today: date) -> list[Commitment]:
+    """The commitments a recognised question asks for."""
+    items = commitments(kb, owner=query.owner, status=query.status, before=query.before, after=query.after,
                      today=today, where=where, topic=query.topic)
     if query.upcoming and not (query.status or query.before or query.after):
         items = [i for i in items if i.status != "done" and (i.deadline is None or i.deadline >= today)]
     return items
 
 
-def describe(item: RoadmapItem, language: str) -> str:
-    """One line of a register answer: owner, deadline, status, then the newest quote."""
+def describe(item: Commitment, language: str) -> str:
+    """One line of an answer about commitments: owner, deadline, status, then the newest quote."""
     source = item.sources[0]
     when = item.deadline_text or (item.deadline.isoformat() if item.deadline else "")
     if item.deadline and item.deadline_text and item.deadline.isoformat() not in item.deadline_text:
@@ -366,20 +377,20 @@ def describe(item: RoadmapItem, language: str) -> str:
     return f"{head} : « {quote} »" if language == "fr" else f"{head}: “{quote}”"
 
 
-def answer_from_register(kb: KnowledgeBase, query: RegisterQuery, where: SearchFilter, language: str,
+def answer_from_commitments(kb: KnowledgeBase, query: CommitmentQuery, where: SearchFilter, language: str,
                          today: date | None = None) -> "Answer | None":
-    """The answer to a register question (`recognise`), one citation per item; None when no
-    readable item fits (the documents path answers then)."""
+    """The answer to a question about commitments (`recognise`), one citation per commitment;
+    None when no readable commitment fits (the documents path answers then)."""
     from bot.reply import Answer, Source
     from bot.messages import message
 
     started = time.perf_counter()
     today = today or date.today()
-    items = query_register(kb, query, where, today)
+    items = query_commitments(kb, query, where, today)
     if not items:
         return None
     shown = items[:MAX_ANSWER_ITEMS]
-    lines = [message("register_intro", language, count=len(items), today=today.isoformat())]
+    lines = [message("commitments_intro", language, count=len(items), today=today.isoformat())]
     sources = []
     for n, item in enumerate(shown, start=1):
         source = item.sources[0]
@@ -388,7 +399,7 @@ def answer_from_register(kb: KnowledgeBase, query: RegisterQuery, where: SearchF
                               date=source.date, page=source.page, section=source.section, quote=source.quote,
                               start=source.start, end=source.end, score=1.0))
     if len(items) > len(shown):
-        lines.append(message("register_more", language, more=len(items) - len(shown)))
+        lines.append(message("commitments_more", language, more=len(items) - len(shown)))
     total = round((time.perf_counter() - started) * 1000, 1)
-    log.info("register answer items=%d shown=%d", len(items), len(shown))
+    log.info("commitments answer found=%d shown=%d", len(items), len(shown))
     return Answer("\n".join(lines), False, language, sources, {"retrieve": total, "answer": 0.0, "total": total})

@@ -1,4 +1,4 @@
-"""`python -m bot roadmap`: the roadmap register from the command line (table, CSV or JSON)."""
+"""`python -m bot roadmap`: the roadmap's commitments from the command line (table, CSV or JSON)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,20 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kb.commitments import STATUSES
 from kb.schema import ROLES
 from kb.settings import Settings
+from kb.vocabulary import STATUSES
+
+if TYPE_CHECKING:
+    from bot.roadmap import Commitment
 
 DESCRIPTION = """\
-List the roadmap register: every commitment, action item and deadline that the protocols,
+List the roadmap commitments: every commitment, action item and deadline that the protocols,
 roadmaps and meeting notes state, merged across documents (a later document that marks an
-action done or moves its deadline updates it; every source is kept, newest first). An item
-is late when its deadline is before today and it is not done.
+action done or moves its deadline updates it; every source is kept, newest first). A
+commitment is late when its deadline is before today and it is not done.
 """
 
 EPILOG = """\
@@ -31,29 +35,29 @@ examples:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `roadmap` subcommand to the `python -m bot` parser."""
-    parser = commands.add_parser("roadmap", help="list the register of commitments, owners and deadlines",
+    parser = commands.add_parser("roadmap", help="list the commitments: owners, deadlines, statuses",
                                  description=DESCRIPTION, epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", metavar="DIR", type=Path, help="knowledge-base folder (default: data/, or PASSERELLE_STORE)")
     parser.add_argument("--role", choices=ROLES, default="reader",
-                        help="who is asking: reader sees items of public documents, staff adds internal ones, "
+                        help="who is asking: reader sees commitments of public documents, staff adds internal ones, "
                              "official and admin see restricted ones too (default: reader)")
-    parser.add_argument("--owner", metavar="NAME", help="only items owned (alone or jointly) by this body, e.g. SENUM")
-    parser.add_argument("--commission", metavar="THEME", help="only items of this commission (cybersécurité, formation, "
+    parser.add_argument("--owner", metavar="NAME", help="only commitments owned (alone or jointly) by this body, e.g. SENUM")
+    parser.add_argument("--commission", metavar="THEME", help="only commitments of this commission (cybersécurité, formation, "
                                                               "talents, start-up/État, digitalisation)")
-    parser.add_argument("--status", choices=STATUSES, help="only items with this status")
-    parser.add_argument("--before", metavar="YYYY-MM-DD", help="only items due before this day")
-    parser.add_argument("--after", metavar="YYYY-MM-DD", help="only items due on or after this day")
+    parser.add_argument("--status", choices=STATUSES, help="only commitments with this status")
+    parser.add_argument("--before", metavar="YYYY-MM-DD", help="only commitments due before this day")
+    parser.add_argument("--after", metavar="YYYY-MM-DD", help="only commitments due on or after this day")
     parser.add_argument("--today", metavar="YYYY-MM-DD", help="judge lateness on this day (default: the current date)")
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--csv", action="store_true", help="print CSV (one row per item, newest source quoted)")
+    output.add_argument("--csv", action="store_true", help="print CSV (one row per commitment, newest source quoted)")
     output.add_argument("--json", action="store_true", help='print exactly one JSON object {"today", "items"}')
     parser.set_defaults(handler=run_roadmap)
 
 
 def run_roadmap(args: argparse.Namespace, settings: Settings) -> int:
-    """`roadmap`: print the register."""
-    from bot.roadmap import RegisterError, register as read_register, to_csv
+    """`roadmap`: print the commitments."""
+    from bot.roadmap import CommitmentQueryError, commitments, to_csv
     from kb.store import KnowledgeBase, StoreError
 
     try:
@@ -65,27 +69,27 @@ def run_roadmap(args: argparse.Namespace, settings: Settings) -> int:
     if not kb.exists:
         return _fail(f"the knowledge base {settings.store} is empty or missing: run `make ingest` (or `python -m ingest`)")
     try:
-        items = read_register(kb, role=args.role, owner=args.owner, commission=args.commission, status=args.status,
-                              before=before, after=after, today=today)
-    except (RegisterError, StoreError) as exc:
+        found = commitments(kb, role=args.role, owner=args.owner, commission=args.commission, status=args.status,
+                            before=before, after=after, today=today)
+    except (CommitmentQueryError, StoreError) as exc:
         return _fail(str(exc))
     finally:
         kb.close()
     if args.json:
-        print(json.dumps({"today": today.isoformat(), "items": [i.to_dict() for i in items]}, ensure_ascii=False))
+        print(json.dumps({"today": today.isoformat(), "items": [c.to_dict() for c in found]}, ensure_ascii=False))
     elif args.csv:
-        sys.stdout.write(to_csv(items))
+        sys.stdout.write(to_csv(found))
     else:
-        print(format_register(items, today))
+        print(format_commitments(found, today))
     return 0
 
 
-def format_register(items, today: date) -> str:
-    """A readable table of register items for the terminal."""
-    if not items:
-        return f"No register item matches (today: {today.isoformat()})."
-    lines = [f"{len(items)} item(s); lateness judged on {today.isoformat()}", ""]
-    for item in items:
+def format_commitments(found: list[Commitment], today: date) -> str:
+    """A readable table of commitments for the terminal."""
+    if not found:
+        return f"No commitment matches (today: {today.isoformat()})."
+    lines = [f"{len(found)} commitment(s); lateness judged on {today.isoformat()}", ""]
+    for item in found:
         when = item.deadline.isoformat() if item.deadline else "—"
         flag = "LATE " if item.late else ""
         lines.append(f"{flag}{when}  [{item.status}]  {item.owner}: {item.action}")

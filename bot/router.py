@@ -1,7 +1,7 @@
-"""The second stage of the answer path: the roadmap register or the documents.
+"""The second stage of the answer path: the roadmap commitments or the documents.
 
-A question about commitments, deadlines or what is late (`Query.register`) is answered from
-the register, unless it names something no readable document knows ("Quels engagements le
+A question about commitments, deadlines or what is late (`Query.commitments`) is answered from
+the commitments, unless it names something no readable document knows ("Quels engagements le
 Sénégal a-t-il pris avec l'Estonie ?"): the documents path then abstains honestly.
 """
 
@@ -13,14 +13,14 @@ from bot.query import Query
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import keyword_terms
 
-Route = Literal["register", "documents"]
+Route = Literal["commitments", "documents"]
 
 
 def route(kb: KnowledgeBase, query: Query, where: SearchFilter) -> Route:
     """Where the answer to `query` is looked for, within what `where` lets the role read."""
-    if query.register is None or names_unknown(kb, query, where):
+    if query.commitments is None or names_unknown(kb, query, where):
         return "documents"
-    return "register"
+    return "commitments"
 
 
 def names_unknown(kb: KnowledgeBase, query: Query, where: SearchFilter) -> bool:

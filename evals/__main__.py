@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     from evals.roadmap import format_roadmap, run_roadmap
 
     results["roadmap"] = run_roadmap(PROJECT_ROOT / "corpus", PROJECT_ROOT)
-    sections.append("## Roadmap register extraction (evals/data/roadmap_items.jsonl)\n\n" + format_roadmap(results["roadmap"]))
+    sections.append("## Roadmap commitments extraction (evals/data/roadmap_items.jsonl)\n\n" + format_roadmap(results["roadmap"]))
     if args.roadmap_only:
         return _write(results, sections, args.json or args.work / "eval-roadmap.json", args.work / "eval-roadmap.md")
 

@@ -57,7 +57,7 @@ def support_pairs(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config
 
     support = reader_support(kb.embeddings)
     pairs: dict[str, tuple[list[float], list[float]]] = {"copied": ([], []), "restated": ([], [])}
-    traced = [t for t in trace(kb, [q for q in questions if q.get("answerable", True)], config) if t.register is None]
+    traced = [t for t in trace(kb, [q for q in questions if q.get("answerable", True)], config) if t.from_commitments is None]
     for t in traced:
         chosen = prompt_excerpts(kb, t.evidence, config, excerpts)
         for i, excerpt in enumerate(chosen):

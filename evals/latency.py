@@ -28,18 +28,18 @@ log = logging.getLogger(__name__)
 def build_large_store(source: KnowledgeBase, work_dir: Path, chunks: int = 20_000, seed: int = 7) -> KnowledgeBase:
     """A store of about `chunks` chunks made of noisy copies of `source`'s documents."""
     settings = Settings.from_env({}, store=work_dir / f"large-{chunks}", embedding_model=source.settings.embedding_model)
-    large = KnowledgeBase(settings, embeddings=source._embeddings)
+    large = KnowledgeBase(settings, embeddings=source.embeddings)
     if large.exists and large.chunk_count() >= chunks:
         return large
     large.reset()
-    large = KnowledgeBase(settings, embeddings=source._embeddings)
+    large = KnowledgeBase(settings, embeddings=source.embeddings)
     rng = np.random.default_rng(seed)
     records = list(source.documents().values())
     originals: list[tuple[Any, list, np.ndarray, list, np.ndarray]] = []
     for record in records:
         doc = load_document(Path(record.path), max_bytes=1 << 30)
         doc_chunks = split_document(doc, settings.chunk_size, settings.chunk_overlap)
-        got = source.vectors._collection.get(ids=[c.chunk_id for c in doc_chunks], include=["embeddings"])
+        got = source.vectors.get(ids=[c.chunk_id for c in doc_chunks], include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"]))
         chunk_vectors = np.asarray([by_id[c.chunk_id] for c in doc_chunks], dtype=np.float32)
         spans = [(s, e) for s, e, _ in answer_sentences(doc)]

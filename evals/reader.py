@@ -45,12 +45,12 @@ class Traced:
     question: dict[str, Any]
     evidence: Evidence
     seconds: float
-    register: Answer | None = None
+    from_commitments: Answer | None = None
 
 
 def trace(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config: AnswerConfig = AnswerConfig()) -> list[Traced]:
-    """Retrieve and read every question (register questions are answered by the register)."""
-    from bot.roadmap import answer_from_register
+    """Retrieve and read every question (questions about commitments are answered from them)."""
+    from bot.roadmap import answer_from_commitments
     from bot.router import route
 
     result = []
@@ -58,12 +58,12 @@ def trace(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config: Answer
         started = time.perf_counter()
         where = search_filter(q.get("role", "reader"), q.get("filters"))
         query = parse_query(q["question"], q.get("history") or ())
-        register = None
-        if route(kb, query, where) == "register":
-            register = answer_from_register(kb, query.register, where, query.language, None)
+        from_commitments = None
+        if route(kb, query, where) == "commitments":
+            from_commitments = answer_from_commitments(kb, query.commitments, where, query.language, None)
         evidence = gather_evidence(kb, query, where, config=config)
         read(kb, evidence, config)
-        result.append(Traced(q, evidence, time.perf_counter() - started, register))
+        result.append(Traced(q, evidence, time.perf_counter() - started, from_commitments))
     return result
 
 
@@ -78,8 +78,8 @@ def outcomes(kb: KnowledgeBase, traced: Sequence[Traced], config: AnswerConfig, 
     result = []
     for t in traced:
         ev = t.evidence
-        if t.register is not None:
-            answer = t.register
+        if t.from_commitments is not None:
+            answer = t.from_commitments
         else:
             units = choose_units(ev, config)
             answer = compose_units(kb, units, ev, k, ev.language) if units else declined(kb, ev, k)

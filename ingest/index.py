@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from ingest.load import LoadError, document_id, file_fingerprint, load_document
 from ingest.metadata import SIDECAR_SUFFIX
-from ingest.roadmap import EXTRACTOR_VERSION, extract_items, signature_date
+from ingest.roadmap import EXTRACTOR_VERSION, extract_commitments, signature_date
 from ingest.split import answer_sentences, split_document
 from kb.schema import Chunk, LoadedDocument
 from kb.settings import Settings
@@ -181,7 +181,7 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
     known = kb.documents()
     files = _fingerprints(discover(roots, report), report)
     changed = []
-    anchors: dict[str, str] = {}  # document id -> roadmap stamp its items were extracted with
+    anchors: dict[str, str] = {}  # document id -> roadmap stamp its commitments were extracted with
     for path, doc_id, digest in files:
         record = known.get(doc_id)
         if record is not None and record.file_hash == digest:
@@ -224,7 +224,7 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
             report.chunks_removed += kb.remove_document(doc_id)
             report.removed += 1
             log.info("pruned document=%s", doc_id)
-    _refresh_register(kb, anchors)
+    _refresh_commitments(kb, anchors)
     report.total = len(kb.documents())
     report.chunks_total = kb.chunk_count()
 
@@ -252,8 +252,8 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
         chunk_offset += len(chunks)
         sentence_vectors = vectors[sentence_offset : sentence_offset + len(spans)]
         sentence_offset += len(spans)
-        items = extract_items(doc, signed=signed)
-        added, removed = kb.replace_document(doc, chunks, chunk_vectors, spans, sentence_vectors, items=items)
+        mentions = extract_commitments(doc, signed=signed)
+        added, removed = kb.replace_document(doc, chunks, chunk_vectors, spans, sentence_vectors, mentions=mentions)
         anchors[doc.doc_id] = _stamp(signed)
         report.chunks_added += added
         report.chunks_removed += removed
@@ -276,8 +276,8 @@ def _stamp(signed: date | None) -> str:
     return f"{EXTRACTOR_VERSION}|{signed.isoformat() if signed else ''}"
 
 
-def _refresh_register(kb: KnowledgeBase, written: dict[str, str]) -> None:
-    """Re-extract the roadmap items of documents extracted with an older extractor or
+def _refresh_commitments(kb: KnowledgeBase, written: dict[str, str]) -> None:
+    """Re-extract the commitments of documents extracted with an older extractor or
     another signature date (a protocol ingested after them). Needs no model.
 
     `written` maps the documents written by this run to the stamp they were extracted with.
@@ -292,16 +292,16 @@ def _refresh_register(kb: KnowledgeBase, written: dict[str, str]) -> None:
         try:
             doc = load_document(Path(record.path), max_bytes=_max_bytes(kb.settings))
         except (LoadError, OSError) as exc:
-            log.warning("roadmap items of %s kept as they were: %s", record.path, exc)
+            log.warning("commitments of %s kept as they were: %s", record.path, exc)
             continue
         if doc.file_hash != record.file_hash:
             continue  # changed since: its next ingestion extracts it
         doc.doc_id = doc_id
-        kb.replace_items(doc, extract_items(doc, signed=signed))
+        kb.replace_commitments(doc, extract_commitments(doc, signed=signed))
         refreshed += 1
     kb.set_meta("roadmap_stamp", stamp)
     if refreshed:
-        log.info("roadmap items refreshed documents=%d", refreshed)
+        log.info("commitments refreshed documents=%d", refreshed)
 
 
 def _in_context(title: str, section: str, sentence: str) -> str:

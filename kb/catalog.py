@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
-from kb.commitments import Commitment
+from kb.commitments import Mention
 from kb.schema import Chunk, LoadedDocument, date_to_int
 from kb.search_filter import SearchFilter
 from kb.text import KEYWORD_ANALYZER_VERSION, keyword_terms
@@ -90,7 +90,7 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS roadmap_items (
+CREATE TABLE IF NOT EXISTS mentions (
     doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL, action TEXT NOT NULL, owner TEXT NOT NULL, commission TEXT,
     deadline TEXT, deadline_text TEXT NOT NULL, status TEXT NOT NULL, quote TEXT NOT NULL, start INTEGER NOT NULL,
     "end" INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL, access TEXT NOT NULL,
@@ -101,6 +101,19 @@ CREATE TABLE IF NOT EXISTS sentences (
     PRIMARY KEY (doc_id, start)
 ) WITHOUT ROWID;
 """
+# Tables renamed since a store may have been built: old name -> current name.
+_RENAMED_TABLES = {"roadmap_items": "mentions"}
+
+
+def _rename_legacy_tables(db: sqlite3.Connection) -> None:
+    """Give tables of an older store their current name (their rows are kept)."""
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    with db:
+        for old, new in _RENAMED_TABLES.items():
+            if old in names and new not in names:
+                db.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+
 _DOCUMENT_COLUMNS = (
     "doc_id, path, file_hash, title, doc_type, date, organisations, language, access, "
     "illustrative, supersedes, chunks, ingested_at"
@@ -130,6 +143,7 @@ class Catalog:
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
+            _rename_legacy_tables(db)
             db.executescript(_SCHEMA)
             self._db = db
             self._check_model(db)
@@ -283,34 +297,34 @@ class Catalog:
         return row["value"] if row else None
 
     # ----- writing -----------------------------------------------------------------
-    def replace_items(self, doc: LoadedDocument, items: Sequence[Commitment]) -> None:
-        """Replace the roadmap items of a catalogued document (re-extraction without re-embedding)."""
+    def replace_commitments(self, doc: LoadedDocument, mentions: Sequence[Mention]) -> None:
+        """Replace the commitments a catalogued document states (re-extraction without re-embedding)."""
         with self.db:
             if self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone():
-                self._write_items(doc.doc_id, doc.meta.access, items)
+                self._write_commitments(doc.doc_id, doc.meta.access, mentions)
 
-    def _write_items(self, doc_id: str, access: str, items: Sequence[Commitment]) -> None:
-        self.db.execute("DELETE FROM roadmap_items WHERE doc_id=?", (doc_id,))
+    def _write_commitments(self, doc_id: str, access: str, mentions: Sequence[Mention]) -> None:
+        self.db.execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
         self.db.executemany(
-            'INSERT INTO roadmap_items (doc_id, ordinal, action, owner, commission, deadline, deadline_text, status, '
+            'INSERT INTO mentions (doc_id, ordinal, action, owner, commission, deadline, deadline_text, status, '
             'quote, start, "end", page, section, access) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
             [
                 (doc_id, n, i.action, i.owner, i.commission, i.deadline.isoformat() if i.deadline else None,
                  i.deadline_text, i.status, i.quote, i.start, i.end, i.page, i.section, access)
-                for n, i in enumerate(items)
+                for n, i in enumerate(mentions)
             ],
         )
 
-    def roadmap_items(self, access: Sequence[str]) -> list[dict[str, Any]]:
-        """Roadmap items of the documents readable at these access levels, with their
-        document's title, path and date; newest document first, then document order."""
-        marks = ",".join("?" * len(access))
+    def mentions(self, where: SearchFilter) -> list[dict[str, Any]]:
+        """The commitments as each document `where` allows states them, with their document's
+        title, path and date; newest document first, then document order."""
+        condition, params = where.to_document_sql("d")
         rows = self.db.execute(
             f'SELECT r.doc_id, r.ordinal, r.action, r.owner, r.commission, r.deadline, r.deadline_text, r.status, '
             f'r.quote, r.start, r."end", r.page, r.section, r.access, d.title, d.path, d.date, d.doc_type '
-            f"FROM roadmap_items r JOIN documents d USING (doc_id) WHERE r.access IN ({marks}) "
+            f"FROM mentions r JOIN documents d USING (doc_id) WHERE {condition} "
             f"ORDER BY d.date DESC, r.doc_id, r.ordinal",
-            list(access),
+            params,
         ).fetchall()
         return [dict(r) for r in rows]
 
@@ -332,10 +346,10 @@ class Catalog:
         chunks: Sequence[Chunk],
         sentences: Sequence[tuple[int, int]],
         sentence_vectors: Sequence[Sequence[float]],
-        items: Sequence[Commitment],
+        mentions: Sequence[Mention],
     ) -> None:
         """Replace a document's catalog rows (call inside a transaction): sentences, the
-        document, its roadmap items, its chunks and their keyword terms."""
+        document, its commitments, its chunks and their keyword terms."""
         db = self.db
         meta = doc.meta
         orgs = "|" + "|".join(meta.organisations) + "|" if meta.organisations else ""
@@ -353,7 +367,7 @@ class Catalog:
                 time.time(), doc.text,
             ),
         )
-        self._write_items(doc.doc_id, meta.access, items)
+        self._write_commitments(doc.doc_id, meta.access, mentions)
         for c in chunks:
             cur = db.execute(
                 'INSERT INTO chunks (chunk_id, doc_id, ordinal, text, start, "end", section, page, '
@@ -369,9 +383,9 @@ class Catalog:
             )
 
     def _delete_document_rows(self, doc_id: str) -> None:
-        """Delete a document, its chunks and its roadmap items (call inside a transaction)."""
+        """Delete a document, its chunks and its commitments (call inside a transaction)."""
         self._delete_chunk_rows(doc_id)
-        self.db.execute("DELETE FROM roadmap_items WHERE doc_id=?", (doc_id,))
+        self.db.execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
 
     def _add_pending(self, chunk_ids: Sequence[str]) -> None:

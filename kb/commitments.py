@@ -1,10 +1,12 @@
-"""The roadmap register's shared vocabulary: a commitment as one document states it,
-the programme's bodies that own commitments, and how two actions are compared.
+"""Commitments, shared by ingestion and the bot: a commitment as one document states it
+(`Mention`), who owns it and how two actions are compared.
 
-Ingestion extracts `Commitment`s (ingest/roadmap.py), the store keeps them beside the
-document that states them (kb/store.py), and the bot merges the mentions of one action
-across documents into register items (bot/roadmap.py); both sides name owners and
-compare actions with the functions below.
+Ingestion extracts the `Mention`s of each document (ingest/roadmap/), the store keeps them
+beside the document that states them (kb/store.py), and the bot merges the mentions of one
+action across documents into commitments (bot/roadmap.py); both sides name owners and
+compare actions with the functions below. An owner is whoever the document names (a body,
+a person with their body in parentheses, several of them); the programme's known bodies
+(`kb.vocabulary.BODIES`) only give one spelling to a body named several ways.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ BODY_CHAIN = re.compile(rf"(?:{_BODY_ALT}){_JOINED}")
 
 
 @dataclass(frozen=True)
-class Commitment:
+class Mention:
     """One action, deliverable or commitment stated by one document.
 
     `quote` is exactly `doc.text[start:end]`; `deadline` is the date the wording in
@@ -65,30 +67,92 @@ def body_mentions(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+# The article before a name ("la SENUM", "l'ADIE", "the DSO") and a person's title ("M.",
+# "Mme", "Mrs", "Dr"): neither is part of the name.
+ARTICLE = re.compile(r"^(?:l['’]\s*|(?:la|le|les|the)\s+)", re.I)
+HONORIFIC = r"(?:Mrs|Mr|Ms|Mme|Mlle|Dr|Pr|M)\.?(?=\s)"
+_TITLE = re.compile(rf"^{HONORIFIC}\s+", re.I)
+# Where an owner phrase names several owners: "SENUM / ASAN", "MCTN et IDDA", "A, B and C";
+# not inside parentheses: "M. Sow (Agence X, Dakar)" is one owner.
+OWNER_SEPARATOR = r"\s*(?:/|&|;|,|\bet\b|\band\b)\s*(?![^()]*\))"
+_OWNER_SEPARATOR = re.compile(OWNER_SEPARATOR)
+
+
 def parse_owner(text: str) -> str:
-    """A canonical owner for an owner cell or phrase ("MCTN and IDDA" -> "MCTN et IDDA";
-    "CEAC, avec l'appui de l'IDDA" -> "CEAC"); unknown names are kept as written."""
+    """The owner a cell or phrase names, its names joined by " et ": a known body in its one
+    spelling ("Sénégal Numérique SA" -> "SENUM", "MCTN and IDDA" -> "MCTN et IDDA"), any
+    other name as written ("Mme Ndiaye (ADIE)", "Agence X"); a support role is not an owner
+    ("CEAC, avec l'appui de l'IDDA" -> "CEAC")."""
     text = re.split(r",?\s+(?:avec|with)\b", text, maxsplit=1)[0].strip(" .;:")
-    names = list(dict.fromkeys(name for _, _, name in body_mentions(text)))
+    known = body_mentions(text)
+    # Known names are kept whole while the phrase is cut at its separators
+    # ("Commission mixte attraction et rétention des talents", "commission start-up/État").
+    masked = text
+    for number, (start, end, _) in reversed(list(enumerate(known))):
+        masked = f"{masked[:start]}\x00{number}\x00{masked[end:]}"
+    names: list[str] = []
+    for part in _OWNER_SEPARATOR.split(masked):
+        names += _owner_names(part.strip(" .;:"), text, known)
     if names:
-        return " et ".join(names)
-    return re.sub(r"\s+", " ", text)
+        return " et ".join(dict.fromkeys(names))
+    # No name stands out (a lower-case phrase): the known bodies it names, else the text.
+    return " et ".join(dict.fromkeys(name for _, _, name in known)) if known else re.sub(r"\s+", " ", text)
 
 
-def owners_overlap(a: str, b: str) -> bool:
-    """True when two owners share a body ("SENUM et MDDT" and "SENUM")."""
-    return bool(set(owner_keys(a)) & set(owner_keys(b)))
+_MASK = re.compile(r"\x00(\d+)\x00")
+
+
+def _owner_names(part: str, text: str, known: list[tuple[int, int, str]]) -> list[str]:
+    """The owner names of one part of an owner phrase: a known body's spelling when the
+    part is only that body (or the body with words that name no one: "la SENUM"), the part
+    as written when it is a name ("M. Diallo (SENUM)"), nothing for a lower-case phrase."""
+    bare = ARTICLE.sub("", part)
+    bodies = [known[int(n)] for n in _MASK.findall(bare)]
+    rest = _MASK.sub(" ", bare)
+    if bodies and not any(word[:1].isupper() for word in re.findall(r"[^\W\d_][\w'’.-]*", rest)):
+        return [name for _, _, name in bodies]
+    if bare[:1].isupper() or bare[:1].isdigit() or bare.startswith("\x00"):
+        return [" ".join(_MASK.sub(lambda m: text[known[int(m.group(1))][0] : known[int(m.group(1))][1]], bare).split())]
+    return []
 
 
 def owner_keys(owner: str) -> tuple[str, ...]:
-    """The bodies of an owner, folded: "MCTN et IDDA" -> ("mctn", "idda")."""
+    """The names of an owner, folded, without articles or titles: "MCTN et IDDA" ->
+    ("mctn", "idda"); "M. Diallo (SENUM) / ARTP" -> ("diallo (senum)", "artp")."""
     return _owner_keys(owner)
 
 
 @functools.lru_cache(maxsize=4096)
 def _owner_keys(owner: str) -> tuple[str, ...]:
-    # Cached: merging the register compares every pair of mentions' owners.
-    return tuple(fold(part).strip() for part in re.split(r"\s+(?:et|and)\s+|,\s*", owner) if part.strip())
+    # Cached: merging commitments compares every pair of mentions' owners.
+    keys = []
+    for part in _OWNER_SEPARATOR.split(owner):
+        name = _TITLE.sub("", ARTICLE.sub("", part.strip()))
+        if name:
+            keys.append(" ".join(fold(name).split()))
+    return tuple(keys)
+
+
+def owner_bodies(owner: str) -> frozenset[str]:
+    """The owner's names with a person counted as their body too: "M. Diallo (SENUM)"
+    -> {"diallo (senum)", "senum"}."""
+    keys = set(owner_keys(owner))
+    for key in list(keys):
+        affiliation = re.search(r"\(([^()]+)\)\s*$", key)
+        if affiliation and key not in _known_keys():  # "Cellule de coordination (MCTN)" is a body of its own
+            keys.add(affiliation.group(1).strip())
+    return frozenset(keys)
+
+
+@functools.cache
+def _known_keys() -> frozenset[str]:
+    return frozenset(fold(name) for name, _ in BODIES)
+
+
+def owners_overlap(a: str, b: str) -> bool:
+    """True when two owners share a name or a person's body ("SENUM et MDDT" and "SENUM";
+    "M. Diallo (SENUM)" and "SENUM")."""
+    return bool(owner_bodies(a) & owner_bodies(b))
 
 
 def action_stems(text: str) -> frozenset[str]:

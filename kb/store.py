@@ -30,7 +30,7 @@ from kb.catalog import (
     StoreError,
     StoreMismatchError,
 )
-from kb.commitments import Commitment
+from kb.commitments import Mention
 from kb.schema import Chunk, LoadedDocument, chunk_metadata
 from kb.search_filter import SearchFilter
 from kb.settings import Settings
@@ -195,12 +195,12 @@ class KnowledgeBase(Catalog):
         vectors: Sequence[Sequence[float]],
         sentences: Sequence[tuple[int, int]] = (),
         sentence_vectors: Sequence[Sequence[float]] = (),
-        items: Sequence[Commitment] = (),
+        mentions: Sequence[Mention] = (),
     ) -> tuple[int, int]:
         """Write a document's chunks and vectors, replacing its previous version.
 
         `sentences` are (start, end) offsets into the document text with their vectors,
-        kept in the catalog for extractive answers; `items` are the roadmap commitments
+        kept in the catalog for extractive answers; `mentions` are the roadmap commitments
         the document states, written in the same transaction with the document's access
         level. Returns (chunks added, chunks removed), counting only ids that changed.
         """
@@ -224,7 +224,7 @@ class KnowledgeBase(Catalog):
         stale = sorted(old_ids - set(new_ids))
         with db:
             self._add_pending(stale)
-            self._write_document_rows(doc, chunks, sentences, sentence_vectors, items)
+            self._write_document_rows(doc, chunks, sentences, sentence_vectors, mentions)
         if stale:
             self.vectors.delete(ids=stale)
         with db:

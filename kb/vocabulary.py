@@ -2,7 +2,7 @@
 labels, the joint commissions, the bodies the sample documents name, acronyms and how far two
 words must agree to count as the same word.
 
-`ingest/` (roadmap extraction), `bot/` (queries, answers, the commitments register) and `ui/`
+`ingest/` (roadmap extraction), `bot/` (queries, answers, commitments) and `ui/`
 (labels, filters) all read these tables; nothing else keeps a copy. Dates and month names
 live in `kb.dates`.
 """

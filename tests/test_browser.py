@@ -188,7 +188,7 @@ def test_documents_tab_lists_and_uploads(page, app_server) -> None:
 def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> None:
     import datetime as dt
 
-    from bot.roadmap import register
+    from bot.roadmap import commitments
 
     page = open_page(login_server.url, user="agent")
     page.locator("#session-status").get_by_text("Connecté : agent (staff).").wait_for()
@@ -207,7 +207,7 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
 
     # The roadmap: every readable item, overdue ones highlighted, a timeline, filters, CSV export.
     today = dt.date.today()
-    expected = register(corpus_store, "staff", today=today)
+    expected = commitments(corpus_store, "staff", today=today)
     late = [item for item in expected if item.late]
     assert expected and late, "the sample roadmap has items, some of them late"
     page.set_viewport_size({"width": 1280, "height": 1400})  # the width the timeline must be readable at

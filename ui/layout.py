@@ -10,10 +10,9 @@ from types import SimpleNamespace
 import gradio as gr
 
 from ingest.load import SUPPORTED_SUFFIXES
-from kb.commitments import STATUSES
 from kb.schema import DOC_TYPES
+from kb.vocabulary import STATUSES, status_label
 from ui.i18n import LANGUAGES, Relabeler, t
-from ui.roadmap import status_label
 
 
 def build_layout(tr: Relabeler) -> SimpleNamespace:

@@ -1,4 +1,4 @@
-"""The "Feuille de route" tab: the register table (HTML) and the timeline of deadlines (a Plotly figure).
+"""The "Feuille de route" tab: the commitments table (HTML) and the timeline of deadlines (a Plotly figure).
 Everything from documents is escaped."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from bot.roadmap import RoadmapItem
+from bot.roadmap import Commitment
+from kb.vocabulary import status_label
 from ui.i18n import t
 
 STATUS_COLOURS = {"done": "#16a34a", "in progress": "#2563eb", "planned": "#6b7280", "late": "#dc2626",
@@ -23,13 +24,8 @@ MAX_TICKS = 12
 HOVER_WRAP = 60
 
 
-def status_label(status: str, language: str) -> str:
-    """The status as shown in the interface language."""
-    return t("status_" + status.replace(" ", "_"), language)
-
-
-def register_table(items: Sequence[RoadmapItem], today: dt.date, language: str) -> str:
-    """The register as a table: overdue rows highlighted, each row opening onto its source quotes."""
+def commitments_table(items: Sequence[Commitment], today: dt.date, language: str) -> str:
+    """The commitments as a table: overdue rows highlighted, each row opening onto its source quotes."""
     e = html.escape
     if not items:
         return f"<p class='muted'>{e(t('roadmap_empty', language))}</p>"
@@ -57,7 +53,7 @@ def register_table(items: Sequence[RoadmapItem], today: dt.date, language: str) 
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def timeline_figure(items: Sequence[RoadmapItem], today: dt.date, language: str) -> go.Figure | None:
+def timeline_figure(items: Sequence[Commitment], today: dt.date, language: str) -> go.Figure | None:
     """Deadlines on a date axis, one row per owner (full name), one marker per item coloured by status,
     hover with action, deadline, status and source, and a dashed line for today; None without deadlines."""
     dated = [i for i in items if i.deadline]
@@ -90,7 +86,7 @@ def timeline_figure(items: Sequence[RoadmapItem], today: dt.date, language: str)
     return fig
 
 
-def _status_trace(items: Sequence[RoadmapItem], status: str, language: str) -> go.Scatter:
+def _status_trace(items: Sequence[Commitment], status: str, language: str) -> go.Scatter:
     label = status_label(status, language)
     e = _plotly_text
     customdata = [["<br>".join(e(line) for line in textwrap.wrap(i.action, HOVER_WRAP)), i.deadline.isoformat(),
@@ -126,7 +122,7 @@ def parse_day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value.strip()) if value and value.strip() else None
 
 
-def filter_choices(items: Sequence[RoadmapItem]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def filter_choices(items: Sequence[Commitment]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Dropdown choices for owners and commissions of the items a user may read."""
     owners = [("—", "")] + [(o, o) for o in sorted({i.owner for i in items})]
     themes = [("—", "")] + [(c, c) for c in sorted({i.commission for i in items if i.commission})]

@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from bot.answer import AnswerConfig, QuestionError, answer
-from bot.query import asks_for_list, contextual_query, days, question_language
+from bot.query import asks_for_list, contextual_query, question_language
+from kb.dates import days
 from evals.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
 

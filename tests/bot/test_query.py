@@ -21,7 +21,7 @@ def test_a_question_is_read_into_the_fields_the_stages_use() -> None:
     assert query.named_days == {(5, 19)}
     assert query.acronyms == {"CEAC"}
     assert "CEAC" in query.names
-    assert query.register is None
+    assert query.commitments is None
     assert not query.wants_list
 
 
@@ -40,11 +40,11 @@ def test_a_follow_up_searches_with_the_subject_of_the_conversation() -> None:
     assert query.question == "Et pour la CEAC ?"
 
 
-def test_register_and_list_questions_are_recognised_once() -> None:
+def test_commitment_and_list_questions_are_recognised_once() -> None:
     late = parse_query("Qu'est-ce qui est en retard ?", today=TODAY)
-    assert late.register is not None and late.register.status == "late"
+    assert late.commitments is not None and late.commitments.status == "late"
     before = parse_query("What is due before June?", today=TODAY)
-    assert before.register is not None and before.register.before == date(2026, 6, 1)
+    assert before.commitments is not None and before.commitments.before == date(2026, 6, 1)
     assert before.language == "en"
     assert parse_query("Quelles sont les décisions de la réunion du 17 février ?").wants_list
 

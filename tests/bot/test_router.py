@@ -1,4 +1,4 @@
-"""The router (`bot.router.route`): the register or the documents, on the real corpus store."""
+"""The router (`bot.router.route`): the commitments or the documents, on the real corpus store."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ TODAY = date(2026, 6, 15)
 @pytest.mark.parametrize(
     ("question", "target"),
     [
-        ("Qu'est-ce qui est en retard ?", "register"),
-        ("Quelles sont les échéances de la SENUM ?", "register"),
+        ("Qu'est-ce qui est en retard ?", "commitments"),
+        ("Quelles sont les échéances de la SENUM ?", "commitments"),
         ("Qui copréside la commission mixte cybersécurité ?", "documents"),
-        # A register question about something no document names goes to the documents,
+        # A question about commitments of something no document names goes to the documents,
         # which decline it, rather than to an unrelated list of commitments.
         ("Quels engagements le Sénégal a-t-il pris avec l'Estonie ?", "documents"),
     ],

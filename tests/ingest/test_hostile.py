@@ -166,7 +166,7 @@ def _words(text: str) -> set[str]:
 def only_quotes(result: Answer, kb: KnowledgeBase) -> None:
     """The answer says nothing the documents do not: each source quote is verbatim from its
     document, and every word of the answer comes from the cited documents (text, title) or
-    from the bot's fixed messages (e.g. the roadmap register's framing); numbers are allowed
+    from the bot's fixed messages (e.g. the framing of commitments answers); numbers are allowed
     as they are dates and counts rewritten from the documents."""
     for source in result.sources:
         text = kb.document_text(source.path)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.roadmap import register
+from bot.roadmap import commitments
 from ingest.index import ingest_paths
 from ingest.load import load_document
-from ingest.roadmap import extract_items, find_dates
-from kb.store import KnowledgeBase
+from ingest.roadmap import extract_commitments, find_dates
+from kb.commitments import parse_owner
+from kb.store import KnowledgeBase, SearchFilter
 
 SIGNED = date(2025, 12, 23)
 
@@ -76,7 +77,7 @@ def _doc(tmp_path: Path, name: str, text: str):
 
 def test_french_list_owner_from_the_lead_in_and_relative_dates(tmp_path: Path) -> None:
     doc = _doc(tmp_path, "protocole.md", PROTOCOL_FR)
-    items = extract_items(doc)
+    items = extract_commitments(doc)
     by_action = {i.action.split()[0]: i for i in items}
     assert set(by_action) == {"Désigner", "Transmettre", "Accueillir", "La"}
     assert by_action["Désigner"].owner == "SENUM" and by_action["Désigner"].deadline == date(2026, 1, 22)
@@ -92,7 +93,7 @@ def test_french_list_owner_from_the_lead_in_and_relative_dates(tmp_path: Path) -
 
 def test_english_table_and_list_with_explicit_statuses(tmp_path: Path) -> None:
     doc = _doc(tmp_path, "minutes.md", MINUTES_EN)
-    items = extract_items(doc, signed=SIGNED)
+    items = extract_commitments(doc, signed=SIGNED)
     rows = {i.action: i for i in items}
     inventory = rows["Inventory of 40 priority procedures"]
     assert (inventory.owner, inventory.deadline, inventory.status) == ("SENUM", date(2026, 2, 28), "done")
@@ -109,6 +110,57 @@ def test_english_table_and_list_with_explicit_statuses(tmp_path: Path) -> None:
     assert len(items) == 5
     for item in items:
         assert doc.text[item.start : item.end] == item.quote
+
+
+NOTES_NEW_FORMAT = """---
+title: Réunion de suivi
+doc_type: meeting_notes
+date: 2026-02-02
+access: internal
+---
+# Réunion de suivi du guichet unique
+
+## Tableau des actions
+
+| Date limite | Réf. | Porteur | Tâche | État |
+|---|---|---|---|---|
+| 27 février 2026 | T-1 | Mme Sarr (Office des Postes) | Recenser les bureaux de poste raccordés | En cours |
+| 13 mars 2026 | T-2 | OPT / SENUM | Tester le paiement mobile des timbres fiscaux | Prévu |
+
+## Suite
+
+La Direction des impôts publiera le barème révisé avant le 31 mars 2026. Par ailleurs, M. Kane (Office des Postes) formera les guichetiers d'ici fin avril 2026.
+Le prochain point d'étape se tiendra le 20 mars 2026.
+"""
+
+
+def test_owners_are_whoever_the_document_names_in_any_column_order(tmp_path: Path) -> None:
+    doc = _doc(tmp_path, "suivi.md", NOTES_NEW_FORMAT)
+    found = {i.owner: i for i in extract_commitments(doc)}
+    assert set(found) == {"Mme Sarr (Office des Postes)", "OPT et SENUM", "Direction des impôts",
+                          "M. Kane (Office des Postes)"}
+    census = found["Mme Sarr (Office des Postes)"]
+    assert (census.action, census.deadline, census.status) == (
+        "Recenser les bureaux de poste raccordés", date(2026, 2, 27), "in progress")
+    assert found["OPT et SENUM"].deadline == date(2026, 3, 13)
+    assert found["Direction des impôts"].deadline == date(2026, 3, 31), "French future tense is a commitment cue"
+    assert found["M. Kane (Office des Postes)"].deadline == date(2026, 4, 30)
+    assert not any("point d'étape" in i.quote for i in found.values()), "a meeting date names no owner"
+
+
+@pytest.mark.parametrize(
+    ("text", "owner"),
+    [
+        ("Sénégal Numérique SA", "SENUM"),
+        ("M. Diallo (SENUM)", "M. Diallo (SENUM)"),
+        ("ARTP / Agence X", "ARTP et Agence X"),
+        ("MCTN and IDDA", "MCTN et IDDA"),
+        ("CEAC, avec l'appui de l'IDDA", "CEAC"),
+        ("Commission mixte attraction et rétention des talents", "Commission talents"),
+    ],
+)
+def test_owner_cells_keep_unknown_names_and_one_spelling_of_known_bodies(text: str, owner: str) -> None:
+    assert parse_owner(text) == owner
 
 
 @pytest.mark.parametrize(
@@ -145,18 +197,18 @@ def test_items_are_stored_replaced_and_pruned_with_their_document(fake_kb: Knowl
     (folder / "protocole.md").write_text(PROTOCOL_FR, encoding="utf-8")
     (folder / "minutes.md").write_text(MINUTES_EN, encoding="utf-8")
     _ingest(fake_kb, folder)
-    count = fake_kb.db.execute("SELECT COUNT(*) FROM roadmap_items").fetchone()[0]
+    count = fake_kb.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
     assert count == 9
     _ingest(fake_kb, folder)
-    assert fake_kb.db.execute("SELECT COUNT(*) FROM roadmap_items").fetchone()[0] == count, "re-ingestion is idempotent"
+    assert fake_kb.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count, "re-ingestion is idempotent"
     (folder / "minutes.md").write_text(MINUTES_EN.replace("3. IDDA must share its methodology within six months of signature.\n", ""),
                                        encoding="utf-8")
     _ingest(fake_kb, folder)
-    assert fake_kb.db.execute("SELECT COUNT(*) FROM roadmap_items").fetchone()[0] == count - 1
+    assert fake_kb.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count - 1
     (folder / "minutes.md").unlink()
     _ingest(fake_kb, folder, prune=True)
-    assert fake_kb.db.execute("SELECT COUNT(*) FROM roadmap_items").fetchone()[0] == 4
-    assert {r["access"] for r in fake_kb.roadmap_items(("public", "internal", "restricted"))} == {"internal"}
+    assert fake_kb.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == 4
+    assert {r["access"] for r in fake_kb.mentions(SearchFilter(access=("public", "internal", "restricted")))} == {"internal"}
 
 
 def test_a_later_document_updates_the_item_and_keeps_both_sources(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -165,13 +217,13 @@ def test_a_later_document_updates_the_item_and_keeps_both_sources(fake_kb: Knowl
     (folder / "protocole.md").write_text(PROTOCOL_FR, encoding="utf-8")
     (folder / "minutes.md").write_text(MINUTES_EN, encoding="utf-8")
     _ingest(fake_kb, folder)
-    items = register(fake_kb, role="staff", owner="SENUM", today=date(2026, 5, 20))
+    items = commitments(fake_kb, role="staff", owner="SENUM", today=date(2026, 5, 20))
     inventory = next(i for i in items if "40" in i.action)
     assert inventory.status == "done" and inventory.deadline == date(2026, 2, 28)
     assert [s.date for s in inventory.sources] == ["2026-05-19", "2025-12-23"], "both sources, newest first"
     focal = next(i for i in items if "point focal" in i.action)
     assert focal.status == "late", "deadline passed and no document says it is done"
-    assert register(fake_kb, role="staff", status="late", today=date(2026, 1, 1)) == [], "nothing is late yet"
+    assert commitments(fake_kb, role="staff", status="late", today=date(2026, 1, 1)) == [], "nothing is late yet"
 
 
 def test_restricted_items_stay_with_restricted_readers(fake_kb: KnowledgeBase, tmp_path: Path) -> None:
@@ -182,7 +234,7 @@ def test_restricted_items_stay_with_restricted_readers(fake_kb: KnowledgeBase, t
     (folder / "protocole.md").write_text(PROTOCOL_FR.replace("access: internal", "access: public"), encoding="utf-8")
     _ingest(fake_kb, folder)
     for role in ("reader", "staff"):
-        seen = register(fake_kb, role=role, today=date(2026, 5, 20))
+        seen = commitments(fake_kb, role=role, today=date(2026, 5, 20))
         assert seen and all(s.path.endswith("protocole.md") for i in seen for s in i.sources)
-    official = register(fake_kb, role="official", today=date(2026, 5, 20))
+    official = commitments(fake_kb, role="official", today=date(2026, 5, 20))
     assert any(s.path.endswith("secret.md") for i in official for s in i.sources)

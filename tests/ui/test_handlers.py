@@ -34,7 +34,7 @@ def test_comment_needs_a_rating_and_clear_empties_the_chat(on) -> None:
     assert (chat, turns, feedback, note) == ([], [], None, "") and "will show here" in cards
 
 
-def test_roadmap_of_an_empty_register_hides_the_timeline(on) -> None:
+def test_roadmap_without_commitments_hides_the_timeline(on) -> None:
     owners, themes, chart, table = on.roadmap("fr", "", "", "", "", "", None)
     assert chart == gr.update(value=None, visible=False)
     assert "Aucun engagement" in table and owners["choices"] == [("—", "")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.roadmap import ItemSource, RoadmapItem
+from bot.roadmap import CommitmentSource, Commitment
 from ui.roadmap import timeline_figure
 
 TODAY = dt.date(2026, 5, 15)
@@ -13,11 +13,11 @@ LONG_OWNER = "Cellule de coordination du programme (MCTN) et Sénégal Numériqu
 
 
 def item(owner: str, deadline: dt.date | None, status: str, action: str = "Livrer le rapport",
-         title: str = "Compte rendu du comité") -> RoadmapItem:
-    source = ItemSource(path="corpus/cr.md", title=title, date="2026-02-01", doc_type="meeting_notes", page=None,
+         title: str = "Compte rendu du comité") -> Commitment:
+    source = CommitmentSource(path="corpus/cr.md", title=title, date="2026-02-01", doc_type="meeting_notes", page=None,
                         section="", quote=action, start=0, end=len(action), deadline=deadline, deadline_text="",
                         status=status)
-    return RoadmapItem(action=action, owner=owner, commission=None, deadline=deadline, deadline_text="",
+    return Commitment(action=action, owner=owner, commission=None, deadline=deadline, deadline_text="",
                        status=status, sources=[source])
 
 

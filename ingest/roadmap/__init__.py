@@ -1,0 +1,48 @@
+"""Roadmap extraction: the commitments, action items and deadlines a document states.
+
+Rule-based and structure-aware, French and English, in four parts:
+
+- `tables`: action tables with an action, an owner and a deadline column, in any order
+  (Markdown or Word tables as "a | b | c" rows, PDF tables as rows of space-separated
+  cells under a header line);
+- `prose`: lists under a commitment heading or lead-in, and sentences that name an owner,
+  a future deadline and a commitment cue;
+- `dates`: where a date expression is and what it resolves to (parsing in `kb.dates`);
+- `owners`: who a passage makes responsible, its commission and its status.
+
+`reader` walks a document's blocks and settles what one passage cannot tell alone. The
+entry point is `extract_commitments(doc)`; nothing here touches the store or a model.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from ingest.roadmap.dates import DateExpression, find_dates, signature_date
+from ingest.roadmap.reader import Reader, settle, to_mention
+from kb.commitments import Mention
+from kb.schema import LoadedDocument
+
+__all__ = ["EXTRACTOR_VERSION", "DateExpression", "extract_commitments", "find_dates", "signature_date"]
+
+log = logging.getLogger(__name__)
+
+# Bump when extraction changes: the next ingestion re-extracts every document's commitments
+# (reading the files again, without the embedding model).
+EXTRACTOR_VERSION = "2"
+
+
+def extract_commitments(doc: LoadedDocument, *, signed: date | None = None) -> list[Mention]:
+    """The commitments `doc` states, in document order.
+
+    `signed` is the signature date of the memoranda, the anchor of "after signature"
+    in documents other than the memoranda themselves (a protocol's own date is its
+    signature date). Without it such deadlines stay unresolved (None, wording kept).
+    """
+    signed = doc.meta.date if doc.meta.doc_type == "protocol" and doc.meta.date else signed
+    passages = Reader(doc, signed).read()
+    found = [f for _, f in passages]
+    items = [to_mention(doc.text, passages[i][0], found[i]) for i in settle(found)]
+    log.debug("commitments document=%s mentions=%d", doc.doc_id, len(items))
+    return items
