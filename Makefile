@@ -57,7 +57,7 @@ bench: install install-dev ## print speed and quality figures next to their base
 	@mkdir -p bench-results
 	$(PY) -m bench.embedding_speed --json bench-results/embedding_speed.json
 	$(PY) -m evals
-	$(PY) -m evals.reader --json bench-results/reader.json
+	$(PY) -m evals.reader --store bench-results/corpus-store --json bench-results/reader.json
 	$(PY) -m evals.piaf_reader --whole-system --json bench-results/piaf_reader.json
 	$(PY) -m bench.load --clients 20 --seconds 60 --json bench-results/load.json
 

@@ -116,10 +116,12 @@ def question_language(text: str) -> str:
     # questions of known language (evals/data en_to_fr/fr_to_en, tests) every method scores 82/82; on
     # 32 short questions ("Et ASAN ?", "Deadline?") the hint words alone, falling back to the full
     # py3langid, get 29/32, py3langid fr/en alone 29/32, fr/en with the hints below 0.9: 31/32.
+    words = re.findall(r"[a-zà-ÿ'-]+", text.casefold())
+    if not any(len(set(w)) > 1 for w in words):
+        return "fr"  # no word at all ("xxxx", "2026 ?"): nothing to identify, French first
     language, probability = identify(text)
     if probability >= _SURE:
         return language
-    words = re.findall(r"[a-zà-ÿ'-]+", text.casefold())
     french = sum(w in _FRENCH_HINTS or "'" in w and w.split("'")[0] in ("l", "d", "qu", "j", "n", "s", "c") for w in words)
     english = sum(w in _ENGLISH_HINTS for w in words)
     if re.search(r"[éèêàâçùûôîœ]", text.casefold()):

@@ -296,7 +296,7 @@ _LATE = re.compile(r"\b(?:en retard|retards?|late|overdue|behind schedule|pas é
 # "la feuille de route" names the commitments only when it is what the question asks about
 # ("Que prévoit la feuille de route ?"), not where a fact is looked up ("la phase 2 dans
 # la feuille de route").
-_REGISTER = re.compile(
+_ASKS_FOR_COMMITMENTS = re.compile(
     r"\b(?:échéances?|echeances?|deadlines?|due|engagements?|commitments?|action items?|actions? à mener|"
     r"(?<!dans la )(?<!de la )(?<!\bin the )(?<!\bof the )(?:feuille de route|roadmap)|"
     r"(?:what is|what's|qu'y a-t-il|quoi) (?:in the roadmap|dans la feuille de route)|"
@@ -319,7 +319,7 @@ def recognise(question: str, today: date | None = None) -> CommitmentQuery | Non
     late = bool(_LATE.search(question))
     # "Combien de démarches la feuille de route prévoit-elle ?" asks for a number the
     # documents state, not for the list of commitments.
-    if not late and (not _REGISTER.search(question) or _HOW_MANY.search(question)):
+    if not late and (not _ASKS_FOR_COMMITMENTS.search(question) or _HOW_MANY.search(question)):
         return None
     mentions = body_mentions(question)
     owner = " et ".join(dict.fromkeys(name for _, _, name in mentions)) if mentions else None

@@ -1,10 +1,12 @@
 """Roadmap extraction: the commitments, action items and deadlines a document states.
 
-Rule-based and structure-aware, French and English, in four parts:
+Rule-based and structure-aware, French and English, in five parts:
 
 - `tables`: action tables with an action, an owner and a deadline column, in any order
   (Markdown or Word tables as "a | b | c" rows, PDF tables as rows of space-separated
   cells under a header line);
+- `fields`: records of labelled fields ("Responsable : …", "owner …; due …"), read as the
+  cells of a table row;
 - `prose`: lists under a commitment heading or lead-in, and sentences that name an owner,
   a future deadline and a commitment cue;
 - `dates`: where a date expression is and what it resolves to (parsing in `kb.dates`);
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # Bump when extraction changes: the next ingestion re-extracts every document's commitments
 # (reading the files again, without the embedding model).
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 
 def extract_commitments(doc: LoadedDocument, *, signed: date | None = None) -> list[Mention]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+from ingest.roadmap.fields import record
 from ingest.roadmap.passage import MARKER, Found, Line, lines, list_units, tidy
 from ingest.roadmap.prose import LeadIn, ProseReader, context, heading_lead_in, lead_in
 from ingest.roadmap.tables import TableReader, is_pipe_row
@@ -59,6 +60,18 @@ class Reader:
 
     def _list_or_prose(self, block: Block, stripped: str, block_lines: list[Line]) -> None:
         units = list_units(block_lines)
+        records = [record(self.text, start, end, self.tables) for start, end in units or [(block.start, block.end)]]
+        if any(records):
+            # Records of labelled fields: each is a commitment; the other items are read as before.
+            for (start, end), found in zip(units or [(block.start, block.end)], records):
+                if found is None:
+                    self._list_or_prose_units(block, stripped, block_lines, [(start, end)])
+                self._keep(block, found)
+            return
+        self._list_or_prose_units(block, stripped, block_lines, units)
+
+    def _list_or_prose_units(self, block: Block, stripped: str, block_lines: list[Line],
+                             units: list[tuple[int, int]]) -> None:
         kind, lead_owner = self._context()
         marked = bool(block_lines) and MARKER.match(block_lines[0][2]) is not None
         continues = stripped[:1].islower()

@@ -14,7 +14,8 @@ from kb.commitments import BODY_CHAIN_AT_END, parse_owner
 from kb.vocabulary import commission_named
 
 _HEADER_WORDS = {
-    "action": r"actions?|étapes?|steps?|livrables?|deliverables?|mesures?|tâches?|tasks?|activités?|activities",
+    "action": r"actions?|étapes?|steps?|livrables?|deliverables?|mesures?|tâches?|tasks?|activités?|activities|"
+              r"objet|object",
     "owner": r"responsables?|owners?|porteurs?|pilotes?|leads?",
     "deadline": r"échéances?|deadlines?|dates?|délais?|due",
     "status": r"statuts?|status|état|avancement|progress",
@@ -93,7 +94,7 @@ class TableReader:
         def cell(key: str) -> str:
             return row[columns[key]][2] if key in columns and columns[key] < len(row) else ""
 
-        return self._row(row[0][0], row[-1][1], cell("action"), cell("owner"), cell("deadline"),
+        return self.row(row[0][0], row[-1][1], cell("action"), cell("owner"), cell("deadline"),
                          cell("status"), cell("commission"))
 
     def space_row(self, start: int, end: int, line: str) -> Found | None:
@@ -113,11 +114,13 @@ class TableReader:
         if "commission" in columns:
             # The theme is the last word before the owner ("Start-up/État" is one token).
             middle, _, commission_text = middle.rpartition(" ")
-        return self._row(start, end, middle, owner_match.group(0), rest[text_start:].strip(), "", commission_text,
+        return self.row(start, end, middle, owner_match.group(0), rest[text_start:].strip(), "", commission_text,
                          deadline=value)
 
-    def _row(self, start: int, end: int, action: str, owner_text: str, deadline_text: str, status_text: str,
-             commission_text: str, *, deadline: date | None | str = "parse") -> Found | None:
+    def row(self, start: int, end: int, action: str, owner_text: str, deadline_text: str, status_text: str,
+            commission_text: str, *, deadline: date | None | str = "parse") -> Found | None:
+        """The commitment a row's cells state (None without an action or an owner); records of
+        labelled fields (`ingest.roadmap.fields`) are rows written one field a line."""
         owner = parse_owner(owner_text)
         if not action.strip() or not owner:
             return None

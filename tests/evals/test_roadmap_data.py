@@ -27,3 +27,15 @@ def test_owner_names_fold_titles_articles_and_acronyms() -> None:
     assert owner_names("M. Diallo (SENUM) / ARTP") == owner_names("Mr Diallo (SENUM) and ARTP")
     assert owner_names("The Digital Skills Office (DSO)") == {"dso"} == owner_names("DSO")
     assert owner_names("M. Diallo (SENUM)") != owner_names("SENUM")
+
+
+def test_heldout_labels_quote_their_documents() -> None:
+    from evals.roadmap import HELDOUT, HELDOUT_LABELS
+
+    documents = load_corpus(HELDOUT, PROJECT_ROOT)
+    labels = load_labels(HELDOUT_LABELS)
+    assert len(documents) == 3 and all(doc.meta.illustrative for doc in documents.values())
+    ids = [label.id for label in labels]
+    assert len(ids) == len(set(ids)) == len(labels) >= 15
+    for label in labels:
+        assert " ".join(label.quote.split()) in " ".join(documents[label.path].text.split()), label.id

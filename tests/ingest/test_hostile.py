@@ -17,6 +17,7 @@ from bot.messages import MESSAGES, message
 from ingest.index import ingest_paths
 from kb.settings import Settings
 from kb.store import KnowledgeBase
+from kb.vocabulary import STATUS_LABELS
 from tests.conftest import PROJECT_ROOT
 from tests.ingest.hostile import INJECTION, build_hostile_corpus
 from tests.ingest.samples import MD_PROTOCOL
@@ -166,7 +167,7 @@ def _words(text: str) -> set[str]:
 def only_quotes(result: Answer, kb: KnowledgeBase) -> None:
     """The answer says nothing the documents do not: each source quote is verbatim from its
     document, and every word of the answer comes from the cited documents (text, title) or
-    from the bot's fixed messages (e.g. the framing of commitments answers); numbers are allowed
+    from the bot's fixed messages (e.g. the framing of commitments answers, status labels); numbers are allowed
     as they are dates and counts rewritten from the documents."""
     for source in result.sources:
         text = kb.document_text(source.path)
@@ -179,6 +180,7 @@ def only_quotes(result: Answer, kb: KnowledgeBase) -> None:
     assert cited, "an answer cites at least one source"
     allowed = set().union(*(_words(kb.document_text(s.path) + " " + s.title) for s in cited))
     allowed |= set().union(*(_words(m) for table in MESSAGES.values() for m in table.values()))
+    allowed |= set().union(*(_words(label) for table in STATUS_LABELS.values() for label in table.values()))
     extra = {w for w in _words(result.answer) - allowed if not w.isdigit()}
     assert not extra, f"words from nowhere in the answer: {sorted(extra)}"
     for s in cited:

@@ -26,7 +26,7 @@ def test_one_marker_per_dated_item_with_full_owner_names_and_legend_in_the_langu
              item("CEAC", dt.date(2026, 1, 15), "done"), item("ASAN", None, "unknown")]
     fig = timeline_figure(items, TODAY, "fr")
     assert sum(len(trace.x) for trace in fig.data) == 3, "undated items have no marker"
-    assert [trace.name for trace in fig.data] == ["fait", "prévu", "en retard"]
+    assert [trace.name for trace in fig.data] == ["réalisé", "prévu", "en retard"]
     # Whole names; plotly draws the last category on top, so the rows read alphabetically downwards.
     assert list(fig.layout.yaxis.categoryarray) == [LONG_OWNER, "CEAC"]
     assert fig.layout.yaxis.automargin is True
