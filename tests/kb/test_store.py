@@ -143,3 +143,21 @@ def test_term_frequencies_match_one_query_per_term_on_the_corpus(
         assert 0 <= in_language <= total
     assert any(counts.values()) and counts["zzzunknownterm"] == 0
     assert fake_kb.term_frequencies([], SearchFilter.for_role("admin"))[0] == {}
+
+
+def test_a_store_of_an_older_version_keeps_its_commitments_under_the_new_table_name(fake_kb: KnowledgeBase) -> None:
+    import sqlite3
+
+    from kb.catalog import CATALOG_FILE
+
+    fake_kb.root.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(fake_kb.root / CATALOG_FILE) as old:
+        old.execute("CREATE TABLE roadmap_items (doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL, action TEXT NOT NULL, "
+                    "owner TEXT NOT NULL, commission TEXT, deadline TEXT, deadline_text TEXT NOT NULL, status TEXT NOT NULL, "
+                    'quote TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, page INTEGER, '
+                    "section TEXT NOT NULL, access TEXT NOT NULL, PRIMARY KEY (doc_id, ordinal)) WITHOUT ROWID")
+        old.execute("INSERT INTO roadmap_items VALUES ('d1', 0, 'Publier', 'SENUM', NULL, NULL, '', 'planned', 'q', 0, 1, "
+                    "NULL, '', 'internal')")
+    tables = {r[0] for r in fake_kb.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "mentions" in tables and "roadmap_items" not in tables
+    assert fake_kb.db.execute("SELECT action FROM mentions").fetchall()[0][0] == "Publier"
