@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Callable
 
 from kb.schema import access_for_role, date_to_int
 
@@ -50,30 +50,17 @@ class SearchFilter:
 
     def to_sql(self, alias: str = "c") -> tuple[str, list[Any]]:
         """A SQL condition on the catalog's chunks table, with its parameters."""
-        marks = ",".join("?" * len(self.access))
-        parts = [f"{alias}.access IN ({marks})"]
-        params: list[Any] = list(self.access)
-        if self.doc_type:
-            parts.append(f"{alias}.doc_type = ?")
-            params.append(self.doc_type)
-        if self.since:
-            parts.append(f"{alias}.date_int >= ?")
-            params.append(date_to_int(self.since))
-        if self.until:
-            parts.append(f"{alias}.date_int BETWEEN 1 AND ?")
-            params.append(date_to_int(self.until))
-        if self.organisation:
-            parts.append(f"{alias}.organisations LIKE ?")
-            params.append(f"%|{self.organisation}|%")
-        if self.language:
-            parts.append(f"{alias}.language = ?")
-            params.append(self.language)
-        return " AND ".join(parts), params
-
+        return self._sql(alias, "date_int", date_to_int, "1", lambda name: f"%|{name}|%")
 
     def to_document_sql(self, alias: str = "d") -> tuple[str, list[Any]]:
         """The same condition on the catalog's documents table (dates are ISO text there,
         organisations a JSON list), with its parameters."""
+        return self._sql(alias, "date", date.isoformat, "'0'", lambda name: f"%{json.dumps(name)}%")
+
+    def _sql(self, alias: str, date_column: str, date_value: Callable[[date], Any], undated: str,
+             organisation_like: Callable[[str], str]) -> tuple[str, list[Any]]:
+        """The condition for a table whose dates are `date_column` (`date_value` of a day, the
+        undated ones at or below `undated`) and whose organisations match `organisation_like`."""
         marks = ",".join("?" * len(self.access))
         parts = [f"{alias}.access IN ({marks})"]
         params: list[Any] = list(self.access)
@@ -81,16 +68,15 @@ class SearchFilter:
             parts.append(f"{alias}.doc_type = ?")
             params.append(self.doc_type)
         if self.since:
-            parts.append(f"{alias}.date >= ?")
-            params.append(self.since.isoformat())
+            parts.append(f"{alias}.{date_column} >= ?")
+            params.append(date_value(self.since))
         if self.until:
-            parts.append(f"{alias}.date BETWEEN '0' AND ?")
-            params.append(self.until.isoformat())
+            parts.append(f"{alias}.{date_column} BETWEEN {undated} AND ?")
+            params.append(date_value(self.until))
         if self.organisation:
             parts.append(f"{alias}.organisations LIKE ?")
-            params.append(f"%{json.dumps(self.organisation)}%")
+            params.append(organisation_like(self.organisation))
         if self.language:
             parts.append(f"{alias}.language = ?")
             params.append(self.language)
         return " AND ".join(parts), params
-
