@@ -297,7 +297,7 @@ def _refresh_commitments(kb: KnowledgeBase, written: dict[str, str]) -> None:
         if doc.file_hash != record.file_hash:
             continue  # changed since: its next ingestion extracts it
         doc.doc_id = doc_id
-        kb.replace_commitments(doc, extract_commitments(doc, signed=signed))
+        kb.replace_mentions(doc, extract_commitments(doc, signed=signed))
         refreshed += 1
     kb.set_meta("roadmap_stamp", stamp)
     if refreshed:

@@ -297,13 +297,13 @@ class Catalog:
         return row["value"] if row else None
 
     # ----- writing -----------------------------------------------------------------
-    def replace_commitments(self, doc: LoadedDocument, mentions: Sequence[Mention]) -> None:
+    def replace_mentions(self, doc: LoadedDocument, mentions: Sequence[Mention]) -> None:
         """Replace the commitments a catalogued document states (re-extraction without re-embedding)."""
         with self.db:
             if self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone():
-                self._write_commitments(doc.doc_id, doc.meta.access, mentions)
+                self._write_mentions(doc.doc_id, doc.meta.access, mentions)
 
-    def _write_commitments(self, doc_id: str, access: str, mentions: Sequence[Mention]) -> None:
+    def _write_mentions(self, doc_id: str, access: str, mentions: Sequence[Mention]) -> None:
         self.db.execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
         self.db.executemany(
             'INSERT INTO mentions (doc_id, ordinal, action, owner, commission, deadline, deadline_text, status, '
@@ -367,7 +367,7 @@ class Catalog:
                 time.time(), doc.text,
             ),
         )
-        self._write_commitments(doc.doc_id, meta.access, mentions)
+        self._write_mentions(doc.doc_id, meta.access, mentions)
         for c in chunks:
             cur = db.execute(
                 'INSERT INTO chunks (chunk_id, doc_id, ordinal, text, start, "end", section, page, '

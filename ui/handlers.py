@@ -28,7 +28,7 @@ from ui.chat import respond as chat_turn
 from ui.i18n import t
 from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
 from ui.render import answer_markdown
-from ui.roadmap import csv_file, filter_choices, parse_day, commitments_table, timeline_figure
+from ui.roadmap import commitments_table, csv_file, filter_choices, parse_day, timeline_figure
 
 
 def search_filters(doc_type: str | None, since: str | None, until: str | None, doc_language: str | None) -> dict:
@@ -121,25 +121,26 @@ class Handlers:
 
     # ----- roadmap -------------------------------------------------------------------------
 
-    def items(self, lang, owner, commission, status, after, before, request: gr.Request) -> list[Commitment]:
+    def matching_commitments(self, lang, owner, commission, status, after, before,
+                             request: gr.Request) -> list[Commitment]:
         """The commitments the user may read that match the roadmap filters (gr.Error on a bad date)."""
         try:
             after_day, before_day = parse_day(after), parse_day(before)
         except ValueError:
             raise gr.Error(t("bad_date", lang, value=f"{after or ''} {before or ''}".strip())) from None
         return commitments(self.store, self.session(request)[0], owner=owner or None, commission=commission or None,
-                        status=status or None, after=after_day, before=before_day, today=dt.date.today())
+                           status=status or None, after=after_day, before=before_day, today=dt.date.today())
 
     def roadmap(self, lang, owner, commission, status, after, before, request: gr.Request) -> tuple[Any, ...]:
         """The roadmap tab: owner and commission choices, the timeline (hidden when nothing is dated), the table."""
         today = dt.date.today()
         owners, themes = filter_choices(commitments(self.store, self.session(request)[0], today=today))
-        found = self.items(lang, owner, commission, status, after, before, request)
+        found = self.matching_commitments(lang, owner, commission, status, after, before, request)
         figure = timeline_figure(found, today, lang)
         return (gr.update(choices=owners), gr.update(choices=themes),
                 gr.update(value=figure, visible=figure is not None), commitments_table(found, today, lang))
 
     def export(self, lang, owner, commission, status, after, before, request: gr.Request):
         """The filtered commitments as a CSV file to download."""
-        text = to_csv(self.items(lang, owner, commission, status, after, before, request))
+        text = to_csv(self.matching_commitments(lang, owner, commission, status, after, before, request))
         return gr.update(value=str(csv_file(text, dt.date.today())), visible=True)

@@ -60,15 +60,17 @@ class Reader:
 
     def _list_or_prose(self, block: Block, stripped: str, block_lines: list[Line]) -> None:
         units = list_units(block_lines)
-        records = [record(self.text, start, end, self.tables) for start, end in units or [(block.start, block.end)]]
-        if any(records):
-            # Records of labelled fields: each is a commitment; the other items are read as before.
-            for (start, end), found in zip(units or [(block.start, block.end)], records):
-                if found is None:
-                    self._list_or_prose_units(block, stripped, block_lines, [(start, end)])
-                self._keep(block, found)
+        spans = units or [(block.start, block.end)]
+        records = [record(self.text, start, end, self.tables) for start, end in spans]
+        if not any(records):
+            self._list_or_prose_units(block, stripped, block_lines, units)
             return
-        self._list_or_prose_units(block, stripped, block_lines, units)
+        # Records of labelled fields: each is a commitment; the other items are read as before.
+        for span, found in zip(spans, records):
+            if found is None:
+                self._list_or_prose_units(block, stripped, block_lines, [span])
+            else:
+                self._keep(block, found)
 
     def _list_or_prose_units(self, block: Block, stripped: str, block_lines: list[Line],
                              units: list[tuple[int, int]]) -> None:

@@ -42,7 +42,7 @@ def test_roadmap_without_commitments_hides_the_timeline(on) -> None:
 
 def test_a_bad_date_filter_is_a_clear_error(on) -> None:
     with pytest.raises(gr.Error, match="2026-13-01"):
-        on.items("fr", "", "", "", "2026-13-01", "", None)
+        on.matching_commitments("fr", "", "", "", "2026-13-01", "", None)
 
 
 def test_uploads_are_refused_unless_allowed(on, fake_kb) -> None:
