@@ -3,7 +3,7 @@
 One slide per landscape page: a title and its bullets, set in DejaVu Sans so that accents and
 dashes survive PDF text extraction. fpdf2 is a test-only tool (pinned in requirements-dev.txt).
 
-    .venv/bin/python evals/data/newkinds/make_slides.py
+    .venv/bin/python evals/make_newkinds_slides.py
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from fpdf import FPDF
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-OUTPUT = Path(__file__).with_name("talent-commission-work-programme.pdf")
+OUTPUT = Path(__file__).resolve().parent / "data" / "newkinds" / "talent-commission-work-programme.pdf"
 # A fixed creation date keeps the PDF byte-identical from one run to the next.
 CREATED = datetime.datetime(2026, 6, 2, 9, 0, tzinfo=datetime.timezone.utc)
 
