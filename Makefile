@@ -11,7 +11,7 @@ MODEL := $(MODEL_DIR)/passerelle_build.json
 STORE ?= data
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False
 
-.PHONY: install install-dev ingest run test bench train-reader clean help
+.PHONY: install install-dev ingest run test bench train-reader train-calibrator clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -59,6 +59,8 @@ bench: install install-dev ## print speed and quality figures next to their base
 	$(PY) -m evals
 	$(PY) -m evals.reader --store bench-results/corpus-store --json bench-results/reader.json
 	$(PY) -m evals.piaf_reader --whole-system --json bench-results/piaf_reader.json
+	$(PY) -m evals.retrieval --sets dev blind test newkinds --piaf dev test --json bench-results/retrieval.json
+	$(PY) -m evals.answers --piaf test --json bench-results/answers.json
 	$(PY) -m bench.load --clients 20 --seconds 60 --json bench-results/load.json
 
 # Seeded; the committed weights (bot/reader_model/) came from these settings in ~55 minutes on
@@ -66,6 +68,13 @@ bench: install install-dev ## print speed and quality figures next to their base
 # abstention on the corpus development questions: 0 is kept (see the model card).
 train-reader: install ## train the reader model on PIAF's train split (writes bot/reader_model/)
 	$(PY) -m tools.train_reader --epochs 2 --max-steps 2780 --minutes 85 --lr 4e-5 --eval-every 500 --overlap-weight 0
+
+# Traces the questions (cached in bench-results/calibrator/, so an interrupted run resumes), fits the
+# two regressions of bot/abstain.py and writes bot/reader_model/calibrator.json. Retrain after the
+# reader's weights change.
+train-calibrator: install install-dev ## fit the answer calibrator on PIAF train + the corpus dev questions (writes bot/reader_model/calibrator.json)
+	@$(PY) -m ingest corpus --prune --store $(STORE) || [ $$? -eq 2 ]
+	$(PY) -m tools.train_calibrator --store $(STORE)
 
 clean: ## remove the store and built model (keeps .venv)
 	rm -rf $(STORE) $(MODEL_DIR) tests/artifacts

@@ -83,6 +83,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.k < 1 or args.k > 50:
         return _fail("--k must be between 1 and 50")
     from bot.answer import QuestionError, answer
+    from bot.reader import ReaderError
     from kb.embeddings import EmbeddingModelError
     from kb.store import StoreError
 
@@ -90,7 +91,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
                "organisation": args.organisation, "language": args.language}
     try:
         result = answer(args.question, filters=filters, role=args.role, k=args.k, settings=settings)
-    except (QuestionError, StoreError, EmbeddingModelError) as exc:
+    except (QuestionError, StoreError, EmbeddingModelError, ReaderError) as exc:
         return _fail(str(exc))
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -101,7 +102,7 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_answer(result) -> str:
     """A readable rendering of an Answer for the terminal."""
-    lines = [result.answer, ""]
+    lines = [f"[{result.status()}]", result.answer, ""]
     for heading, group in result.source_groups():
         lines.append(f"{heading}:")
         for s in group:

@@ -1,20 +1,21 @@
-"""Answers: extractive, cited, or an honest abstention.
+"""Answers: extractive and cited, saying how sure they are.
 
-The answer is made of one to three quotes taken verbatim from retrieved passages, each
-followed by its citation number. By default sentences are scored against the question with
-the same embedding model (their vectors are stored at ingestion), keyword overlap and cues
-for the kind of fact asked; a chosen sentence is quoted as the answer unit it belongs to
-(`bot.units`: a list with its introduction, a table row with its header). With
-`AnswerConfig(reader=True)` the trained reader (`bot.reader`) scores the units instead and
-abstains below one calibrated threshold.
+The answer quotes one to three answer units verbatim from retrieved passages, each followed
+by its citation number (`bot.units`: a sentence, a list with its introduction, a table row
+with its header). By default the trained reader (`bot.reader`) scores the units of the best
+passages and a calibrator (`bot.abstain`) decides the outcome: **answered** (the units are
+the answer), **to check** (the best units are shown as places to look) or **not in the
+documents**. With `AnswerConfig(reader=False)` (`PASSERELLE_READER=0`, the escape hatch) the
+previous sentence scorer (embedding similarity, keyword overlap and cues for the kind of fact
+asked) chooses sentences and abstains below its threshold.
 
 The stages, each with typed input and output: `bot.query.parse_query` (question -> Query)
--> `bot.router.route` (commitments or documents) -> `gather_evidence` (retrieve, score
-sentences -> Evidence; `bot.evidence`, `bot.scoring`) -> `candidates` / `read` (answer
-units with reader logits, kept in `Evidence.candidates`) -> `choose_units` or
-`choose_sentences` (abstain or pick; `bot.selection`, `bot.evidence`) -> `compose_units` /
-`declined` (-> Answer; `bot.compose`). This module runs them and re-exports their public
-names, so callers import the answer path from here.
+-> `bot.router.route` (commitments or documents) -> `gather_evidence` (rank passages, keep
+the ones to read, score their sentences -> Evidence; `bot.retrieve`, `bot.evidence`,
+`bot.scoring`) -> `read` (answer units with reader logits, kept in `Evidence.candidates`;
+`bot.selection`) -> `decided` (the calibrator's outcome; `bot.abstain`) -> `compose_units`
+/ `to_check` / `declined` (-> Answer; `bot.compose`). This module runs them and re-exports
+their public names, so callers import the answer path from here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import time
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
-from bot.compose import compose_sentences, compose_units, declined, source
+from bot.abstain import ANSWERED, TO_CHECK, load_calibrator
+from bot.compose import compose_sentences, compose_units, declined, source, to_check
 from bot.evidence import Evidence, abstention_score, choose_sentences, gather_evidence
 from bot.generate import Excerpt, GenerationConfig, chat_model, generate, reader_support
 from bot.messages import message
@@ -36,13 +38,13 @@ from bot.retrieve import FusionConfig
 from bot.router import route
 from bot.scoring import AnswerConfig, ScoredSentence
 from bot.scoring import unknown_share as _unknown_share  # noqa: F401 - tests/bot/test_answer_type.py reads it here
-from bot.selection import Candidate, candidates, choose_units, overlaps, read, reader_context, structured_units
+from bot.selection import Candidate, best_units, candidates, choose_units, read, reader_context, structured_units
 from kb.settings import Settings
 from kb.store import EmptyStoreError, KnowledgeBase, SearchFilter
 
 __all__ = [
     "FILTER_KEYS", "Answer", "AnswerConfig", "Candidate", "Evidence", "QuestionError", "ScoredSentence", "Source",
-    "abstention_score", "answer", "candidates", "choose_sentences", "choose_units", "compose_units", "declined",
+    "abstention_score", "answer", "best_units", "candidates", "choose_sentences", "choose_units", "compose_units", "decided", "declined",
     "gather_evidence", "knowledge_base", "prompt_excerpts", "read", "search_filter", "structured_units",
 ]
 
@@ -78,6 +80,7 @@ def answer(
     today: date | None = None,
     generation: GenerationConfig = GenerationConfig(),
     on_draft: Callable[[str], None] | None = None,
+    where: SearchFilter | None = None,
 ) -> Answer:
     """Answer `question` from the documents `role` may read.
 
@@ -87,12 +90,13 @@ def answer(
     are answered from the roadmap commitments, lateness judged on `today` (default: the
     current date). With an LLM server configured (`Settings.llm_url`), an answerable
     question gets a written answer whose every sentence is verified (`bot.generate`);
-    `on_draft` then receives the unverified draft as it grows. Raises QuestionError for
+    `on_draft` then receives the unverified draft as it grows. `where`, when given, is the
+    search filter itself instead of `role` and `filters` (evaluation). Raises QuestionError for
     unusable input and EmptyStoreError when there is nothing to search.
     """
     started = time.perf_counter()
     query = parse_query(question, history, today)
-    where = search_filter(role, filters)
+    where = where or search_filter(role, filters)
     kb = kb or knowledge_base(settings or Settings.from_env())
     if not kb.exists or kb.chunk_count() == 0:
         raise EmptyStoreError(message("empty_store", query.language, store=str(kb.root)))
@@ -101,7 +105,7 @@ def answer(
         if from_commitments is not None:
             return from_commitments
 
-    evidence = gather_evidence(kb, query, where, k=k, config=config, fusion=fusion)
+    evidence = gather_evidence(kb, query, where, k=k, config=config, fusion=fusion, for_reader=uses_reader(kb, config))
     retrieved = time.perf_counter()
     result = _extractive(kb, query, evidence, config, k)
     done = time.perf_counter()
@@ -111,9 +115,7 @@ def answer(
         "total": round((done - started) * 1000, 1),
     }
     model = chat_model(kb.settings)
-    if model is not None and not result.abstained:
-        # Only a question the extractive path finds answerable is written: the LLM never
-        # overrides "not in the documents".
+    if model is not None and _worth_writing(result, evidence):
         excerpts = prompt_excerpts(kb, evidence, config, generation.excerpts)
         result = generate(model, question, result, excerpts, reader_support(kb.embeddings), kb.settings,
                           generation, on_draft)
@@ -124,10 +126,13 @@ def answer(
 
 
 def _extractive(kb: KnowledgeBase, query: Query, evidence: Evidence, config: AnswerConfig, k: int) -> Answer:
-    """The quoted answer or the abstention: the reader's units when it is on, else the
-    scorer's sentences, quoted as the units they belong to when one is larger."""
-    if kb.settings.reader if config.reader is None else config.reader:
+    """The quoted answer, the passages to check or the abstention: on the reader path the
+    calibrator decides (or, with `config.calibrated` off, the reader's single threshold);
+    otherwise the scorer's sentences, quoted as the units they belong to when one is larger."""
+    if uses_reader(kb, config):
         read(kb, evidence, config)
+        if config.calibrated:
+            return decided(kb, evidence, config, k, query.language)
         units = choose_units(evidence, config)
         return compose_units(kb, units, evidence, k, query.language) if units else declined(kb, evidence, k)
     chosen = choose_sentences(evidence, config)
@@ -139,15 +144,40 @@ def _extractive(kb: KnowledgeBase, query: Query, evidence: Evidence, config: Ans
     return compose_sentences(kb, chosen, evidence.passages, evidence.sentences, k, query.language, evidence.query_vector)
 
 
+def decided(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig, k: int, language: str) -> Answer:
+    """The answer the calibrator's outcome calls for on read `evidence` (`bot.abstain`),
+    with its confidence."""
+    decision = load_calibrator().decide(evidence)
+    confidence = round(decision.confidence, 3)
+    if decision.outcome == ANSWERED:
+        result = compose_units(kb, choose_units(evidence, config, threshold=float("-inf")), evidence, k, language)
+    elif decision.outcome == TO_CHECK:
+        result = to_check(kb, best_units(evidence, config.max_sentences), evidence, k, language, confidence)
+    else:
+        result = declined(kb, evidence, k)
+    result.outcome, result.confidence = decision.outcome, confidence
+    log.info("decided outcome=%s confidence=%.3f relevance=%.3f", decision.outcome, confidence, decision.relevance)
+    return result
+
+
+def _worth_writing(result: Answer, evidence: Evidence) -> bool:
+    """Is the question sent to the LLM? On the reader path, whenever it read candidates: the
+    LLM reads what the reader read and may itself answer "not in the documents"; a question
+    with nothing to read is declined without calling the server. On the scorer path, only
+    an answered question."""
+    return bool(evidence.candidates) if result.confidence is not None else not result.abstained
+
+
+def uses_reader(kb: KnowledgeBase, config: AnswerConfig) -> bool:
+    """Does the trained reader choose the answer (`config.reader`, else the store's settings)?"""
+    return kb.settings.reader if config.reader is None else config.reader
+
+
 def prompt_excerpts(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig, limit: int) -> list[Excerpt]:
     """The reader's best `limit` non-overlapping answer units, as numbered excerpts for the LLM."""
-    ranked = evidence.candidates or read(kb, evidence, config)
-    chosen: list[Candidate] = []
-    for candidate in ranked:
-        if len(chosen) == limit:
-            break
-        if not any(overlaps(candidate, c) for c in chosen):
-            chosen.append(candidate)
+    if not evidence.candidates:
+        read(kb, evidence, config)
+    chosen = best_units(evidence, limit)
     excerpts = []
     for n, c in enumerate(chosen, start=1):
         quote = (kb.document_text(c.passage.doc_id) or "")[c.unit.start : c.unit.end]

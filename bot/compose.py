@@ -20,7 +20,16 @@ from kb.store import KnowledgeBase
 def declined(kb: KnowledgeBase, evidence: Evidence, k: int) -> Answer:
     """The honest "not in the documents", with the closest passages as "see also"."""
     sources = _see_also(kb, evidence.passages, evidence.sentences, [], k, evidence.query_vector)
-    return Answer(message("abstain", evidence.language), True, evidence.language, sources)
+    return Answer(message("abstain", evidence.language), True, evidence.language, sources, outcome="not_in_documents")
+
+
+def to_check(kb: KnowledgeBase, chosen: list[Candidate], evidence: Evidence, k: int, language: str,
+             confidence: float) -> Answer:
+    """The best units shown as places to look, under a heading that says the answer is not
+    sure: nothing is presented as the answer (`abstained`, outcome "to_check")."""
+    shown = compose_units(kb, chosen, evidence, k, language)
+    text = f"{message('to_check', language)}\n\n{shown.answer}"
+    return Answer(text, True, language, shown.sources, outcome="to_check", confidence=confidence)
 
 
 def compose_units(kb: KnowledgeBase, chosen: list[Candidate], evidence: Evidence, k: int, language: str) -> Answer:

@@ -12,7 +12,7 @@ import numpy as np
 from bot.answer_type import AnswerType
 from bot.query import Query
 from kb.vocabulary import ACRONYM
-from bot.retrieve import FusionConfig, Passage, retrieve
+from bot.retrieve import FusionConfig, Passage, diversify, rank_passages, reading_passages
 from bot.scoring import AnswerConfig, ScoredSentence, score_sentences
 from kb.store import KnowledgeBase, SearchFilter
 
@@ -37,6 +37,10 @@ class Evidence:
     # reader's candidates best first: the trace that evaluation and calibration read.
     query: str = ""
     candidates: list["Candidate"] = field(default_factory=list)
+    # The passages whose sentences were scored (and, on the reader path, read): the best of
+    # the fused ranking with no cap per document, where `passages` is the diversified list
+    # shown as sources.
+    reading: list[Passage] = field(default_factory=list)
 
     def _names_the_acronyms(self, passage: Passage) -> bool:
         return self.acronyms <= set(ACRONYM.findall(f"{passage.title}\n{passage.section}\n{passage.text}"))
@@ -73,17 +77,24 @@ class Evidence:
 def gather_evidence(
     kb: KnowledgeBase, query: Query, where: SearchFilter,
     *, k: int = 5, config: AnswerConfig = AnswerConfig(), fusion: FusionConfig = FusionConfig(),
+    for_reader: bool = False,
 ) -> Evidence:
-    """Retrieve passages for a parsed question and score their sentences."""
+    """Retrieve passages for a parsed question and score their sentences.
+
+    `for_reader`: the sentences come from the best passages of the fused ranking with no
+    cap per document (plus the other language's best, `AnswerConfig.other_language_passages`),
+    so the reader is not denied the answer by the diversity of the sources list; otherwise
+    from that diversified list, as the sentence scorer was calibrated on."""
     query_vector = np.asarray(kb.embeddings.embed_query(query.search), dtype=np.float32)
-    passages = retrieve(
-        kb, query.search, where, max(k, config.passages_for_sentences), query_vector=query_vector, config=fusion,
-        language=query.language,
-    )
-    sentences, unknown = score_sentences(
-        kb, query, query_vector, passages[: config.passages_for_sentences], config, where
-    )
-    return Evidence(query.language, query_vector, passages, sentences, unknown, query.kind, query.acronyms, query.search)
+    ranked = rank_passages(kb, query.search, where, query_vector=query_vector, config=fusion, language=query.language)
+    passages = diversify(ranked, max(k, config.passages_for_sentences), fusion)
+    if for_reader:
+        reading = reading_passages(ranked, config.passages_for_sentences, config.other_language_passages, query.language)
+    else:
+        reading = passages[: config.passages_for_sentences]
+    sentences, unknown = score_sentences(kb, query, query_vector, reading, config, where)
+    return Evidence(query.language, query_vector, passages, sentences, unknown, query.kind, query.acronyms, query.search,
+                    reading=reading)
 
 
 def abstention_score(evidence: Evidence, config: AnswerConfig) -> float:

@@ -190,9 +190,10 @@ class Reader:
         return network, tokenizer
 
     def score(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
-              batch_size: int = 32) -> ReaderScores:
+              batch_tokens: int = 1536) -> ReaderScores:
         """Score `candidates` ((context, text) pairs) for `question`; `cosines` are the
-        embedding model's query-passage cosines of the same candidates."""
+        embedding model's query-passage cosines of the same candidates. Batches hold texts of
+        similar length, at most `batch_tokens` tokens once padded."""
         import torch
 
         if not candidates:
@@ -200,14 +201,11 @@ class Reader:
         network, tokenizer = self._load()
         texts = [reader_text(question, context, text) for context, text in candidates]
         weight = float(self.card.get("overlap_weight", 0.0))
-        # Similar lengths in a batch: less padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encoded = tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
         logits = np.zeros(len(texts), dtype=np.float32)
         with torch.inference_mode():
-            for begin in range(0, len(order), batch_size):
-                index = order[begin : begin + batch_size]
-                batch = tokenizer([texts[i] for i in index], padding=True, truncation=True,
-                                  max_length=MAX_TOKENS, return_tensors="pt")
+            for index in _batches([len(ids) for ids in encoded], batch_tokens):
+                batch = tokenizer.pad({"input_ids": [encoded[i] for i in index]}, return_tensors="pt")
                 cosine = torch.tensor([float(cosines[i]) for i in index], dtype=torch.float32)
                 out = network(batch["input_ids"], batch["attention_mask"], cosine)
                 logits[index] = out.float().numpy()
@@ -215,6 +213,22 @@ class Reader:
             terms = set(keyword_terms(question))
             logits += weight * np.array([overlap_share(terms, c, t) for c, t in candidates], dtype=np.float32)
         return ReaderScores(logits)
+
+
+def _batches(lengths: Sequence[int], budget: int) -> list[list[int]]:
+    """Indexes grouped shortest first so that a batch padded to its longest text holds at
+    most `budget` tokens (a long list unit no longer pads twenty short sentences)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and lengths[i] * (len(current) + 1) > budget:
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 _readers: dict[tuple[str, str], Reader] = {}

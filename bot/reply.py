@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.messages import message
+from bot.messages import message, outcome_label
 
 
 @dataclass
@@ -46,10 +46,20 @@ class Answer:
     mode: str = "extractive"
     # Sentences of the LLM's draft that the verification removed: {"sentence", "reason"}.
     removed: list[dict[str, str]] = field(default_factory=list)
+    # "answered" (quoted as the answer), "to_check" (the best passages shown as places to
+    # look, nothing presented as the answer) or "not_in_documents" (`bot.abstain`).
+    outcome: str = "answered"
+    # The calibrated probability that the first quoted unit answers (None where no
+    # calibrator decided, e.g. an answer from the roadmap commitments).
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return asdict(self)
+
+    def status(self) -> str:
+        """The outcome and its confidence in the answer's language ("À vérifier (confiance 42 %)")."""
+        return outcome_label(self.outcome, self.confidence, self.language)
 
     def source_groups(self) -> list[tuple[str, list[Source]]]:
         """Non-empty groups of sources with their heading in the answer's language:

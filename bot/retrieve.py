@@ -44,7 +44,6 @@ class FusionConfig:
     duplicate_overlap: float = 0.5
     duplicate_jaccard: float = 0.85
     method: str = "convex"
-    other_language_weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -133,62 +132,70 @@ def retrieve(
     config: FusionConfig = FusionConfig(),
     language: str | None = None,
 ) -> list[Passage]:
-    """The `k` best passages for `query` that `where` allows, fused, merged and diversified.
+    """The `k` best passages for `query` that `where` allows, fused, merged and diversified
+    (overlaps and near-duplicates dropped, a few passages per document): the list shown as
+    sources. The reading stage reads `rank_passages` instead, which keeps every passage."""
+    ranked = rank_passages(kb, query, where, query_vector=query_vector, config=config, language=language)
+    return diversify(ranked, k, config)
 
-    With the question's `language`, a passage in another language is ranked on its dense
-    score alone: keywords cannot match across languages, so their absence is no evidence.
+
+def rank_passages(
+    kb: KnowledgeBase,
+    query: str,
+    where: SearchFilter,
+    *,
+    query_vector: Sequence[float] | None = None,
+    config: FusionConfig = FusionConfig(),
+    language: str | None = None,
+) -> list[Passage]:
+    """Every candidate passage for `query` that `where` allows, best first by fused score,
+    with no cap per document and no de-duplication.
+
+    With the question's `language`, passages in the other language are searched too (the
+    model ranks passages in the question's language above equally relevant ones in the
+    other language, so they may fall outside the first search) and fused like any other:
+    no passage gets a top score for being the best of its language. Keywords cannot match
+    across languages, so other-language passages rank low here; the reading stage reads
+    the best of them anyway (`reading_passages`) and the reader judges them.
     """
     if query_vector is None:
         query_vector = kb.embeddings.embed_query(query)
     dense = dense_search(kb, query_vector, config.candidates, where)
     keyword = kb.keyword_search(query, config.candidates, where)
+    crossing = _crosses_languages(where, config, language)
+    if crossing:
+        other = dense_search(kb, query_vector, config.candidates // 2,
+                             replace(where, language=_OTHER_LANGUAGE[str(language)]))
+        dense = sorted(dict(dense + other).items(), key=lambda item: item[1], reverse=True)
     fused = fuse(dense, keyword, config)
-    other_language, dense = _other_language_search(kb, query_vector, where, config, language, dense)
-    rows = kb.chunks_by_id(list({cid for cid, _ in fused} | {cid for cid, _ in dense}))
+    rows = kb.chunks_by_id([cid for cid, _ in fused])
     # Defence in depth: the catalog's access level is checked again, whatever Chroma's metadata says.
     rows = {cid: row for cid, row in rows.items() if row["access"] in where.access}
     dense_by_id, keyword_by_id = dict(dense), dict(keyword)
-    if language and config.method == "convex":
-        fused = _dense_for_other_language(fused, dense, rows, language, other_language, config)
     ranked = []
     for cid, score in fused:
         row = rows.get(cid)
         if row is None:  # a vector whose catalog row is gone (interrupted ingestion): skip it
             continue
         ranked.append(_passage(row, score, dense_by_id.get(cid), keyword_by_id.get(cid)))
-    return diversify(ranked, k, config)
+    return ranked
 
 
-def _other_language_search(
-    kb: KnowledgeBase, query_vector: Sequence[float], where: SearchFilter, config: FusionConfig,
-    language: str | None, dense: list[tuple[str, float]],
-) -> tuple[dict[str, float], list[tuple[str, float]]]:
-    """Scores of the best passages in the other language than the question's (normalised
-    on their own, weighted), and the dense ranking with them added; ({}, `dense`) when the
-    search is not convex, is limited to one language, or the question's language has no other."""
-    if not (language and config.method == "convex" and where.language is None and language in _OTHER_LANGUAGE):
-        return {}, dense
-    # The model ranks passages in the question's language above equally relevant ones in
-    # the other language, and keywords cannot cross languages: the other language gets
-    # its own dense search, normalised on its own, so its best passages compete.
-    other = dense_search(kb, query_vector, config.candidates // 2,
-                         replace(where, language=_OTHER_LANGUAGE[language]))
-    other_language = {cid: config.other_language_weight * value for cid, value in _min_max(other)}
-    return other_language, list(dict(dense + other).items())
+def _crosses_languages(where: SearchFilter, config: FusionConfig, language: str | None) -> bool:
+    """Is the other language searched too? Not when the filter fixes a language, the
+    question's language has no other, or the fusion is not convex."""
+    return bool(language and config.method == "convex" and where.language is None and language in _OTHER_LANGUAGE)
 
 
-def _dense_for_other_language(
-    fused: list[tuple[str, float]], dense: list[tuple[str, float]], rows: dict[str, dict[str, Any]],
-    language: str, other_language: dict[str, float], config: FusionConfig,
-) -> list[tuple[str, float]]:
-    """`fused` with each passage not in `language` scored on its dense score alone (its
-    own-language search's score when it has one), best first."""
-    dense_alone = dict(fuse(dense, [], config))
-    scores = dict(fused)
-    for cid, row in rows.items():
-        if row["language"] != language:
-            scores[cid] = other_language.get(cid, dense_alone.get(cid, scores.get(cid, 0.0)))
-    return sorted(scores.items(), key=lambda item: item[1], reverse=True)
+def reading_passages(ranked: Sequence[Passage], n: int, other_language: int, language: str | None) -> list[Passage]:
+    """What the reader reads: the `n` best passages of the fused ranking, plus the best
+    `other_language` passages in another language than `language` that are not among them,
+    so that the reader, not the ranking, judges across languages."""
+    chosen = list(ranked[:n])
+    if language and other_language:
+        others = [p for p in ranked[n:] if p.language != language][:other_language]
+        chosen.extend(others)
+    return chosen
 
 
 def diversify(ranked: list[Passage], k: int, config: FusionConfig = FusionConfig()) -> list[Passage]:

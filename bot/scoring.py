@@ -31,6 +31,10 @@ class AnswerConfig:
     # Dev set (weight 0.06 below): 12 passages gave fact 0.821 against 0.795 with 8, and one
     # wrong answer fewer.
     passages_for_sentences: int = 12
+    # On the reader path, this many passages in the other language than the question's are
+    # read besides the best `passages_for_sentences` of the ranking, so the reader judges
+    # across languages.
+    other_language_passages: int = 2
     dense_weight: float = 1.0
     overlap_weight: float = 0.1
     passage_weight: float = 0.02
@@ -76,6 +80,10 @@ class AnswerConfig:
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
     # Calibrated on the development set (`python -m evals.reader --calibrate`).
     reader_threshold: float = -1.285
+    # On the reader path, the calibrator (`bot.abstain`) decides between answered, to check
+    # and not in the documents; off: the single reader threshold above decides (the
+    # comparison `make bench` prints).
+    calibrated: bool = True
     # Further units are quoted when their logit is within this of the best one (dev: the
     # margin with the most facts).
     reader_margin: float = 2.0

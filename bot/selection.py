@@ -74,20 +74,34 @@ def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Ca
     return chosen
 
 
-def choose_units(evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
-    """The units that make the answer (best first), or none when the best one is below
-    the reader threshold (abstain)."""
+def choose_units(evidence: Evidence, config: AnswerConfig, threshold: float | None = None) -> list[Candidate]:
+    """The units that make the answer (best first): the best one, then others within
+    `config.reader_margin` of it; none when the best one is below `threshold` (default:
+    the single reader threshold, `config.reader_threshold`; the calibrator passes -inf,
+    having decided already)."""
     ranked = evidence.candidates
-    if not ranked or ranked[0].logit < config.reader_threshold:
+    threshold = config.reader_threshold if threshold is None else threshold
+    if not ranked or ranked[0].logit < threshold:
         return []
     chosen = [ranked[0]]
-    floor = max(config.reader_threshold, ranked[0].logit - config.reader_margin)
+    floor = max(threshold, ranked[0].logit - config.reader_margin)
     for candidate in ranked[1:]:
         if len(chosen) == config.max_sentences or candidate.logit < floor:
             break
         if any(overlaps(candidate, c) for c in chosen):
             continue
         chosen.append(candidate)
+    return chosen
+
+
+def best_units(evidence: Evidence, n: int) -> list[Candidate]:
+    """The reader's `n` best units that do not overlap one another, best first."""
+    chosen: list[Candidate] = []
+    for candidate in evidence.candidates:
+        if len(chosen) == n:
+            break
+        if not any(overlaps(candidate, c) for c in chosen):
+            chosen.append(candidate)
     return chosen
 
 

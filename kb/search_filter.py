@@ -25,6 +25,9 @@ class SearchFilter:
     until: date | None = None
     organisation: str | None = None
     language: str | None = None
+    # Documents (ids) left out: evaluation asks a question without its own document to make
+    # a realistic near miss (the nearest other documents answer nothing).
+    exclude_documents: tuple[str, ...] = ()
 
     @classmethod
     def for_role(cls, role: str, **filters: Any) -> "SearchFilter":
@@ -46,6 +49,8 @@ class SearchFilter:
             clauses.append({"organisations": {"$contains": self.organisation}})
         if self.language:
             clauses.append({"language": {"$eq": self.language}})
+        if self.exclude_documents:
+            clauses.append({"doc_id": {"$nin": list(self.exclude_documents)}})
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def to_sql(self, alias: str = "c") -> tuple[str, list[Any]]:
@@ -79,4 +84,7 @@ class SearchFilter:
         if self.language:
             parts.append(f"{alias}.language = ?")
             params.append(self.language)
+        if self.exclude_documents:
+            parts.append(f"{alias}.doc_id NOT IN ({','.join('?' * len(self.exclude_documents))})")
+            params.extend(self.exclude_documents)
         return " AND ".join(parts), params

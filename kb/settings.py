@@ -78,8 +78,9 @@ class Settings:
     """Logging level of the command-line tools."""
     allow_upload: bool = False
     """Let the web app's documents tab ingest uploaded files (without logins: anyone on the page)."""
-    reader: bool = False
-    """Let the trained reader choose the quotes and decide abstention (experimental, see README)."""
+    reader: bool = True
+    """The trained reader and the calibrator choose the quotes and the outcome; 0 brings back the
+    previous sentence scorer (an escape hatch for one release, see README)."""
     llm_url: str | None = None
     """OpenAI-compatible endpoint (…/v1) of the deployment's LLM server; unset: quoted answers only."""
     llm_model: str = "default"

@@ -264,3 +264,63 @@ def test_langchain_retriever_respects_the_role(corpus_store: KnowledgeBase) -> N
     retriever = PassageRetriever(kb=corpus_store, where=SearchFilter.for_role("reader"), k=4)
     docs = retriever.invoke("opération Baobab évaluation de sécurité")
     assert docs and all(d.metadata["access"] == "public" for d in docs)
+
+
+# ----- the default path: the reader and the calibrator say how sure the answer is ---------------
+@pytest.mark.real_model
+def test_a_known_answer_is_answered_with_its_confidence(corpus_store: KnowledgeBase) -> None:
+    result = answer("Qui copréside la commission mixte cybersécurité ?", role="official", kb=corpus_store)
+    assert result.outcome == "answered" and not result.abstained, (result.outcome, result.confidence, result.answer)
+    assert result.confidence is not None and result.confidence >= _calibrator().answer_threshold
+    assert cited(result) and "[1]" in result.answer
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize("question", ["Quel est le prix du ciment à Kaolack cette année ?",
+                                      "Who won the last African Cup of Nations football final?"])
+def test_an_off_topic_question_is_not_in_the_documents(corpus_store: KnowledgeBase, question: str) -> None:
+    result = answer(question, role="official", kb=corpus_store)
+    assert result.outcome == "not_in_documents" and result.abstained, (result.outcome, result.confidence)
+    assert not cited(result) and result.sources, "the closest passages are still listed"
+
+
+@pytest.mark.real_model
+def test_a_near_miss_is_to_check_with_the_passages_to_read(corpus_store: KnowledgeBase) -> None:
+    # The documents say how long the visa takes to obtain, not how long it stays valid.
+    result = answer("Quelle est la durée de validité du visa pour les experts ?", role="official", kb=corpus_store)
+    assert result.outcome == "to_check" and result.abstained, (result.outcome, result.confidence, result.answer)
+    assert result.confidence is not None and result.confidence < _calibrator().answer_threshold
+    assert result.answer.startswith("La réponse se trouve peut-être dans ces passages")
+    assert cited(result), "the best units are shown, highlighted in their cards"
+
+
+@pytest.mark.real_model
+def test_the_llm_reads_what_the_reader_read_and_may_decline(corpus_store: KnowledgeBase,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    module = sys.modules["bot.answer"]
+    prompts = []
+
+    class Recording(GenericFakeChatModel):
+        def _stream(self, messages, *args, **kwargs):
+            prompts.append(messages)
+            return super()._stream(messages, *args, **kwargs)
+
+    monkeypatch.setattr(module, "chat_model", lambda settings: Recording(messages=iter([AIMessage("NOT_IN_DOCUMENTS")])))
+    question = "Quelle est la durée de validité du visa pour les experts ?"
+    result = answer(question, role="official", kb=corpus_store)
+    assert len(prompts) == 1, "a question whose evidence holds candidates goes to the LLM, answered or not"
+    assert "visa" in prompts[0][-1].content.casefold(), "with the reader's best excerpts"
+    assert result.outcome == "not_in_documents" and result.abstained and result.mode == "extractive"
+    assert result.answer.startswith("Les documents disponibles ne permettent pas") and not cited(result)
+    assert result.sources, "the sources stay listed"
+
+
+def _calibrator():
+    from bot.abstain import load_calibrator
+
+    return load_calibrator()

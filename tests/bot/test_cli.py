@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -28,8 +29,10 @@ def test_json_has_exactly_the_documented_keys(corpus_store: KnowledgeBase) -> No
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert set(data) == {"answer", "abstained", "language", "sources", "timings_ms", "mode", "removed"}
+    assert set(data) == {"answer", "abstained", "language", "sources", "timings_ms", "mode", "removed", "outcome",
+                         "confidence"}
     assert (data["mode"], data["removed"]) == ("extractive", [])  # no LLM server configured
+    assert data["outcome"] == "answered" and 0.0 < data["confidence"] <= 1.0
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     assert 1 <= len(data["sources"]) <= 4
     for s in data["sources"]:
@@ -43,6 +46,8 @@ def test_readable_output_and_filters(corpus_store: KnowledgeBase) -> None:
                  store=str(corpus_store.root))
     assert result.returncode == 0, result.stderr
     assert "[1]" in result.stdout and "meeting_notes" in result.stdout and "{" not in result.stdout.splitlines()[0]
+    # The first line says how sure the answer is.
+    assert re.fullmatch(r"\[(Réponse tirée des documents|À vérifier) \(confiance \d+ %\)\]", result.stdout.splitlines()[0])
 
 
 @pytest.mark.parametrize(

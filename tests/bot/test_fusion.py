@@ -156,3 +156,57 @@ def test_run_piaf_small_sample(tmp_path: Path, real_model_path: Path) -> None:
     assert rows["hybrid"]["R@10"] >= max(rows["bm25"]["R@10"], rows["dense"]["R@10"]) - 0.1
     table = format_piaf(result)
     assert "hybrid" in table and "BM25" in table and "0.90" in table
+
+
+# ----- what the reader reads: no free top score for the other language ----------------
+class _Catalog:
+    """Just enough of a KnowledgeBase for `rank_passages`: keyword hits and catalog rows."""
+
+    def __init__(self, rows: dict[str, dict], keyword: list[tuple[str, float]]) -> None:
+        self.rows, self.keyword = rows, keyword
+
+    def keyword_search(self, query, k, where):
+        return [(cid, s) for cid, s in self.keyword if where.language in (None, self.rows[cid]["language"])][:k]
+
+    def chunks_by_id(self, ids):
+        return {cid: self.rows[cid] for cid in ids if cid in self.rows}
+
+
+def _row(cid: str, language: str) -> dict:
+    return {"chunk_id": cid, "doc_id": cid, "path": f"{cid}.md", "title": cid, "doc_type": "other", "date": "",
+            "section": "", "page": None, "text": cid, "start": 0, "end": 10, "language": language, "access": "public"}
+
+
+def test_the_other_languages_best_passage_is_read_but_not_handed_the_top_score(monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.retrieve as retrieve_module
+    from bot.retrieve import rank_passages, reading_passages
+    from kb.store import SearchFilter
+
+    # Twenty French passages, the first one both dense and keyword best; one English passage
+    # whose cosine is the lowest of the lot (the model prefers the question's language).
+    french = [(f"fr{i}", 0.90 - 0.005 * i) for i in range(20)]
+    english = [("en0", 0.79)]
+    rows = {cid: _row(cid, "fr") for cid, _ in french} | {"en0": _row("en0", "en")}
+    catalog = _Catalog(rows, [("fr0", 9.0), ("fr3", 7.0), ("fr5", 2.0)])
+
+    def dense_search(kb, vector, k, where):
+        hits = english if where.language == "en" else french + english
+        return hits[:k]
+
+    monkeypatch.setattr(retrieve_module, "dense_search", dense_search)
+    ranked = rank_passages(catalog, "question", SearchFilter(), query_vector=[0.0], language="fr")
+    ids = [p.chunk_id for p in ranked]
+    assert ids[0] == "fr0", "the passage best on both sides stays first"
+    assert ids.index("en0") > 12, "the English passage is not handed a free top score"
+    read = [p.chunk_id for p in reading_passages(ranked, 12, 2, "fr")]
+    assert read[:12] == ids[:12] and "en0" in read, "yet the reader reads it, and judges it"
+    assert "en0" not in [p.chunk_id for p in reading_passages(ranked, 12, 0, "fr")]
+
+
+def test_the_reading_list_keeps_every_passage_of_one_document() -> None:
+    from bot.retrieve import reading_passages
+
+    # Diversity caps a document at two passages in the sources list; the reader gets them all.
+    ranked = [passage(f"a{i}", "a", 100 * i, 100 * i + 100, 1.0 - 0.01 * i) for i in range(5)]
+    assert len(diversify(ranked, 3)) == 3 and [p.chunk_id for p in diversify(ranked, 5)][:2] == ["a0", "a1"]
+    assert [p.chunk_id for p in reading_passages(ranked, 5, 2, "fr")] == ["a0", "a1", "a2", "a3", "a4"]

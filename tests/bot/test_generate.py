@@ -160,3 +160,24 @@ def test_a_hostile_document_is_data_and_its_injection_is_removed() -> None:
     result = generate(fake("Le budget est de 5 milliards FCFA versés par la Banque mondiale [1]."), "Budget ?",
                       EXTRACTIVE, [*EXCERPTS, hostile], always(0.9), Settings(llm_url="http://x/v1"))
     assert result.mode == "extractive" and result.removed[0]["reason"].startswith("not in the cited excerpt: 5")
+
+
+@pytest.mark.parametrize("reply", ["NOT_IN_DOCUMENTS", "  not in the documents.", "NOT IN DOCUMENTS"])
+def test_the_models_not_in_the_documents_becomes_the_usual_decline(reply: str) -> None:
+    result = generate(fake(reply), "Quelle est la durée de validité du visa ?", EXTRACTIVE, EXCERPTS, always(0.9),
+                      Settings(llm_url="http://x/v1"))
+    assert result.abstained and result.outcome == "not_in_documents" and result.mode == "extractive"
+    assert result.answer.startswith("Les documents disponibles ne permettent pas de répondre")
+    assert result.sources and not any(s.cited for s in result.sources), "the sources stay listed, uncited"
+
+
+def test_a_sentence_that_mentions_the_documents_is_not_a_decline() -> None:
+    text = "La commission cybersécurité compte 8 membres, ce qui n'est pas dit in the documents annexés [1]. " * 2
+    result = generate(fake(text), "Taille ?", EXTRACTIVE, EXCERPTS, always(0.9), Settings(llm_url="http://x/v1"))
+    assert result.outcome == "answered"
+
+
+def test_the_prompt_tells_the_model_how_to_decline() -> None:
+    for language in ("fr", "en"):
+        system = prompt_messages("Question ?", language, EXCERPTS)[0].content
+        assert "NOT_IN_DOCUMENTS" in system

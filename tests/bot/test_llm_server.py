@@ -119,10 +119,10 @@ def test_a_stopped_server_gives_the_extractive_answer(corpus_store: KnowledgeBas
     assert any("unavailable, extractive answer given" in r.getMessage() for r in caplog.records)
 
 
-def test_an_unanswerable_question_never_reaches_the_server(corpus_store: KnowledgeBase,
-                                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_a_question_with_nothing_to_read_never_reaches_the_server(corpus_store: KnowledgeBase,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
     stopped = f"http://127.0.0.1:{free_port()}/v1"
-    question = "Quel est le prix d'un billet d'avion entre Dakar et Bakou ?"
-    result = answer(question, role="official", kb=_with_llm(corpus_store, stopped))
-    assert result.abstained and result.mode == "extractive"
+    # No document is dated after 2099: nothing is retrieved, so nothing is read.
+    result = answer(QUESTION, role="official", filters={"since": "2099-01-01"}, kb=_with_llm(corpus_store, stopped))
+    assert result.abstained and result.mode == "extractive" and result.outcome == "not_in_documents"
     assert not any("unavailable" in r.getMessage() for r in caplog.records)  # no call was made

@@ -55,16 +55,19 @@ def test_missing_weights_say_how_to_make_them(tmp_path: Path, real_model_path: P
 
 def test_answers_through_the_reader_cite_exact_quotes_and_abstain_below_the_threshold(corpus_store) -> None:
     question = "Combien de membres compte le comité de pilotage conjoint ?"
-    read = answer(question, role="official", kb=corpus_store, config=AnswerConfig(reader=True, reader_threshold=-50.0))
+    # The reader under its single threshold (the calibrator off): the comparison `make bench` prints.
+    read = answer(question, role="official", kb=corpus_store,
+                  config=AnswerConfig(reader=True, calibrated=False, reader_threshold=-50.0))
     assert not read.abstained and "[1]" in read.answer
     for source in read.sources:
         doc_id = next(d for d, r in corpus_store.documents().items() if r.path == source.path)
         assert corpus_store.document_text(doc_id)[source.start : source.end] == source.quote
-    strict = answer(question, role="official", kb=corpus_store, config=AnswerConfig(reader=True, reader_threshold=50.0))
+    strict = answer(question, role="official", kb=corpus_store,
+                    config=AnswerConfig(reader=True, calibrated=False, reader_threshold=50.0))
     assert strict.abstained and strict.sources and not any(s.cited for s in strict.sources)
 
 
-def test_the_reader_setting_switches_the_reader_on(corpus_store, monkeypatch) -> None:
+def test_the_reader_is_the_default_and_the_setting_switches_it_off(corpus_store, monkeypatch) -> None:
     import dataclasses
     import sys
 
@@ -76,17 +79,17 @@ def test_the_reader_setting_switches_the_reader_on(corpus_store, monkeypatch) ->
     real_read = module.read
     monkeypatch.setattr(module, "read", lambda *args: calls.append(args) or real_read(*args))
     question = "Quelle est la durée du protocole d'accord entre SENUM et ASAN ?"
+    assert Settings.from_env({}).reader and not Settings.from_env({"PASSERELLE_READER": "0"}).reader
     answer(question, role="official", kb=corpus_store)
-    assert not calls, "off by default"
-    assert Settings.from_env({"PASSERELLE_READER": "1"}).reader
-    with_reader = KnowledgeBase(dataclasses.replace(corpus_store.settings, reader=True))
+    assert len(calls) == 1, "on by default"
+    without = KnowledgeBase(dataclasses.replace(corpus_store.settings, reader=False))
     try:
-        answer(question, role="official", kb=with_reader)
-        assert len(calls) == 1
-        answer(question, role="official", kb=with_reader, config=AnswerConfig(reader=False))
-        assert len(calls) == 1, "an explicit config wins"
+        result = answer(question, role="official", kb=without)
+        assert len(calls) == 1 and result.confidence is None, "PASSERELLE_READER=0: the sentence scorer"
+        answer(question, role="official", kb=without, config=AnswerConfig(reader=True))
+        assert len(calls) == 2, "an explicit config wins"
     finally:
-        with_reader.close()
+        without.close()
 
 
 def _candidate(start: int, end: int, logit: float, doc: str = "d") -> Candidate:

@@ -5,7 +5,7 @@ blind_questions.jsonl; every `expected` and `items` string appears in a document
 cites (case, accents and spacing aside; the PDF is read with pypdf, the HTML without its tags);
 each new document has metadata and 400-1200 words.
 
-    .venv/bin/python evals/data/check_newkinds_sets.py
+    .venv/bin/python -m evals.newkinds_check
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from pypdf import PdfReader
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "evals" / "data"
 KEYS = ["id", "category", "question", "history", "role", "filters", "answerable", "gold", "expected"]
 META_KEYS = {"title", "doc_type", "date", "organisations", "language", "access", "illustrative"}

@@ -1,0 +1,228 @@
+"""Selective answering on questions nobody tuned on: how often the answer path is right,
+how often it says it is sure, and how often it declines what it should.
+
+Three answer paths on the same questions, same run:
+
+- **default**: the reader with the calibrator (`bot.abstain`): answered, to check or not in
+  the documents;
+- **reader, one threshold**: the reader deciding alone with its single threshold
+  (`AnswerConfig(calibrated=False)`);
+- **scorer**: the sentence scorer and its cues (`AnswerConfig(reader=False)`), the default
+  before this one.
+
+The reader is run once per question for both reader rows (`evals.reader.trace`). Figures:
+the expected fact in the first unit shown (answered, or first of the passages to check);
+answered coverage of the answerable questions and answered precision (an answered
+unanswerable question counts as wrong); unanswerable questions never answered; off-topic
+questions declined as not in the documents.
+
+    python -m evals.answers [--sets blind newkinds offtopic] [--piaf test] [--limit N]
+"""
+
+from __future__ import annotations
+
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from bot.answer import Answer, AnswerConfig, answer, search_filter
+from evals.corpus import BLIND_QUESTIONS, EVAL_DATA, holds, load_questions, normalise
+from kb.store import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+SETS = {
+    "blind": BLIND_QUESTIONS,
+    "newkinds": EVAL_DATA / "newkinds_questions.jsonl",
+    "offtopic": EVAL_DATA / "offtopic_questions.jsonl",
+}
+NEWKINDS_DOCS = EVAL_DATA / "newkinds"
+PATHS = {
+    "default": AnswerConfig(reader=True),
+    "reader, one threshold": AnswerConfig(reader=True, calibrated=False),
+    "scorer": AnswerConfig(reader=False),
+}
+
+
+@dataclass
+class Asked:
+    """One question's answer under one path, and what the question expects."""
+
+    kind: str  # "answerable" | "unanswerable" | "offtopic"
+    result: Answer
+    right: Callable[[str], bool]
+    seconds: float
+
+    @property
+    def first_shown(self) -> str:
+        """The quote of the first cited source: the answer's first unit (answered or to check)."""
+        cited = [s for s in self.result.sources if s.cited]
+        return cited[0].quote if cited else ""
+
+    @property
+    def answered(self) -> bool:
+        return not self.result.abstained
+
+
+def figures(asked: Sequence[Asked]) -> dict[str, Any]:
+    """The selective-answering figures of one path on one set."""
+    answerable = [a for a in asked if a.kind == "answerable"]
+    unanswerable = [a for a in asked if a.kind == "unanswerable"]
+    offtopic = [a for a in asked if a.kind == "offtopic"]
+    answered = [a for a in asked if a.answered]
+    right = [a for a in answered if a.kind == "answerable" and a.right(a.result.answer + "\n" + a.first_shown)]
+
+    def share(part: int, whole: int) -> float | None:
+        return round(part / whole, 3) if whole else None
+
+    seconds = sorted(a.seconds for a in asked)
+    return {
+        "questions": len(asked),
+        "fact_in_first_unit_shown": share(sum(a.right(a.first_shown) for a in answerable), len(answerable)),
+        "answered_coverage": share(sum(a.answered for a in answerable), len(answerable)),
+        "answered_precision": share(len(right), len(answered)),
+        "unanswerable_not_answered": share(sum(not a.answered for a in unanswerable), len(unanswerable)),
+        "offtopic_not_in_documents": share(sum(a.result.outcome == "not_in_documents" for a in offtopic), len(offtopic)),
+        "to_check": share(sum(a.result.outcome == "to_check" for a in asked), len(asked)),
+        "p50_ms": round(1000 * seconds[len(seconds) // 2], 1) if seconds else None,
+    }
+
+
+def ask(kb: KnowledgeBase, question: str, history: Any, role: str, where: Any, k: int = 5) -> dict[str, tuple[Answer, float]]:
+    """One question under every path; the reader reads it once for both reader paths."""
+    from bot.answer import compose_units, choose_units, decided, declined, gather_evidence, read
+    from bot.query import parse_query
+    from bot.roadmap import answer_from_commitments
+    from bot.router import route
+
+    started = time.perf_counter()
+    query = parse_query(question, history)
+    config = PATHS["default"]
+    if route(kb, query, where) == "commitments":
+        found = answer_from_commitments(kb, query.commitments, where, query.language, None)
+        if found is not None:
+            seconds = time.perf_counter() - started
+            return {name: (found, seconds) for name in PATHS}
+    evidence = gather_evidence(kb, query, where, k=k, config=config, for_reader=True)
+    read(kb, evidence, config)
+    read_at = time.perf_counter()
+    result = {"default": (decided(kb, evidence, config, k, query.language), time.perf_counter() - started)}
+    units = choose_units(evidence, PATHS["reader, one threshold"])
+    single = compose_units(kb, units, evidence, k, query.language) if units else declined(kb, evidence, k)
+    result["reader, one threshold"] = (single, read_at - started)
+    started = time.perf_counter()
+    scorer = answer(question, history, role=role, kb=kb, config=PATHS["scorer"], where=where, k=k)
+    result["scorer"] = (scorer, time.perf_counter() - started)
+    return result
+
+
+def ask_all(kb: KnowledgeBase, items: Sequence[tuple[str, str, Any, str, Any, Callable[[str], bool]]],
+            label: str) -> dict[str, dict[str, Any]]:
+    """Every (kind, question, history, role, search filter, right) under every path."""
+    asked: dict[str, list[Asked]] = {name: [] for name in PATHS}
+    for i, (kind, question, history, role, where, right) in enumerate(items, start=1):
+        for name, (result, seconds) in ask(kb, question, history, role, where).items():
+            asked[name].append(Asked(kind, result, right, seconds))
+        if i % 50 == 0:
+            log.info("%s: %d/%d questions", label, i, len(items))
+    rows = {name: figures(found) for name, found in asked.items()}
+    log.info("%s: %s", label, rows)
+    return rows
+
+
+def corpus_items(path: Path, offtopic: bool = False) -> list[tuple[str, str, Any, str, Any, Callable[[str], bool]]]:
+    """The questions of a corpus set as `ask_all` items (questions about commitments included)."""
+    items = []
+    for q in load_questions(path):
+        expected = q.get("expected") or []
+        kind = "offtopic" if offtopic or q.get("category") == "offtopic" else (
+            "answerable" if q.get("answerable") else "unanswerable")
+        role = q.get("role", "reader")
+        items.append((kind, q["question"], q.get("history") or (), role, search_filter(role, q.get("filters")),
+                      lambda shown, e=expected: bool(e) and holds(shown, e)))
+    return items
+
+
+def piaf_items(split: str, limit: int | None, work: Path) -> tuple[KnowledgeBase, list[Any]]:
+    """PIAF `split` questions with their article (answerable) and without it (near misses)."""
+    from evals.piaf import DEFAULT_PIAF, build_store
+    from evals.piaf_reader import evenly, load
+
+    store, _, _ = build_store(DEFAULT_PIAF, work)
+    docs_of_title: dict[str, list[str]] = {}
+    for doc_id, record in store.documents().items():
+        docs_of_title.setdefault(normalise(record.title), []).append(doc_id)
+    paragraphs, questions = load()
+    items = []
+    reader = search_filter("reader", None)
+    for q in evenly([q for q in questions if q.split == split], limit):
+        gold = normalise(q.answer)
+        right = (lambda shown, g=gold: g in normalise(shown))
+        items.append(("answerable", q.text, (), "reader", reader, right))
+        excluded = tuple(docs_of_title.get(normalise(paragraphs[q.paragraph].title.replace("_", " ")), ()))
+        items.append(("unanswerable", q.text, (), "reader", replace(reader, exclude_documents=excluded), right))
+    return store, items
+
+
+def format_rows(name: str, rows: dict[str, dict[str, Any]]) -> str:
+    """One markdown table: a row per path."""
+    keys = ("fact_in_first_unit_shown", "answered_coverage", "answered_precision", "unanswerable_not_answered",
+            "offtopic_not_in_documents", "to_check", "p50_ms")
+    lines = [f"| {name} | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for path, figures_ in rows.items():
+        lines.append(f"| {path} | " + " | ".join(str(figures_.get(k)) for k in keys) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.answers", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, default=Path("bench-results") / "newkinds-store",
+                        help="store of corpus/ plus evals/data/newkinds/ (built when missing)")
+    parser.add_argument("--sets", nargs="*", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--piaf", nargs="*", default=[], choices=("dev", "test"), help="PIAF splits (with and without their article)")
+    parser.add_argument("--limit", type=int, help="PIAF questions per split (spread evenly)")
+    parser.add_argument("--work", type=Path, default=Path("bench-results") / "piaf", help="folder of the PIAF store")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for noisy in ("sentence_transformers", "kb.embeddings", "bot", "httpx", "chromadb", "ingest"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    results: dict[str, Any] = {}
+    if args.sets:
+        kb = newkinds_store(args.store)
+        for name in args.sets:
+            results[name] = ask_all(kb, corpus_items(SETS[name], offtopic=name == "offtopic"), name)
+            print(format_rows(name, results[name]) + "\n", flush=True)
+    for split in args.piaf:
+        store, items = piaf_items(split, args.limit, args.work)
+        results[f"piaf-{split}"] = ask_all(store, items, f"PIAF {split}")
+        print(format_rows(f"PIAF {split} (with and without the article)", results[f"piaf-{split}"]) + "\n", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+def newkinds_store(store: Path) -> KnowledgeBase:
+    """The store of the sample corpus plus the five new-kinds documents (ingested incrementally)."""
+    from ingest.index import ingest_paths
+    from kb.settings import PROJECT_ROOT, Settings
+
+    settings = Settings.from_env(store=store, chroma_host=None)
+    settings = replace(settings, chroma_host=None)
+    report = ingest_paths([PROJECT_ROOT / "corpus", NEWKINDS_DOCS], settings, prune=True, progress=False)
+    if report.failed:
+        raise RuntimeError(f"ingesting the evaluation store failed for {report.failed} file(s): {report.errors[:3]}")
+    return KnowledgeBase(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
