@@ -10,6 +10,10 @@ CSS = """
 .src-quote { margin: 6px 0 0 0; padding-left: 8px; border-left: 2px solid var(--border-color-primary); }
 .src-quote mark { background: #fde68a; color: inherit; padding: 0 1px; }
 a.cite { font-weight: 600; text-decoration: none; }
+.outcome { display: inline-block; font-size: 0.85em; font-weight: 600; padding: 1px 8px; border-radius: 10px; }
+.outcome-answered { background: #dcfce7; color: #166534; }
+.outcome-to_check { background: #fef3c7; color: #92400e; }
+.outcome-not_in_documents { background: #e5e7eb; color: #374151; }
 table.glossary td, table.glossary th { padding: 4px 8px; vertical-align: top; }
 ol.timeline .date { font-family: var(--font-mono); }
 tr.late td { background: #fee2e2; }

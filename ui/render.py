@@ -21,8 +21,8 @@ def escape(text: str) -> str:
 
 
 def answer_markdown(result: Answer) -> str:
-    """The answer text with its citations, then the numbered sources."""
-    text = escape(result.answer)
+    """How sure the answer is, the answer text with its citations, then the numbered sources."""
+    text = f"*{escape(result.status())}*\n\n" + escape(result.answer)
     for source in result.sources:
         if source.cited:
             text = text.replace(f"\\[{source.n}\\]", f"**\\[{source.n}\\]**")
@@ -37,8 +37,10 @@ def answer_markdown(result: Answer) -> str:
 
 
 def chat_message(result: Answer, turn: int) -> str:
-    """The answer for the chat window: each citation `[n]` links to its source card."""
-    text = escape(result.answer)
+    """The answer for the chat window, headed by how sure it is; each citation `[n]` links
+    to its source card."""
+    badge = f'<span class="outcome outcome-{html.escape(result.outcome)}">{html.escape(result.status())}</span>'
+    text = badge + "\n\n" + escape(result.answer)
     for source in result.sources:
         if source.cited:
             link = f'<a class="cite" href="#src-{turn}-{source.n}" data-card="src-{turn}-{source.n}">[{source.n}]</a>'
