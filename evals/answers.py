@@ -11,7 +11,8 @@ Three answer paths on the same questions, same run:
   before this one.
 
 The reader is run once per question for both reader rows (`evals.reader.trace`). Figures:
-the expected fact in the first unit shown (answered, or first of the passages to check);
+the expected fact in the first unit shown (answered, or first of the passages to check) and
+in any unit shown;
 answered coverage of the answerable questions and answered precision (an answered
 unanswerable question counts as wrong); unanswerable questions never answered; off-topic
 questions declined as not in the documents.
@@ -68,6 +69,11 @@ class Asked:
         return cited[0].quote if cited else ""
 
     @property
+    def shown(self) -> str:
+        """Every quote cited (answered or to check); nothing for a decline."""
+        return "\n".join([self.result.answer] + [s.quote for s in self.result.sources if s.cited])
+
+    @property
     def answered(self) -> bool:
         return not self.result.abstained
 
@@ -87,6 +93,8 @@ def figures(asked: Sequence[Asked]) -> dict[str, Any]:
     return {
         "questions": len(asked),
         "fact_in_first_unit_shown": share(sum(a.right(a.first_shown) for a in answerable), len(answerable)),
+        # Anywhere in what is shown: the answer's quotes, or the passages to check.
+        "fact_in_units_shown": share(sum(a.right(a.shown) for a in answerable), len(answerable)),
         "answered_coverage": share(sum(a.answered for a in answerable), len(answerable)),
         "answered_precision": share(len(right), len(answered)),
         "unanswerable_not_answered": share(sum(not a.answered for a in unanswerable), len(unanswerable)),
@@ -174,7 +182,7 @@ def piaf_items(split: str, limit: int | None, work: Path) -> tuple[KnowledgeBase
 
 def format_rows(name: str, rows: dict[str, dict[str, Any]]) -> str:
     """One markdown table: a row per path."""
-    keys = ("fact_in_first_unit_shown", "answered_coverage", "answered_precision", "unanswerable_not_answered",
+    keys = ("fact_in_first_unit_shown", "fact_in_units_shown", "answered_coverage", "answered_precision", "unanswerable_not_answered",
             "offtopic_not_in_documents", "to_check", "p50_ms")
     lines = [f"| {name} | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for path, figures_ in rows.items():

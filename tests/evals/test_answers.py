@@ -31,6 +31,7 @@ def test_figures_count_each_kind_of_question_apart() -> None:
     ]
     found = figures(asked)
     assert found["fact_in_first_unit_shown"] == pytest.approx(2 / 3, abs=1e-3), "answered or to check, the first unit counts"
+    assert found["fact_in_units_shown"] == pytest.approx(2 / 3, abs=1e-3)
     assert found["answered_coverage"] == pytest.approx(2 / 3, abs=1e-3)
     assert found["answered_precision"] == pytest.approx(1 / 3, abs=1e-3), "an answered unanswerable question is wrong"
     assert found["unanswerable_not_answered"] == 0.5
