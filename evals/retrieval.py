@@ -40,7 +40,8 @@ METHODS = ("dense", "keyword", "fused", "answer path")
 @dataclass
 class Ranks:
     """Rank (1-based, None when absent) of the first passage holding the answer, per method,
-    the answer path's cut-off (passages read) and whether a read unit holds it."""
+    the answer path's cut-off (passages read), whether a unit the reader read holds the answer
+    and whether its first unit does (the unit's own text, not its passage)."""
 
     ranks: dict[str, int | None]
     cutoff: int
@@ -73,10 +74,17 @@ def question_ranks(kb: KnowledgeBase, question: str, history: Sequence[Any], whe
     unit_read = first_unit = False
     if with_units:
         read(kb, evidence, config)
-        units = [c for c in evidence.candidates if c.passage.chunk_id in good]
-        unit_read = bool(units)
-        first_unit = bool(evidence.candidates) and evidence.candidates[0].passage.chunk_id in good
+        holding = [holds_answer(_unit_row(kb, c)) for c in evidence.candidates]
+        unit_read = any(holding)
+        first_unit = bool(holding) and holding[0]
     return Ranks(ranks, len(path_ids), unit_read, first_unit)
+
+
+def _unit_row(kb: KnowledgeBase, candidate: Any) -> dict[str, Any]:
+    """A read unit as a row the answer test reads: its quote and its reading (a table row with
+    its header's labels), in its document."""
+    quote = (kb.document_text(candidate.passage.doc_id) or "")[candidate.unit.start : candidate.unit.end]
+    return {"text": f"{quote}\n{candidate.unit.reading}", "doc_id": candidate.passage.doc_id}
 
 
 def summarise(results: Sequence[Ranks], cutoff: int) -> dict[str, Any]:
