@@ -162,12 +162,10 @@ def corpus_items(path: Path, offtopic: bool = False) -> list[tuple[str, str, Any
 def piaf_items(split: str, limit: int | None, work: Path) -> tuple[KnowledgeBase, list[Any]]:
     """PIAF `split` questions with their article (answerable) and without it (near misses)."""
     from evals.piaf import DEFAULT_PIAF, build_store
-    from evals.piaf_reader import evenly, load
+    from evals.piaf_reader import article_documents, evenly, load, own_article
 
     store, _, _ = build_store(DEFAULT_PIAF, work)
-    docs_of_title: dict[str, list[str]] = {}
-    for doc_id, record in store.documents().items():
-        docs_of_title.setdefault(normalise(record.title), []).append(doc_id)
+    articles = article_documents(store)
     paragraphs, questions = load()
     items = []
     reader = search_filter("reader", None)
@@ -175,7 +173,7 @@ def piaf_items(split: str, limit: int | None, work: Path) -> tuple[KnowledgeBase
         gold = normalise(q.answer)
         right = (lambda shown, g=gold: g in normalise(shown))
         items.append(("answerable", q.text, (), "reader", reader, right))
-        excluded = tuple(docs_of_title.get(normalise(paragraphs[q.paragraph].title.replace("_", " ")), ()))
+        excluded = own_article(articles, paragraphs[q.paragraph])
         items.append(("unanswerable", q.text, (), "reader", replace(reader, exclude_documents=excluded), right))
     return store, items
 

@@ -98,6 +98,20 @@ def load(piaf: Path = PIAF_FILE, split_path: Path = SPLIT_FILE) -> tuple[list[Pa
     return paragraphs, questions
 
 
+def article_documents(store: Any) -> dict[str, tuple[str, ...]]:
+    """The document ids of each article of a PIAF store (`evals.piaf.build_store`), by
+    normalised article title: what to leave out to ask a question without its own article."""
+    found: dict[str, list[str]] = {}
+    for doc_id, record in store.documents().items():
+        found.setdefault(normalise(record.title), []).append(doc_id)
+    return {title: tuple(ids) for title, ids in found.items()}
+
+
+def own_article(documents: dict[str, tuple[str, ...]], paragraph: Paragraph) -> tuple[str, ...]:
+    """The ids of the documents of `paragraph`'s article (`article_documents`)."""
+    return documents.get(normalise(paragraph.title.replace("_", " ")), ())
+
+
 def evenly(items: Sequence[Any], limit: int | None) -> list[Any]:
     """`limit` items spread evenly over `items` (all of them without a limit)."""
     if not limit or limit >= len(items):

@@ -104,13 +104,10 @@ def collect(cache: Cache, items: Iterable[tuple[str, Callable[[], dict[str, Any]
 def piaf_groups(args: argparse.Namespace, corpus: KnowledgeBase, config: AnswerConfig) -> None:
     """Trace the PIAF groups: with and without their article, and off-topic on the corpus."""
     from evals.piaf import DEFAULT_PIAF, build_store
-    from evals.piaf_reader import evenly, load
+    from evals.piaf_reader import article_documents, evenly, load, own_article
 
-    store, data, gold_of = build_store(DEFAULT_PIAF, args.work)
-    records = store.documents()
-    docs_of_title: dict[str, list[str]] = {}
-    for doc_id, record in records.items():
-        docs_of_title.setdefault(normalise(record.title), []).append(doc_id)
+    store, _, _ = build_store(DEFAULT_PIAF, args.work)
+    articles = article_documents(store)
     paragraphs, questions = load()
     reader = search_filter("reader", None)
     corpus_where = search_filter("official", None)
@@ -125,9 +122,8 @@ def piaf_groups(args: argparse.Namespace, corpus: KnowledgeBase, config: AnswerC
             (qid, lambda q=q: trace(store, q.text, (), reader, answered(normalise(q.answer)), config)) for qid, q in pairs
         ), 1, f"PIAF {split} with its article")
         collect(Cache(args.cache, f"piaf-{split}-without"), (
-            (qid, lambda q=q: trace(store, q.text, (), replace(reader, exclude_documents=tuple(
-                docs_of_title.get(normalise(paragraphs[q.paragraph].title.replace("_", " ")), ()))),
-                answered(normalise(q.answer)), config)) for qid, q in pairs
+            (qid, lambda q=q: trace(store, q.text, (), replace(reader, exclude_documents=own_article(
+                articles, paragraphs[q.paragraph])), answered(normalise(q.answer)), config)) for qid, q in pairs
         ), None, f"PIAF {split} without its article")
         off = evenly([q for _, q in pairs], args.offtopic)
         collect(Cache(args.cache, f"offtopic-{split}"), (
