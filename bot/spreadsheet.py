@@ -9,6 +9,7 @@ when clicked), so such a cell is written with a leading apostrophe, which shows 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -37,4 +38,4 @@ def write_table(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[Any]
 
 def read_table(text: str) -> list[dict[str, str]]:
     """The rows of a table written by `write_table`, keyed by header (for tests and scripts)."""
-    return list(csv.DictReader(text.removeprefix(BOM).splitlines(), delimiter=DELIMITER))
+    return list(csv.DictReader(io.StringIO(text.removeprefix(BOM), newline=""), delimiter=DELIMITER))

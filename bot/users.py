@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from kb.files import private_folder
+from kb.files import private_file
 from kb.logs import loggable
 from kb.schema import ROLES
 from kb.settings import Settings
@@ -270,8 +270,7 @@ def _locked(settings: Settings) -> Iterator[None]:
     """Serialise writers of the users file (a second one waits)."""
     root = Path(settings.store)
     try:
-        private_folder(root)
-        handle = open(root / LOCK_FILE, "a")
+        handle = open(private_file(root / LOCK_FILE), "a")
     except OSError as exc:
         raise UsersFileError(f"cannot write in the store folder {root}: {exc.strerror or exc}") from None
     with handle:

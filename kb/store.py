@@ -31,7 +31,7 @@ from kb.catalog import (
     StoreMismatchError,
 )
 from kb.commitments import Mention
-from kb.files import private_folder
+from kb.files import private_file, private_folder
 from kb.schema import Chunk, LoadedDocument, chunk_metadata
 from kb.search_filter import SearchFilter
 from kb.settings import Settings
@@ -150,8 +150,7 @@ class KnowledgeBase(Catalog):
     @contextlib.contextmanager
     def ingest_lock(self) -> Iterator[None]:
         """Exclusive right to write the store; a second writer gets StoreBusyError at once."""
-        private_folder(self.root)
-        handle = open(self.root / LOCK_FILE, "a+")
+        handle = open(private_file(self.root / LOCK_FILE), "a+")
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
