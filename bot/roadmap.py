@@ -132,9 +132,7 @@ def commitments(
         raise CommitmentQueryError(str(exc)) from None
     if status is not None and status not in STATUSES:
         raise CommitmentQueryError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
-    for name, value in (("owner", owner), ("commission", commission)):
-        if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
-            raise CommitmentQueryError(f"{name}: give a name of at most {MAX_FILTER_CHARS} characters")
+    _check_names(owner=owner, commission=commission)
     if not kb.exists:
         return []
     rows = kb.mentions(where)
@@ -144,6 +142,12 @@ def commitments(
     if topic:
         found = _on_topic(found, topic)
     return sorted(found, key=lambda c: (c.deadline is None, c.deadline or date.max, fold(c.owner)))
+
+
+def _check_names(**filters: Any) -> None:
+    for name, value in filters.items():
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
+            raise CommitmentQueryError(f"{name}: give a name of at most {MAX_FILTER_CHARS} characters")
 
 
 def _wanted(item: Commitment, owner: str | None, commission: str | None, status: str | None,
@@ -286,18 +290,21 @@ def to_csv(items: Iterable[Commitment], language: str = "fr") -> str:
     its newest source quoted."""
     from bot.messages import label
 
-    rows = []
-    for item in items:
-        source = item.sources[0] if item.sources else None
-        rows.append([
-            item.deadline.isoformat() if item.deadline else "", status_label(item.status, language), item.owner,
-            item.commission or "", item.action, item.deadline_text, label(item.access, language),
-            source.path if source else "", source.title if source else "", source.date if source else "",
-            source.page if source and source.page is not None else "", " ".join(source.quote.split()) if source else "",
-        ])
     buffer = io.StringIO()
-    write_table(buffer, [label(c, language) for c in CSV_COLUMNS], rows)
+    write_table(buffer, [label(c, language) for c in CSV_COLUMNS], (_csv_row(item, language) for item in items))
     return buffer.getvalue()
+
+
+def _csv_row(item: Commitment, language: str) -> list[Any]:
+    from bot.messages import label
+
+    first = [item.deadline.isoformat() if item.deadline else "", status_label(item.status, language), item.owner,
+             item.commission or "", item.action, item.deadline_text, label(item.access, language)]
+    if not item.sources:
+        return first + [""] * 5
+    source = item.sources[0]
+    return first + [source.path, source.title, source.date, "" if source.page is None else source.page,
+                    " ".join(source.quote.split())]
 
 
 # ----- questions about commitments ------------------------------------------------------------

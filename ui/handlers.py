@@ -43,7 +43,7 @@ def search_filters(doc_type: Any, since: Any, until: Any, doc_language: Any, lan
     """The chat's filter boxes as `answer` filters (empty boxes filter nothing), each checked for
     its type and form first: gr.Error names the filter and what it expects, in `lang`."""
     def checked(name: str, value: Any, expected: str, valid) -> str | None:
-        if value is None or value == "":
+        if value is None or isinstance(value, str) and not value.strip():
             return None
         if not isinstance(value, str) or len(value) > MAX_FILTER_CHARS or not valid(value.strip()):
             raise gr.Error(message("bad_filter", lang, name=name, expected=expected))
