@@ -29,6 +29,7 @@ from kb.commitments import action_stems, body_mentions, owner_bodies, owner_keys
 from kb.vocabulary import STATUSES, STEM_PREFIX, status_label
 
 from kb.schema import ACCESS_LEVELS
+from kb.search_filter import MAX_FILTER_CHARS
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import fold
 
@@ -39,8 +40,7 @@ log = logging.getLogger(__name__)
 
 CSV_COLUMNS = ("deadline", "status", "owner", "commission", "action", "deadline_text", "access", "source_path",
                "source_title", "source_date", "source_page", "quote")
-# The owner and commission filters are names: longer text is refused before it is parsed.
-MAX_FILTER_CHARS = 200
+# The owner and commission filters are names: longer text (MAX_FILTER_CHARS) is refused before it is parsed.
 MAX_ANSWER_ITEMS = 10
 
 
