@@ -148,13 +148,13 @@ class Handlers:
     def matching_commitments(self, lang, owner, commission, status, after, before,
                              request: gr.Request) -> list[Commitment]:
         """The commitments the user may read that match the roadmap filters (gr.Error on a bad date)."""
+        for value in (owner, commission, status, after, before):
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
+                raise gr.Error(t("bad_roadmap_filter", lang, limit=MAX_FILTER_CHARS))
         try:
             after_day, before_day = parse_day(after), parse_day(before)
         except ValueError:
             raise gr.Error(t("bad_date", lang, value=f"{after or ''} {before or ''}".strip())) from None
-        for value in (owner, commission, status):
-            if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
-                raise gr.Error(t("bad_roadmap_filter", lang, limit=MAX_FILTER_CHARS))
         try:
             return commitments(self.store, self.session(request)[0], owner=owner or None,
                                commission=commission or None, status=status or None, after=after_day,

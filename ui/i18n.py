@@ -68,7 +68,7 @@ TEXT: dict[str, dict[str, str]] = {
         "today": "aujourd'hui",
         "bad_date": "Date invalide : {value} (format attendu AAAA-MM-JJ).",
         "bad_roadmap_filter": "Filtre invalide : choisissez un responsable, une commission et un statut "
-                              "dans les listes (au plus {limit} caractères).",
+                              "dans les listes, des dates AAAA-MM-JJ (au plus {limit} caractères).",
         "export_name": "feuille-de-route",
     },
     "en": {
@@ -133,8 +133,8 @@ TEXT: dict[str, dict[str, str]] = {
         "roadmap_count": "{count} commitments, {late} of them late as of {today}.",
         "today": "today",
         "bad_date": "Invalid date: {value} (expected YYYY-MM-DD).",
-        "bad_roadmap_filter": "Invalid filter: choose an owner, a commission and a status from the lists "
-                              "(at most {limit} characters).",
+        "bad_roadmap_filter": "Invalid filter: choose an owner, a commission and a status from the lists, "
+                              "dates as YYYY-MM-DD (at most {limit} characters).",
         "export_name": "roadmap",
     },
 }

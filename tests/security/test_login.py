@@ -11,7 +11,7 @@ import pytest
 
 from tests.security.conftest import bare_server
 
-pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.server, pytest.mark.timeout(180, func_only=True)]
 
 PASSWORD = "une phrase de passe assez longue"
 OTHER_PASSWORD = "another long pass phrase"

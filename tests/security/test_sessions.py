@@ -8,7 +8,7 @@ import pytest
 
 from tests.security.conftest import bare_server
 
-pytestmark = [pytest.mark.server, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.server, pytest.mark.timeout(180, func_only=True)]
 
 OLD, NEW = "ancienne phrase de passe", "nouvelle phrase de passe"
 

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import stop
 from tests.security.conftest import bare_server
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(180, func_only=True)
 
 
 @pytest.mark.server
