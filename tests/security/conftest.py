@@ -38,7 +38,7 @@ def bare_server(root: Path, users: dict[str, tuple[str, str]] | None = None,
         process = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
         try:
-            wait_for_port(port, process)
+            wait_for_port(port, process, seconds=300)  # a busy shared machine starts it slowly
             yield SimpleNamespace(url=f"http://127.0.0.1:{port}", port=port, store=store, log=log_path,
                                   process=process, settings=settings)
         finally:
