@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,14 +44,14 @@ def test_a_login_name_cannot_forge_a_log_line(server) -> None:
 
 
 def test_parallel_wrong_logins_do_not_freeze_the_server_and_the_throttle_engages(server) -> None:
-    baseline = statistics.median(_page_seconds(server.url) for _ in range(5))
+    baseline = max(_page_seconds(server.url) for _ in range(5))
     with ThreadPoolExecutor(max_workers=40) as pool:
         attempts = [pool.submit(_login, server.url, "cible", f"wrong password number {n}") for n in range(40)]
-        time.sleep(0.05)  # the logins are arriving
-        during = statistics.median(_page_seconds(server.url) for _ in range(5))
+        time.sleep(0.2)  # the logins have arrived: a password check on the event loop would hold this page
+        during = max(_page_seconds(server.url) for _ in range(3))
         codes = [a.result() for a in attempts]
     assert codes == [400] * 40
-    # Twice the usual time; below 0.1 s the usual time is noise on a shared 2-core machine.
+    # Twice the usual time (the slowest of five); below 0.1 s it is noise on a shared 2-core machine.
     assert during <= 2 * max(baseline, 0.1), (baseline, during)
     started = time.perf_counter()
     assert _login(server.url, "cible", PASSWORD) == 400, "throttled: even the right password waits"
