@@ -8,12 +8,15 @@ offline_environment()  # before transformers, chromadb or gradio is imported: th
 
 import argparse
 import logging
+import signal
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from bot.answer import knowledge_base
-from bot.users import authenticator, users_file_exists
+from bot.logins import LoginThrottle, SessionGuard, login_check
+from bot.users import users_file_exists
 from kb.logs import configure_logging
 from kb.settings import Settings
 from ui.assets import CSS, JS
@@ -25,11 +28,15 @@ log = logging.getLogger("passerelle.app")
 PRIVATE = {"api_visibility": "private"}
 
 
-def build_app(settings: Settings) -> gr.Blocks:
-    """The Gradio app for `settings`: the layout, and its events connected to `ui.handlers`."""
-    on = Handlers(settings, knowledge_base(settings))
+def build_app(settings: Settings, on: Handlers | None = None) -> gr.Blocks:
+    """The Gradio app for `settings`: the layout, and its events connected to `ui.handlers`
+    (`on`, or new handlers over the settings' knowledge base)."""
+    on = on or Handlers(settings, knowledge_base(settings))
     tr = Relabeler()
-    with gr.Blocks(title="Passerelle") as app:
+    keep = max(60, int(settings.export_keep_s))
+    # Gradio's cache (uploaded files, the copies of exports it serves) is emptied of files older
+    # than `keep` every `keep` seconds, and entirely when the server stops.
+    with gr.Blocks(title="Passerelle", delete_cache=(keep, keep)) as app:
         ui = build_layout(tr)
         turns, last_feedback = gr.State([]), gr.State(None)
         ask_inputs = [ui.question, ui.chatbot, turns, ui.doc_type, ui.since, ui.until, ui.doc_language, ui.lang]
@@ -84,11 +91,28 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(1)
     logins = users_file_exists(settings)
-    build_app(settings).queue(default_concurrency_limit=2).launch(
-        server_name=settings.host, server_port=settings.port, share=False, show_error=True,
-        auth=authenticator(settings) if logins else None, auth_message="Passerelle : identifiez-vous / please sign in.",
-        theme=theme, css=CSS, js=JS, footer_links=["api"],
-    )
+    auth = login_check(settings, LoginThrottle(settings.login_free_failures, settings.login_lockout_s))
+    on = Handlers(settings, store)
+    # SIGTERM (systemd, docker stop, the tests) stops the server as Ctrl-C does: Gradio then
+    # deletes its cache (uploads, served copies of the exports) on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        build_app(settings, on).queue(default_concurrency_limit=2).launch(
+            server_name=settings.host, server_port=settings.port, share=False,
+            # Errors the app raises (gr.Error) are its own messages; any other exception goes to the
+            # log, never to the client.
+            show_error=False,
+            auth=auth if logins else None, auth_message="Passerelle : identifiez-vous / please sign in.",
+            app_kwargs={"middleware": [Middleware(SessionGuard, settings=settings)]},
+            max_file_size=int(settings.max_file_mb * 1024 * 1024),
+            theme=theme, css=CSS, js=JS, footer_links=["api"],
+        )
+    finally:
+        on.exports.remove_all()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sqlite3
 import time
@@ -11,6 +10,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.spreadsheet import write_table
+from kb.files import private_file
 from kb.settings import Settings
 
 FEEDBACK_FILE = "feedback.sqlite3"
@@ -76,20 +77,23 @@ def all_feedback(settings: Settings) -> list[dict[str, Any]]:
         return [dict(row) for row in db.execute(f"SELECT {', '.join(CSV_COLUMNS)} FROM feedback ORDER BY id")]
 
 
-def export_csv(settings: Settings, out: TextIO) -> int:
-    """Write every rating as CSV (time in ISO 8601 UTC) to `out`; returns the row count."""
-    rows = all_feedback(settings)
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for row in rows:
+def export_csv(settings: Settings, out: TextIO, language: str = "fr") -> int:
+    """Write every rating to `out` as CSV for a spreadsheet (`bot.spreadsheet`: ';', byte-order
+    mark, no live formulas: comments are typed by anyone), headers, roles and ratings in
+    `language`, time in ISO 8601 UTC; returns the row count."""
+    from bot.messages import label
+
+    def cells(row: dict[str, Any]) -> list[Any]:
         row["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(row["time"]))
-        writer.writerow(row)
-    return len(rows)
+        row["role"], row["rating"] = label(row["role"], language), label(row["rating"], language)
+        return [row[c] for c in CSV_COLUMNS]
+
+    return write_table(out, [label(c, language) for c in CSV_COLUMNS], (cells(r) for r in all_feedback(settings)))
 
 
 def _connect(settings: Settings) -> sqlite3.Connection:
     path = feedback_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)
     db = sqlite3.connect(path, timeout=30)
     db.execute(_SCHEMA)
     return db

@@ -26,7 +26,11 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  description=DESCRIPTION,
                                  epilog="example:\n  python -m bot feedback --csv > feedback.csv",
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--csv", action="store_true", required=True, help="print the ratings as CSV (one header line)")
+    parser.add_argument("--csv", action="store_true", required=True,
+                        help="print the ratings as CSV for a spreadsheet: ';'-separated, UTF-8 with a byte-order "
+                             "mark, one header line, cells that would be formulas prefixed with '")
+    parser.add_argument("--lang", choices=("fr", "en"), default="fr",
+                        help="language of the headers, roles and ratings (default: fr)")
     parser.add_argument("--output", metavar="FILE", type=Path, help="write to FILE instead of standard output")
     parser.add_argument("--store", metavar="DIR", type=Path, help="knowledge-base folder (default: data/, or PASSERELLE_STORE)")
     parser.set_defaults(handler=run)
@@ -39,9 +43,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
-                count = export_csv(settings, out)
+                count = export_csv(settings, out, args.lang)
         else:
-            count = export_csv(settings, sys.stdout)
+            count = export_csv(settings, sys.stdout, args.lang)
     except OSError as exc:
         print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return 1

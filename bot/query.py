@@ -8,6 +8,7 @@ routing, retrieval, sentence scoring and composing read a `Query` instead of the
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +22,14 @@ from kb.language import identify
 from kb.text import fold, keyword_terms
 from kb.vocabulary import ACRONYM, STOPWORDS
 
+log = logging.getLogger(__name__)
+
 MAX_QUESTION_CHARS = 2000
+# The conversation a follow-up is read against: its last questions, within these bounds (older
+# ones are dropped, with a log note). Only the last few matter (_CONTEXT_TURNS); the bound keeps
+# a client from sending megabytes of "history" to be read.
+MAX_HISTORY_TURNS = 20
+MAX_HISTORY_CHARS = 8000
 
 
 class QuestionError(ValueError):
@@ -66,6 +74,7 @@ def parse_query(question: str, history: Sequence[Any] = (), today: date | None =
     """
     language = question_language(question if isinstance(question, str) else "")
     text = _check_question(question, language)
+    history = bounded_history(history, language)
     kind = answer_type(text)
     words = WORD_TOKEN.findall(text)
     rest = text.replace(kind.cue, " ") if kind and kind.cue else text
@@ -82,6 +91,29 @@ def parse_query(question: str, history: Sequence[Any] = (), today: date | None =
         wants_list=asks_for_list(text),
         commitments=recognise(text, today),
     )
+
+
+def bounded_history(history: Any, language: str = "fr") -> list[str]:
+    """The last questions of `history` (see `parse_query`), at most MAX_HISTORY_TURNS of them
+    and MAX_HISTORY_CHARS characters in all; QuestionError when it is not a list."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Sequence):
+        raise QuestionError(message("bad_history", language))
+    kept: list[str] = []
+    size = 0
+    # From the newest turn back: a huge history is never read past what is kept.
+    for turn in reversed(history):
+        questions = _previous_questions([turn])
+        if not questions:
+            continue
+        size += len(questions[0])
+        if len(kept) == MAX_HISTORY_TURNS or size > MAX_HISTORY_CHARS:
+            log.info("history bounded kept=%d dropped=%d max_turns=%d max_chars=%d", len(kept),
+                     len(history) - len(kept), MAX_HISTORY_TURNS, MAX_HISTORY_CHARS)
+            break
+        kept.append(questions[0])
+    return kept[::-1]
 
 
 def _check_question(question: str, language: str) -> str:

@@ -15,7 +15,6 @@ it), and `answer_from_commitments` answers them with one citation per commitment
 
 from __future__ import annotations
 
-import csv
 import functools
 import io
 import logging
@@ -25,9 +24,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from bot.spreadsheet import write_table
 from kb.commitments import action_stems, body_mentions, owner_bodies, owner_keys, owners_overlap, parse_owner
 from kb.vocabulary import STATUSES, STEM_PREFIX, status_label
 
+from kb.schema import ACCESS_LEVELS
+from kb.search_filter import MAX_FILTER_CHARS
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import fold
 
@@ -36,8 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CSV_COLUMNS = ("deadline", "status", "owner", "commission", "action", "deadline_text", "source_path", "source_title",
-               "source_date", "source_page", "quote")
+CSV_COLUMNS = ("deadline", "status", "owner", "commission", "action", "deadline_text", "access", "source_path",
+               "source_title", "source_date", "source_page", "quote")
+# The owner and commission filters are names: longer text (MAX_FILTER_CHARS) is refused before it is parsed.
 MAX_ANSWER_ITEMS = 10
 
 
@@ -61,6 +64,7 @@ class CommitmentSource:
     deadline: date | None
     deadline_text: str
     status: str
+    access: str = "public"
 
     def to_dict(self) -> dict[str, Any]:
         """The source as in `python -m bot roadmap --json`."""
@@ -79,6 +83,12 @@ class Commitment:
     deadline_text: str
     status: str
     sources: list[CommitmentSource] = field(default_factory=list)
+
+    @property
+    def access(self) -> str:
+        """The most restricted access level of its sources: who may read all it says."""
+        levels = [s.access for s in self.sources if s.access in ACCESS_LEVELS]
+        return max(levels, key=ACCESS_LEVELS.index, default="public")
 
     @property
     def late(self) -> bool:
@@ -122,20 +132,30 @@ def commitments(
         raise CommitmentQueryError(str(exc)) from None
     if status is not None and status not in STATUSES:
         raise CommitmentQueryError(f"unknown status {status!r}: choose one of {', '.join(STATUSES)}")
+    _check_names(owner=owner, commission=commission)
     if not kb.exists:
         return []
     rows = kb.mentions(where)
-    found = [c for c in merge(rows, today or date.today()) if _wanted(c, owner, commission, status, before, after)]
+    owner_names = frozenset(owner_keys(parse_owner(owner))) if owner else None
+    found = [c for c in merge(rows, today or date.today())
+             if _wanted(c, owner, commission, status, before, after, owner_names)]
     if topic:
         found = _on_topic(found, topic)
     return sorted(found, key=lambda c: (c.deadline is None, c.deadline or date.max, fold(c.owner)))
 
 
+def _check_names(**filters: Any) -> None:
+    for name, value in filters.items():
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
+            raise CommitmentQueryError(f"{name}: give a name of at most {MAX_FILTER_CHARS} characters")
+
+
 def _wanted(item: Commitment, owner: str | None, commission: str | None, status: str | None,
-            before: date | None, after: date | None) -> bool:
-    """Does a commitment pass the filters (each None filter passes)?"""
+            before: date | None, after: date | None, owner_names: frozenset[str] | None = None) -> bool:
+    """Does a commitment pass the filters (each None filter passes)? `owner_names`: the owner
+    filter's names, read once for all the commitments (read here when not given)."""
     checks = (
-        not owner or _owned_by(item, owner),
+        not owner or _owned_by(item, owner, owner_names),
         not commission or bool(item.commission and fold(item.commission).startswith(fold(commission)[:STEM_PREFIX])),
         not status or item.status == status,
         not before or (item.deadline is not None and item.deadline < before),
@@ -144,8 +164,9 @@ def _wanted(item: Commitment, owner: str | None, commission: str | None, status:
     return all(checks)
 
 
-def _owned_by(item: Commitment, owner: str) -> bool:
-    return set(owner_keys(parse_owner(owner))) <= owner_bodies(item.owner) or fold(owner) in fold(item.owner)
+def _owned_by(item: Commitment, owner: str, names: frozenset[str] | None = None) -> bool:
+    names = frozenset(owner_keys(parse_owner(owner))) if names is None else names
+    return names <= owner_bodies(item.owner) or fold(owner) in fold(item.owner)
 
 
 def merge(rows: Sequence[dict[str, Any]], today: date) -> list[Commitment]:
@@ -223,7 +244,7 @@ def _source(row: dict[str, Any]) -> CommitmentSource:
         path=row["path"], title=row["title"], date=row["date"], doc_type=row["doc_type"], page=row["page"],
         section=row["section"], quote=row["quote"], start=row["start"], end=row["end"],
         deadline=date.fromisoformat(row["deadline"]) if row["deadline"] else None,
-        deadline_text=row["deadline_text"], status=row["status"],
+        deadline_text=row["deadline_text"], status=row["status"], access=row.get("access") or "public",
     )
 
 
@@ -263,20 +284,27 @@ def _question_stems() -> frozenset[str]:
     )
 
 
-def to_csv(items: Iterable[Commitment]) -> str:
-    """The commitments as CSV text (one row per commitment, newest source quoted), for export."""
+def to_csv(items: Iterable[Commitment], language: str = "fr") -> str:
+    """The commitments as CSV text for a spreadsheet (`bot.spreadsheet`: ';', byte-order mark, no
+    live formulas), headers, statuses and access levels in `language`; one row per commitment,
+    its newest source quoted."""
+    from bot.messages import label
+
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for item in items:
-        source = item.sources[0] if item.sources else None
-        writer.writerow([
-            item.deadline.isoformat() if item.deadline else "", item.status, item.owner, item.commission or "",
-            item.action, item.deadline_text,
-            source.path if source else "", source.title if source else "", source.date if source else "",
-            source.page if source and source.page is not None else "", " ".join(source.quote.split()) if source else "",
-        ])
+    write_table(buffer, [label(c, language) for c in CSV_COLUMNS], (_csv_row(item, language) for item in items))
     return buffer.getvalue()
+
+
+def _csv_row(item: Commitment, language: str) -> list[Any]:
+    from bot.messages import label
+
+    first = [item.deadline.isoformat() if item.deadline else "", status_label(item.status, language), item.owner,
+             item.commission or "", item.action, item.deadline_text, label(item.access, language)]
+    if not item.sources:
+        return first + [""] * 5
+    source = item.sources[0]
+    return first + [source.path, source.title, source.date, "" if source.page is None else source.page,
+                    " ".join(source.quote.split())]
 
 
 # ----- questions about commitments ------------------------------------------------------------

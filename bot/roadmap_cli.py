@@ -50,8 +50,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--after", metavar="YYYY-MM-DD", help="only commitments due on or after this day")
     parser.add_argument("--today", metavar="YYYY-MM-DD", help="judge lateness on this day (default: the current date)")
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--csv", action="store_true", help="print CSV (one row per commitment, newest source quoted)")
+    output.add_argument("--csv", action="store_true",
+                        help="print CSV for a spreadsheet (one row per commitment, newest source quoted): "
+                             "';'-separated, UTF-8 with a byte-order mark, cells that would be formulas prefixed with '")
     output.add_argument("--json", action="store_true", help='print exactly one JSON object {"today", "items"}')
+    parser.add_argument("--lang", choices=("fr", "en"), default="fr",
+                        help="language of the CSV's headers, statuses and access levels (default: fr)")
     parser.set_defaults(handler=run_roadmap)
 
 
@@ -78,7 +82,7 @@ def run_roadmap(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({"today": today.isoformat(), "items": [c.to_dict() for c in found]}, ensure_ascii=False))
     elif args.csv:
-        sys.stdout.write(to_csv(found))
+        sys.stdout.write(to_csv(found, args.lang))
     else:
         print(format_commitments(found, today))
     return 0

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from kb.files import private_file
+from kb.logs import loggable
 from kb.schema import ROLES
 from kb.settings import Settings
 
@@ -40,6 +42,7 @@ USERS_FILE = "users.json"
 LOCK_FILE = ".users.lock"
 FORMAT_VERSION = 1
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
 # scrypt cost: N (CPU/memory), r (block size), p (parallelism); 128*N*r bytes of memory.
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**15, 8, 1, 32
@@ -70,6 +73,10 @@ class EmptyPasswordError(UserError):
     """The password is empty (or only spaces)."""
 
 
+class WeakPasswordError(UserError):
+    """The password is too short or is the user name."""
+
+
 class UsersFileError(UserError):
     """The users file cannot be read or written."""
 
@@ -94,14 +101,15 @@ def users_file_exists(settings: Settings) -> bool:
 
 
 def add_user(settings: Settings, name: str, password: str, role: str) -> User:
-    """Create a user; raises BadNameError, EmptyPasswordError, UnknownRoleError, DuplicateUserError."""
-    _check_password(password)
+    """Create a user; raises BadNameError, EmptyPasswordError, WeakPasswordError, UnknownRoleError,
+    DuplicateUserError."""
+    check_password(password, name)
     with _locked(settings):
         users = _read(settings)
         _check_new(users, name, role)
         users[name] = {"role": role, "password": hash_password(password), "created_at": time.time()}
         _write(settings, users)
-    log.info("user added name=%s role=%s", name, role)
+    log.info("user added name=%s role=%s", loggable(name), role)
     return User(name, role, users[name]["created_at"])
 
 
@@ -118,7 +126,7 @@ def remove_user(settings: Settings, name: str) -> None:
             raise UnknownUserError(_unknown(name, users))
         del users[name]
         _write(settings, users)
-    log.info("user removed name=%s", name)
+    log.info("user removed name=%s", loggable(name))
 
 
 def list_users(settings: Settings) -> list[User]:
@@ -148,21 +156,35 @@ def authenticate(settings: Settings, name: str, password: str) -> str | None:
         return None
     if entry is None:
         verify_password(password, _DUMMY_HASH)
-        log.info("login refused name=%s reason=unknown-user", name[:64])
+        log.info("login refused name=%s reason=unknown-user", loggable(name, 64))
         return None
     if not verify_password(password, entry["password"]):
-        log.info("login refused name=%s reason=wrong-password", name)
+        log.info("login refused name=%s reason=wrong-password", loggable(name, 64))
         return None
     return entry["role"]
 
 
 def authenticator(settings: Settings) -> Callable[[str, str], bool]:
-    """A `(name, password) -> bool` check, the shape Gradio's `launch(auth=...)` takes."""
+    """A `(name, password) -> bool` check, the shape Gradio's `launch(auth=...)` takes
+    (the web app uses `bot.logins.login_check`, which throttles it and runs it off the event loop)."""
 
     def check(name: str, password: str) -> bool:
         return authenticate(settings, name, password) is not None
 
     return check
+
+
+def user_fingerprint(settings: Settings, name: str) -> str | None:
+    """A short digest of the user's role and password hash, None when there is no such user:
+    it changes when the user is removed, added again, given another password or role, so a
+    session opened before no longer matches (`bot.logins`)."""
+    try:
+        entry = _read(settings).get(name) if isinstance(name, str) else None
+    except UsersFileError:
+        return None
+    if entry is None:
+        return None
+    return hashlib.sha256(f"{name}\0{entry['role']}\0{entry['password']}".encode()).hexdigest()[:32]
 
 
 # ----- hashing -------------------------------------------------------------------------
@@ -209,11 +231,17 @@ def _check_name(name: Any) -> str:
     return name
 
 
-def _check_password(password: Any) -> None:
+def check_password(password: Any, name: Any = None) -> None:
+    """Raise what `add_user` would for this password (empty, too short, too long, the user name)."""
     if not isinstance(password, str) or not password.strip():
         raise EmptyPasswordError("the password is empty: choose a non-empty password")
     if len(password) > MAX_PASSWORD_CHARS:
         raise UserError(f"the password is longer than {MAX_PASSWORD_CHARS} characters")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise WeakPasswordError(f"the password has {len(password)} characters: choose one of at least "
+                                f"{MIN_PASSWORD_CHARS} (a phrase of several words is easy to remember)")
+    if isinstance(name, str) and password.strip().casefold() == name.casefold():
+        raise WeakPasswordError("the password is the user name: choose another one")
 
 
 def _check_role(role: Any) -> None:
@@ -242,8 +270,7 @@ def _locked(settings: Settings) -> Iterator[None]:
     """Serialise writers of the users file (a second one waits)."""
     root = Path(settings.store)
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        handle = open(root / LOCK_FILE, "a")
+        handle = open(private_file(root / LOCK_FILE), "a")
     except OSError as exc:
         raise UsersFileError(f"cannot write in the store folder {root}: {exc.strerror or exc}") from None
     with handle:

@@ -7,6 +7,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from bot.users import MIN_PASSWORD_CHARS
 from kb.schema import ROLES
 from kb.settings import Settings
 
@@ -21,7 +22,10 @@ roles: reader (public documents), staff (public + internal),
 """
 
 EPILOG = """\
-exit codes: 0 done; 1 bad input (unknown role, existing or unknown user, empty password...).
+password policy: at least 12 characters, not the user name (a phrase of several words is
+easy to remember). To change a password: remove the user and add it again; its open
+sessions end at their next request.
+exit codes: 0 done; 1 bad input (unknown role, existing or unknown user, weak password...).
 examples:
   python -m bot users add awa.diop --role official        # asks for the password twice
   echo "$PASSWORD" | python -m bot users add ci-bot --role reader --password-stdin
@@ -61,7 +65,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         check_new_user(settings, args.name, args.role)
-        password = _read_password(args.password_stdin)
+        password = _read_password(args.password_stdin, args.name)
         add_user(settings, args.name, password, args.role)
     except UserError as exc:
         return _fail(str(exc))
@@ -107,13 +111,15 @@ def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _read_password(from_stdin: bool) -> str:
-    """The new password: from stdin's first line, or typed twice at the terminal."""
-    from bot.users import UserError
+def _read_password(from_stdin: bool, name: str) -> str:
+    """The new password: from stdin's first line, or typed twice at the terminal (checked
+    against the policy before it is asked again)."""
+    from bot.users import UserError, check_password
 
     if from_stdin or not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
+    first = getpass.getpass(f"Password (at least {MIN_PASSWORD_CHARS} characters, not the user name): ")
+    check_password(first, name)
     if getpass.getpass("Password again: ") != first:
         raise UserError("the two passwords differ: nothing changed")
     return first

@@ -42,7 +42,7 @@ from typing import Callable, Iterable
 
 from ingest.load import LoadError, load_document
 from ingest.roadmap import extract_commitments, find_dates, signature_date
-from kb.commitments import ARTICLE, OWNER_SEPARATOR, Mention, action_stems, body_mentions, owner_keys
+from kb.commitments import ARTICLE, split_owners, Mention, action_stems, body_mentions, owner_keys
 from kb.schema import LoadedDocument
 from kb.text import sentence_spans
 
@@ -164,7 +164,7 @@ def owner_names(owner: str) -> frozenset[str]:
     ARTP" -> {"diallo (senum)", "artp"}; a name followed by its acronym counts as the acronym
     ("The Digital Skills Office (DSO)" -> "dso")."""
     names = set()
-    for part in re.split(OWNER_SEPARATOR, owner):
+    for part in split_owners(owner):
         part = ARTICLE.sub("", part.strip())
         acronym = re.fullmatch(r"(.+?)\s*\(([A-Z]{2,})\)", part)
         if acronym and "".join(w[0] for w in acronym.group(1).split() if w[0].isupper()) == acronym.group(2):

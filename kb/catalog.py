@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
 from kb.commitments import Mention
+from kb.files import private_file
 from kb.schema import Chunk, LoadedDocument, date_to_int
 from kb.search_filter import SearchFilter
 from kb.text import KEYWORD_ANALYZER_VERSION, keyword_terms
@@ -138,8 +139,7 @@ class Catalog:
     def db(self) -> sqlite3.Connection:
         """The catalog connection (created on first use)."""
         if self._db is None:
-            self.root.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.root / CATALOG_FILE, check_same_thread=False, timeout=30)
+            db = sqlite3.connect(private_file(self.root / CATALOG_FILE), check_same_thread=False, timeout=30)
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")

@@ -73,9 +73,26 @@ ARTICLE = re.compile(r"^(?:l['’]\s*|(?:la|le|les|the)\s+)", re.I)
 HONORIFIC = r"(?:Mrs|Mr|Ms|Mme|Mlle|Dr|Pr|M)\.?(?=\s)"
 _TITLE = re.compile(rf"^{HONORIFIC}\s+", re.I)
 # Where an owner phrase names several owners: "SENUM / ASAN", "MCTN et IDDA", "A, B and C";
-# not inside parentheses: "M. Sow (Agence X, Dakar)" is one owner.
-OWNER_SEPARATOR = r"\s*(?:/|&|;|,|\bet\b|\band\b)\s*(?![^()]*\))"
-_OWNER_SEPARATOR = re.compile(OWNER_SEPARATOR)
+# not inside parentheses: "M. Sow (Agence X, Dakar)" is one owner (see `split_owners`).
+_SEPARATOR_WORD = re.compile(r"/|&|;|,|\bet\b|\band\b")
+
+
+def split_owners(text: str) -> list[str]:
+    """The parts of an owner phrase between its separators ('/', '&', ';', ',', "et", "and"),
+    stripped of spaces; a separator followed by a ')' before any '(' is inside parentheses
+    and does not count. Linear in the length of `text`: a filter box may hold any text."""
+    # closes[i]: the first parenthesis at or after i is ')'. Computed once from the end, where a
+    # lookahead per separator would scan the rest of the text again each time.
+    closes = [False] * (len(text) + 1)
+    for i in range(len(text) - 1, -1, -1):
+        closes[i] = text[i] == ")" if text[i] in "()" else closes[i + 1]
+    parts, start = [], 0
+    for match in _SEPARATOR_WORD.finditer(text):
+        if not closes[match.end()]:
+            parts.append(text[start : match.start()].strip())
+            start = match.end()
+    parts.append(text[start:].strip())
+    return parts
 
 
 def parse_owner(text: str) -> str:
@@ -91,7 +108,7 @@ def parse_owner(text: str) -> str:
     for number, (start, end, _) in reversed(list(enumerate(known))):
         masked = f"{masked[:start]}\x00{number}\x00{masked[end:]}"
     names: list[str] = []
-    for part in _OWNER_SEPARATOR.split(masked):
+    for part in split_owners(masked):
         names += _owner_names(part.strip(" .;:"), text, known)
     if names:
         return " et ".join(dict.fromkeys(names))
@@ -126,7 +143,7 @@ def owner_keys(owner: str) -> tuple[str, ...]:
 def _owner_keys(owner: str) -> tuple[str, ...]:
     # Cached: merging commitments compares every pair of mentions' owners.
     keys = []
-    for part in _OWNER_SEPARATOR.split(owner):
+    for part in split_owners(owner):
         name = _TITLE.sub("", ARTICLE.sub("", part.strip()))
         if name:
             keys.append(" ".join(fold(name).split()))

@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 from kb.schema import access_for_role, date_to_int
 
+MAX_FILTER_CHARS = 200
+
 
 @dataclass(frozen=True)
 class SearchFilter:
@@ -28,6 +30,19 @@ class SearchFilter:
     # Documents (ids) left out: evaluation asks a question without its own document to make
     # a realistic near miss (the nearest other documents answer nothing).
     exclude_documents: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Values reach Chroma's `where` and SQL parameters: a dict such as {"$ne": "x"} must
+        # never pass for a document type.
+        for name in ("doc_type", "organisation", "language"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
+                raise ValueError(f"{name}: give a text of at most {MAX_FILTER_CHARS} characters")
+        for name in ("since", "until"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), date):
+                raise ValueError(f"{name}: give a date (YYYY-MM-DD)")
+        if not all(isinstance(level, str) for level in self.access):
+            raise ValueError("access: give access levels as text")
 
     @classmethod
     def for_role(cls, role: str, **filters: Any) -> "SearchFilter":

@@ -87,6 +87,13 @@ class Settings:
     """Model name sent to the LLM server (llama.cpp serves its one model whatever the name)."""
     llm_timeout_s: float = 60.0
     """Seconds the LLM server has to finish an answer before the quoted answer is given instead."""
+    login_free_failures: int = 5
+    """Wrong passwords a user name may give before each further try waits (1 s, 2 s, 4 s...);
+    a client address may give four times as many, over all names."""
+    login_lockout_s: float = 900.0
+    """The longest wait between two tries once throttled, and how long failures are remembered."""
+    export_keep_s: float = 600.0
+    """Seconds a CSV export stays on the server (it is also removed when the app stops)."""
 
     def __post_init__(self) -> None:
         if self.embedding_precision not in PRECISIONS:
@@ -108,6 +115,11 @@ class Settings:
             raise SettingsError(f"PASSERELLE_LLM_URL={self.llm_url!r}: give an http(s) address ending in /v1")
         if self.llm_timeout_s <= 0:
             raise SettingsError("PASSERELLE_LLM_TIMEOUT_S must be positive")
+        if self.login_free_failures < 1 or self.login_lockout_s <= 0:
+            raise SettingsError("PASSERELLE_LOGIN_FREE_FAILURES must be at least 1 and "
+                                "PASSERELLE_LOGIN_LOCKOUT_S positive")
+        if self.export_keep_s <= 0:
+            raise SettingsError("PASSERELLE_EXPORT_KEEP_S must be positive")
         for name in ("chroma_port", "port"):
             if not 0 < getattr(self, name) < 65536:
                 raise SettingsError(f"PASSERELLE_{name.upper()} must be a port number (1-65535)")

@@ -31,6 +31,7 @@ from kb.catalog import (
     StoreMismatchError,
 )
 from kb.commitments import Mention
+from kb.files import private_file, private_folder
 from kb.schema import Chunk, LoadedDocument, chunk_metadata
 from kb.search_filter import SearchFilter
 from kb.settings import Settings
@@ -134,7 +135,7 @@ class KnowledgeBase(Catalog):
                 self._client.heartbeat()
             else:
                 self._client = chromadb.PersistentClient(
-                    path=str(self.root / CHROMA_DIR), settings=chroma_settings
+                    path=str(private_folder(self.root / CHROMA_DIR)), settings=chroma_settings
                 )
         except Exception as exc:
             where = (
@@ -149,8 +150,7 @@ class KnowledgeBase(Catalog):
     @contextlib.contextmanager
     def ingest_lock(self) -> Iterator[None]:
         """Exclusive right to write the store; a second writer gets StoreBusyError at once."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.root / LOCK_FILE, "a+")
+        handle = open(private_file(self.root / LOCK_FILE), "a+")
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -265,7 +265,7 @@ class KnowledgeBase(Catalog):
     def reset(self) -> None:
         """Delete everything: the Chroma collection and the catalog (resumable, see RESET_MARKER)."""
         self.close()
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_folder(self.root)
         _durable_touch(self.root / RESET_MARKER)
         client = self._chroma_client()
         with contextlib.suppress(Exception):  # an absent collection has nothing to delete

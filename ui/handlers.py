@@ -10,6 +10,7 @@ nothing for them).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +19,42 @@ import gradio as gr
 from bot.answer import QuestionError, answer
 from bot.feedback import add_comment, record_feedback
 from bot.library import last_ingestion, visible_documents
+from bot.messages import message
 from bot.onboarding import documents_by_type, glossary, starter_questions, timeline
-from bot.roadmap import Commitment, commitments, to_csv
+from bot.query import question_language
+from bot.roadmap import MAX_FILTER_CHARS, Commitment, CommitmentQueryError, commitments, to_csv
 from bot.users import session_role
 from ingest.upload import ingest_uploads
+from kb.schema import DOC_TYPES
 from kb.settings import Settings
 from kb.store import KnowledgeBase, StoreError
 from ui.chat import respond as chat_turn
-from ui.i18n import t
+from ui.exports import ExportFolders
+from ui.i18n import LANGUAGES, t
 from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
 from ui.render import answer_markdown
-from ui.roadmap import commitments_table, csv_file, filter_choices, parse_day, timeline_figure
+from ui.roadmap import commitments_table, filter_choices, parse_day, timeline_figure
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+LANGUAGE_CODES = tuple(code for _, code in LANGUAGES)
 
 
-def search_filters(doc_type: str | None, since: str | None, until: str | None, doc_language: str | None) -> dict:
-    """The chat's filter boxes as `answer` filters: empty boxes filter nothing."""
-    return {"doc_type": doc_type or None, "since": (since or "").strip() or None,
-            "until": (until or "").strip() or None, "language": doc_language or None}
+def search_filters(doc_type: Any, since: Any, until: Any, doc_language: Any, lang: str = "fr") -> dict:
+    """The chat's filter boxes as `answer` filters (empty boxes filter nothing), each checked for
+    its type and form first: gr.Error names the filter and what it expects, in `lang`."""
+    def checked(name: str, value: Any, expected: str, valid) -> str | None:
+        if value is None or isinstance(value, str) and not value.strip():
+            return None
+        if not isinstance(value, str) or len(value) > MAX_FILTER_CHARS or not valid(value.strip()):
+            raise gr.Error(message("bad_filter", lang, name=name, expected=expected))
+        return value.strip()
+
+    choices = lambda names: message("filter_choice", lang, choices=", ".join(names))  # noqa: E731
+    day = message("filter_date", lang)
+    return {"doc_type": checked("doc_type", doc_type, choices(DOC_TYPES), DOC_TYPES.__contains__),
+            "since": checked("since", since, day, _ISO_DAY.fullmatch),
+            "until": checked("until", until, day, _ISO_DAY.fullmatch),
+            "language": checked("language", doc_language, choices(LANGUAGE_CODES), LANGUAGE_CODES.__contains__)}
 
 
 class Handlers:
@@ -43,6 +63,7 @@ class Handlers:
     def __init__(self, settings: Settings, store: KnowledgeBase) -> None:
         self.settings = settings
         self.store = store
+        self.exports = ExportFolders(settings.export_keep_s)
 
     def session(self, request: gr.Request | None) -> tuple[str, str | None]:
         """(role, user name or None) of the request's signed-in user; the local reader without logins."""
@@ -57,8 +78,10 @@ class Handlers:
     def chat_api(self, message: str, history: list[str] | None = None, doc_type: str = "", since: str = "",
                  until: str = "", language: str = "", request: gr.Request = None) -> str:
         """Answer `message` (earlier questions in `history`): the answer with its [n] citations, then the sources."""
+        lang = question_language(message if isinstance(message, str) else "")
         try:
-            result = answer(message, history=history or (), filters=search_filters(doc_type, since, until, language),
+            result = answer(message, history=history or (),
+                            filters=search_filters(doc_type, since, until, language, lang),
                             role=self.session(request)[0], settings=self.settings)
         except (QuestionError, StoreError) as exc:
             raise gr.Error(str(exc)) from None
@@ -66,8 +89,9 @@ class Handlers:
 
     def respond(self, message, chat, turns, doc_type, since, until, doc_language, lang, request: gr.Request):
         """The chat turn (see `ui.chat.respond`); source cards are left as they are until the answer is ready."""
+        filters = search_filters(doc_type, since, until, doc_language, lang)
         for chat, turns, cards, box in chat_turn(self.settings, self.store, self.session(request)[0], message, chat,
-                                               turns, search_filters(doc_type, since, until, doc_language), lang):
+                                               turns, filters, lang):
             yield chat, turns, gr.skip() if cards is None else cards, box
 
     @staticmethod
@@ -124,12 +148,19 @@ class Handlers:
     def matching_commitments(self, lang, owner, commission, status, after, before,
                              request: gr.Request) -> list[Commitment]:
         """The commitments the user may read that match the roadmap filters (gr.Error on a bad date)."""
+        for value in (owner, commission, status, after, before):
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
+                raise gr.Error(t("bad_roadmap_filter", lang, limit=MAX_FILTER_CHARS))
         try:
             after_day, before_day = parse_day(after), parse_day(before)
         except ValueError:
             raise gr.Error(t("bad_date", lang, value=f"{after or ''} {before or ''}".strip())) from None
-        return commitments(self.store, self.session(request)[0], owner=owner or None, commission=commission or None,
-                           status=status or None, after=after_day, before=before_day, today=dt.date.today())
+        try:
+            return commitments(self.store, self.session(request)[0], owner=owner or None,
+                               commission=commission or None, status=status or None, after=after_day,
+                               before=before_day, today=dt.date.today())
+        except CommitmentQueryError:
+            raise gr.Error(t("bad_roadmap_filter", lang, limit=MAX_FILTER_CHARS)) from None
 
     def roadmap(self, lang, owner, commission, status, after, before, request: gr.Request) -> tuple[Any, ...]:
         """The roadmap tab: owner and commission choices, the timeline (hidden when nothing is dated), the table."""
@@ -141,6 +172,10 @@ class Handlers:
                 gr.update(value=figure, visible=figure is not None), commitments_table(found, today, lang))
 
     def export(self, lang, owner, commission, status, after, before, request: gr.Request):
-        """The filtered commitments as a CSV file to download."""
-        text = to_csv(self.matching_commitments(lang, owner, commission, status, after, before, request))
-        return gr.update(value=str(csv_file(text, dt.date.today())), visible=True)
+        """The filtered commitments as a CSV file to download, written in the session's own export
+        folder (removed after `Settings.export_keep_s` and when the app stops)."""
+        text = to_csv(self.matching_commitments(lang, owner, commission, status, after, before, request),
+                      lang if lang in LANGUAGE_CODES else "fr")
+        name = f"{t('export_name', lang)}-{dt.date.today().isoformat()}.csv"
+        path = self.exports.write(getattr(request, "session_hash", None), name, text)
+        return gr.update(value=str(path), visible=True)

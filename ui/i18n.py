@@ -67,6 +67,9 @@ TEXT: dict[str, dict[str, str]] = {
         "roadmap_count": "{count} engagements, dont {late} en retard au {today}.",
         "today": "aujourd'hui",
         "bad_date": "Date invalide : {value} (format attendu AAAA-MM-JJ).",
+        "bad_roadmap_filter": "Filtre invalide : choisissez un responsable, une commission et un statut "
+                              "dans les listes, des dates AAAA-MM-JJ (au plus {limit} caractères).",
+        "export_name": "feuille-de-route",
     },
     "en": {
         "subtitle": "Senegal–Azerbaijan digital cooperation: short answers, every sentence cited.",
@@ -130,6 +133,9 @@ TEXT: dict[str, dict[str, str]] = {
         "roadmap_count": "{count} commitments, {late} of them late as of {today}.",
         "today": "today",
         "bad_date": "Invalid date: {value} (expected YYYY-MM-DD).",
+        "bad_roadmap_filter": "Invalid filter: choose an owner, a commission and a status from the lists, "
+                              "dates as YYYY-MM-DD (at most {limit} characters).",
+        "export_name": "roadmap",
     },
 }
 

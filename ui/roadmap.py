@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import tempfile
 import textwrap
 from collections.abc import Sequence
-from pathlib import Path
 
 import plotly.graph_objects as go
 
@@ -128,9 +126,3 @@ def filter_choices(items: Sequence[Commitment]) -> tuple[list[tuple[str, str]], 
     themes = [("—", "")] + [(c, c) for c in sorted({i.commission for i in items if i.commission})]
     return owners, themes
 
-
-def csv_file(text: str, today: dt.date) -> Path:
-    """The CSV export written to a fresh temporary folder (served once by the app)."""
-    path = Path(tempfile.mkdtemp(prefix="passerelle-")) / f"feuille-de-route-{today.isoformat()}.csv"
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kb.commitments import ARTICLE, BODY_CHAIN, HONORIFIC, OWNER_SEPARATOR, body_mentions, parse_owner
+from kb.commitments import ARTICLE, BODY_CHAIN, HONORIFIC, split_owners, body_mentions, parse_owner
 from kb.vocabulary import STATUS_WORDS, commission_named
 
 _EXPLICIT_OWNER = re.compile(r"\((?:owners?|responsables?)\s*:\s*([^),]+(?:,\s*(?!deadline|échéance)[^),]+)*)", re.I)
@@ -78,7 +78,7 @@ def _is_name(phrase: str, *, first: bool) -> bool:
     words = _NAME_WORD.findall(bare)
     if not 0 < len(words) <= 8 or "".join(words).replace(" ", "") != re.sub(r"\s+", "", bare):
         return False
-    names = [ARTICLE.sub("", n.strip()) for n in re.split(OWNER_SEPARATOR, bare)]
+    names = [ARTICLE.sub("", n.strip()) for n in split_owners(bare)]
     if not all(n[:1].isupper() for n in names):
         return False
     return not first or bare != phrase.strip() or _named(names[0])

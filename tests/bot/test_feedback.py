@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import subprocess
 import sys
 
 import pytest
 
+from bot.spreadsheet import read_table
 from bot.feedback import FeedbackError, add_comment, all_feedback, export_csv, feedback_path, record_feedback
 from kb.settings import Settings
 from tests.conftest import PROJECT_ROOT
@@ -25,12 +25,15 @@ def test_rating_then_comment_then_csv(fake_settings: Settings) -> None:
     add_comment(fake_settings, first, "clair, merci")
     assert feedback_path(fake_settings).parent == fake_settings.store
     out = io.StringIO()
-    assert export_csv(fake_settings, out) == 2
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert [r["id"] for r in rows] == [str(first), str(second)]
-    assert rows[0]["comment"] == "clair, merci" and rows[0]["role"] == "staff" and rows[0]["rating"] == "up"
-    assert rows[1]["question"] == 'Et la CEAC, "vraiment" ?'
-    assert "Le protocole dure trois ans." in rows[1]["sources"] and rows[1]["time"].endswith("Z")
+    assert export_csv(fake_settings, out, "en") == 2
+    rows = read_table(out.getvalue())
+    assert [r["No."] for r in rows] == [str(first), str(second)]
+    assert rows[0]["Comment"] == "clair, merci" and rows[0]["Role"] == "staff" and rows[0]["Rating"] == "helpful"
+    assert rows[1]["Question"] == 'Et la CEAC, "vraiment" ?'
+    assert "Le protocole dure trois ans." in rows[1]["Sources"] and rows[1]["Time (UTC)"].endswith("Z")
+    french = io.StringIO()
+    export_csv(fake_settings, french)
+    assert read_table(french.getvalue())[1]["Avis"] == "pas utile" and french.getvalue().startswith("\ufeffN°;")
 
 
 def test_bad_rating_and_unknown_id_are_refused(fake_settings: Settings) -> None:
@@ -43,12 +46,12 @@ def test_bad_rating_and_unknown_id_are_refused(fake_settings: Settings) -> None:
 
 def test_cli_exports_csv(fake_settings: Settings, tmp_path) -> None:
     record_feedback(fake_settings, question="Qui préside ?", answer=ANSWER, role="official", rating="down")
-    run = subprocess.run([sys.executable, "-m", "bot", "feedback", "--csv", "--store", str(fake_settings.store)],
-                         cwd=PROJECT_ROOT, capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-m", "bot", "feedback", "--csv", "--lang", "en", "--store",
+                          str(fake_settings.store)], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    rows = list(csv.DictReader(io.StringIO(run.stdout)))
-    assert rows[0]["question"] == "Qui préside ?" and rows[0]["rating"] == "down"
+    rows = read_table(run.stdout)
+    assert rows[0]["Question"] == "Qui préside ?" and rows[0]["Rating"] == "not helpful"
     empty = subprocess.run([sys.executable, "-m", "bot", "feedback", "--csv", "--store", str(tmp_path / "none")],
                            cwd=PROJECT_ROOT, capture_output=True, text=True)
-    assert empty.returncode == 0 and empty.stdout.startswith("id,time,role,rating")
+    assert empty.returncode == 0 and empty.stdout.startswith("\ufeffN°;Date (UTC);Rôle;Avis")
     assert "no ratings yet" in empty.stderr

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import subprocess
@@ -14,6 +12,7 @@ import pytest
 
 from bot.answer import answer
 from evals.roadmap import run_roadmap
+from bot.spreadsheet import read_table
 from bot.roadmap import CommitmentQueryError, _wanted, commitments, merge, recognise, to_csv
 from kb.store import KnowledgeBase
 from tests.conftest import CORPUS, PROJECT_ROOT
@@ -132,8 +131,9 @@ def test_commitments_merge_follow_ups_and_export_csv(corpus_store: KnowledgeBase
     assert immersion.deadline == date(2026, 9, 25), "rescheduled by the follow-up meeting"
     assert len(immersion.sources) >= 4 and immersion.sources[0].path.endswith("follow-up-meeting-2026-05-19.txt")
     assert immersion.sources[-1].path.endswith("protocole-senum.pdf")
-    rows = list(csv.DictReader(io.StringIO(to_csv(items))))
-    assert len(rows) == len(items) and rows[0]["owner"]
+    rows = read_table(to_csv(items))
+    assert len(rows) == len(items) and rows[0]["Responsable"]
+    assert {r["Accès"] for r in rows} <= {"public", "interne"}, "staff reads public and internal commitments"
     with pytest.raises(CommitmentQueryError, match="unknown status"):
         commitments(corpus_store, status="finished")
 
@@ -163,11 +163,11 @@ def test_cli_json_is_one_object_with_the_documented_keys(corpus_store: Knowledge
 
 @pytest.mark.real_model
 def test_cli_filters_csv_and_text(corpus_store: KnowledgeBase) -> None:
-    result = roadmap_cli("--role", "staff", "--owner", "SENUM", "--before", "2026-07-01", "--csv",
+    result = roadmap_cli("--role", "staff", "--owner", "SENUM", "--before", "2026-07-01", "--csv", "--lang", "en",
                          store=str(corpus_store.root))
     assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert rows and all("SENUM" in r["owner"] and r["deadline"] < "2026-07-01" for r in rows)
+    rows = read_table(result.stdout)
+    assert rows and all("SENUM" in r["Owner"] and r["Deadline"] < "2026-07-01" for r in rows)
     text = roadmap_cli("--role", "staff", "--today", "2026-05-20", store=str(corpus_store.root))
     assert text.returncode == 0 and "LATE" in text.stdout and "«" in text.stdout
 

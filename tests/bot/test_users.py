@@ -52,12 +52,12 @@ def test_no_file_means_no_users(settings: Settings) -> None:
 
 def test_add_then_authenticate_gives_the_role(settings: Settings) -> None:
     add_user(settings, "awa.diop", PASSWORD, "official")
-    add_user(settings, "ilham@asan.az", "autre secret", "staff")
+    add_user(settings, "ilham@asan.az", "autre secret partagé", "staff")
     assert users_file_exists(settings)
     assert authenticate(settings, "awa.diop", PASSWORD) == "official"
-    assert authenticate(settings, "ilham@asan.az", "autre secret") == "staff"
+    assert authenticate(settings, "ilham@asan.az", "autre secret partagé") == "staff"
     assert authenticate(settings, "awa.diop", PASSWORD + " ") is None
-    assert authenticate(settings, "awa.diop", "autre secret") is None
+    assert authenticate(settings, "awa.diop", "autre secret partagé") is None
     assert authenticate(settings, "nobody", PASSWORD) is None
     assert authenticate(settings, "Awa.Diop", PASSWORD) is None, "names are case-sensitive"
     assert [(u.name, u.role) for u in list_users(settings)] == [("awa.diop", "official"), ("ilham@asan.az", "staff")]
@@ -111,7 +111,7 @@ def test_bad_input_is_refused_with_a_message(settings: Settings, name, password,
 def test_duplicate_and_unknown_users(settings: Settings) -> None:
     add_user(settings, "awa", PASSWORD, "official")
     with pytest.raises(DuplicateUserError, match="user 'awa' already exists .role official.; remove it first"):
-        add_user(settings, "awa", "other", "reader")
+        add_user(settings, "awa", "another long phrase", "reader")
     assert authenticate(settings, "awa", PASSWORD) == "official", "a refused add changes nothing"
     with pytest.raises(UnknownUserError, match=r"no user named 'zed' \(users: awa\)"):
         remove_user(settings, "zed")
@@ -163,7 +163,8 @@ def test_cli_add_list_remove(settings: Settings, capsys, monkeypatch) -> None:
     assert code == 0, err
     assert out.strip() == f"added awa (official) to {users_path(settings)}"
     assert authenticate(settings, "awa", PASSWORD) == "official", "the newline is not part of the password"
-    code, out, _ = run_cli(["add", "moussa", "--role", "staff", "--password-stdin"], settings, capsys, monkeypatch, "p\n")
+    code, out, _ = run_cli(["add", "moussa", "--role", "staff", "--password-stdin"], settings, capsys, monkeypatch,
+                           "phrase assez longue\n")
     assert code == 0
     code, out, _ = run_cli(["list"], settings, capsys, monkeypatch)
     assert code == 0 and out.splitlines() == ["awa     official", "moussa  staff"]
@@ -208,15 +209,15 @@ def test_cli_asks_twice_at_a_terminal(settings, capsys, monkeypatch) -> None:
         def isatty(self) -> bool:
             return True
 
-    answers = iter(["first", "second"])
+    answers = iter(["first long phrase", "second long phrase"])
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
     monkeypatch.setattr(sys, "stdin", Terminal(""))
     code = main(["users", "add", "awa", "--role", "staff", "--store", str(settings.store)])
     assert code == 1 and "the two passwords differ: nothing changed" in capsys.readouterr().err
     assert not users_file_exists(settings)
-    answers = iter(["same", "same"])
+    answers = iter(["the same long phrase", "the same long phrase"])
     assert main(["users", "add", "awa", "--role", "staff", "--store", str(settings.store)]) == 0
-    assert authenticate(settings, "awa", "same") == "staff"
+    assert authenticate(settings, "awa", "the same long phrase") == "staff"
 
 
 def test_cli_as_a_real_process(settings: Settings) -> None:
