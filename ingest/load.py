@@ -129,6 +129,10 @@ def _read_blocks(path: Path, suffix: str, builder: TextBuilder) -> dict:
         return {"title": _html_blocks(text, builder)}
     fields, body, _ = split_front_matter(text)
     if suffix == ".txt":
+        from ingest.mail import looks_like_thread, thread_blocks
+
+        if looks_like_thread(body):
+            return {**thread_blocks(body, builder), **fields}
         _plain_text_blocks(body, builder)
     else:
         _markdown_blocks(body, builder)
