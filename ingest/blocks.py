@@ -29,8 +29,10 @@ class TextBuilder:
         self.blocks: list[Block] = []
         self.headings: list[tuple[int, str]] = []
 
-    def add(self, text: str, *, kind: str = "paragraph", level: int = 0, page: int | None = None) -> None:
-        """Append one block; a heading of `level` closes the headings at that level and below."""
+    def add(self, text: str, *, kind: str = "paragraph", level: int = 0, page: int | None = None,
+            starts_chunk: bool = False) -> None:
+        """Append one block; a heading of `level` closes the headings at that level and below;
+        `starts_chunk` (a slide's, a sheet's or a message's heading) closes the chunk before it."""
         text = text.strip()
         if not text:
             return
@@ -44,7 +46,18 @@ class TextBuilder:
         self.parts.append(text)
         self.length += len(text)
         section = tuple(title for _, title in self.headings)
-        self.blocks.append(Block(start, self.length, kind, section, page, level))
+        self.blocks.append(Block(start, self.length, kind, section, page, level, starts_chunk))
+
+    def add_unindexed(self, text: str) -> None:
+        """Append text a reader sees in the document but no block covers: it is neither split
+        into passages nor quoted (an earlier message that a reply quotes)."""
+        text = text.strip()
+        if text:
+            if self.parts:
+                self.parts.append("\n\n")
+                self.length += 2
+            self.parts.append(text)
+            self.length += len(text)
 
     def row(self, cells: list[str], *, page: int | None = None) -> None:
         """A table row as "| a | b |": the answer units read it with its header row, the

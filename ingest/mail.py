@@ -2,10 +2,12 @@
 
 Each message is a section headed "date — sender — subject", oldest first. The earlier messages a
 reply quotes ("> " lines under "Le … a écrit :" / "On … wrote:", Outlook's "-----Original
-Message-----" or "De : … Envoyé : … Objet :" header blocks, forwarded messages) are recognised and
-read as the earlier messages they are, each once, under their own sender and date: never again as
-part of the new message, so a date proposed then replaced is not stated anew by the reply.
-Attachments of a supported type are read as sections of the message that carries them.
+Message-----" or "De : … Envoyé : … Objet :" header blocks) are recognised and set apart: they
+stay in the document's text, each once under its own sender and date, for a reader who opens it,
+but they are not indexed: a date proposed then replaced is neither stated anew by the reply nor
+found by a question. A forwarded message ("Fwd:", "TR:", "Forwarded message") is the content
+being sent, so it is indexed as a message of its own. Attachments of a supported type are read as
+sections of the message that carries them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _SEPARATOR = re.compile(
 _HEADER = re.compile(r"^\s*\*?(?P<name>From|De|Sent|Envoyé|Date|To|À|Cc|Subject|Objet)\*?\s*:\s*(?P<value>.*)$", re.I)
 _NAMES = {"from": "sender", "de": "sender", "sent": "date", "envoyé": "date", "date": "date",
           "subject": "subject", "objet": "subject"}
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fw|fwd|tr)\s*:", re.I)
+_FORWARD_SEPARATOR = re.compile(r"forward|transf", re.I)
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|tr|fw|fwd|réf)\s*:\s*)+", re.I)
 
 
@@ -44,6 +48,7 @@ class Post:
     subject: str
     text: str
     attachments: tuple = ()
+    quoted: bool = False  # an earlier message quoted by a reply: kept in the text, not indexed
 
     def heading(self) -> str:
         """The section title: "date — sender — subject" (the parts it has)."""
@@ -103,10 +108,12 @@ def thread_posts(top: Post) -> list[Post]:
     chain: list[Post] = []
     current = top
     subject = _REPLY_PREFIX.sub("", top.subject).strip()
+    forwarded = bool(_FORWARD_SUBJECT.match(top.subject))
     while True:
         own, earlier = split_quoted(current.text)
         # A quoted message shows no subject of its own: it is the thread's.
-        chain.append(Post(current.sender, current.date, current.subject or subject, own, current.attachments))
+        chain.append(Post(current.sender, current.date, current.subject or subject, own, current.attachments,
+                          current.quoted and not forwarded))
         if earlier is None or len(chain) > 200:
             break
         current = earlier
@@ -128,16 +135,18 @@ def split_quoted(text: str) -> tuple[str, Post | None]:
         attribution, used = _attribution(lines, index)
         if attribution:
             date, _, sender = attribution.group("what").rpartition(", ")
-            return _own(lines[:index]), Post(sender.strip(), date.strip(), "", _unquote(lines[index + used :]))
+            return _own(lines[:index]), Post(sender.strip(), date.strip(), "", _unquote(lines[index + used :]),
+                                             quoted=True)
         header_at = index + 1 if _SEPARATOR.match(line) else index
         block = _header_block(lines[header_at : header_at + 8]) if _SEPARATOR.match(line) or _HEADER.match(line) else None
         if block is not None:
             fields, used = block
             rest = lines[header_at + used :]
+            forward = bool(_SEPARATOR.match(line)) and bool(_FORWARD_SEPARATOR.search(line))
             return _own(lines[:index]), Post(fields.get("sender", ""), fields.get("date", ""),
-                                             fields.get("subject", ""), _unquote(rest))
+                                             fields.get("subject", ""), _unquote(rest), quoted=not forward)
         if line.lstrip().startswith(">") and not any(not x.strip().startswith(">") and x.strip() for x in lines[index:]):
-            return _own(lines[:index]), Post("", "", "", _unquote(lines[index:]))  # a quote nobody introduced
+            return _own(lines[:index]), Post("", "", "", _unquote(lines[index:]), quoted=True)  # a quote nobody introduced
     return _own(lines), None
 
 
@@ -186,11 +195,15 @@ def _header_block(lines: list[str]) -> tuple[dict[str, str], int] | None:
 
 
 def write_posts(posts: list[Post], builder: TextBuilder) -> None:
-    """Each post a section: its heading, its paragraphs, then its attachments' blocks."""
+    """Each post a section: its heading, its paragraphs, then its attachments' blocks; a quoted
+    post is written as text only (no blocks: not indexed, not quoted by answers)."""
     for post in posts:
         if not post.text and not post.attachments:
             continue
-        builder.add(post.heading(), kind="heading", level=1)
+        if post.quoted:
+            builder.add_unindexed(f"{post.heading()}\n\n{post.text}")
+            continue
+        builder.add(post.heading(), kind="heading", level=1, starts_chunk=True)
         for paragraph in re.split(r"\n\s*\n", post.text):
             builder.add(paragraph)
         for name, document in post.attachments:

@@ -101,7 +101,7 @@ def sheet_blocks(name: str, grid: list[list[str]], builder: TextBuilder, *, merg
     width = max(len(row) for _, row in kept)
     used = [c for c in range(width) if any(c < len(row) and row[c] for _, row in kept)]
     rows = [(index, [row[c] if c < len(row) else "" for c in used]) for index, row in kept]
-    builder.add(name or "Feuille", kind="heading", level=1)
+    builder.add(name or "Feuille", kind="heading", level=1, starts_chunk=True)
     header_at = next((i for i, (_, row) in enumerate(rows) if len({v for v in row if v}) >= 2), None)
     if header_at is None:  # a list or a note, not a table
         for _, row in rows:

@@ -26,7 +26,7 @@ def pptx_blocks(path: Path, builder: TextBuilder) -> dict:
     for number, slide in enumerate(slides, start=1):
         title_shape = slide.shapes.title
         title = " ".join(title_shape.text_frame.text.split()) if title_shape is not None else ""
-        builder.add(title or f"Diapositive {number}", kind="heading", level=1, page=number)
+        builder.add(title or f"Diapositive {number}", kind="heading", level=1, page=number, starts_chunk=True)
         for shape in _reading_order(slide.shapes):
             if title_shape is not None and shape.shape_id == title_shape.shape_id:
                 continue
@@ -70,7 +70,7 @@ def odp_blocks(path: Path, builder: TextBuilder) -> dict:
         frames = [c for c in page.childNodes if local_name(c) == "frame"]
         titles = [f for f in frames if _frame_class(f) == "title"]
         title = element_text(titles[0]) if titles else ""
-        builder.add(title or f"Diapositive {number}", kind="heading", level=1, page=number)
+        builder.add(title or f"Diapositive {number}", kind="heading", level=1, page=number, starts_chunk=True)
         for frame in frames:
             if frame not in titles:
                 _odp_frame(frame, builder, number)
