@@ -54,6 +54,18 @@ def write_xlsx(folder: Path, name: str = "suivi.xlsx") -> Path:
     return path
 
 
+def write_small_xlsx(folder: Path, name: str = "petit.xlsx") -> Path:
+    """A one-sheet, one-cell workbook written by openpyxl (its sheet is xl/worksheets/sheet1.xml)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "Ligne"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    book.save(str(path))
+    return path
+
+
 def write_ods(folder: Path, name: str = "budget.ods") -> Path:
     """A budget sheet: a merged title, a header, rows, a formula with its stored value, an empty
     row repeated to the sheet's end (as LibreOffice writes it)."""

@@ -195,6 +195,37 @@ def test_attribution_lines_wrapped_over_two_lines(line: str) -> None:
     assert earlier is not None and earlier.text == "Proposition : 30 septembre." and "2026" in earlier.date
 
 
+# ----- hostile files -------------------------------------------------------------------
+def test_hostile_files_of_the_new_kinds_each_get_their_message(tmp_path: Path) -> None:
+    import resource
+    import time
+
+    from ingest.load import LoadError
+    from tests.ingest.hostile_formats import write_hostile_formats
+
+    cases = write_hostile_formats(tmp_path / "docs", tmp_path / "scratch")
+    assert len(cases) >= 18
+    for what, name, error in cases:
+        started = time.monotonic()
+        if error is None:
+            assert _load(tmp_path / "docs" / name).text.strip(), what
+        else:
+            with pytest.raises(LoadError) as caught:
+                _load(tmp_path / "docs" / name)
+            assert error in str(caught.value), f"{what}: got {caught.value}"
+        assert time.monotonic() - started < 20, f"{what} took {time.monotonic() - started:.0f} s"
+    # A million rows are refused after 50,000 of them, never held in memory at once.
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000, "peak memory under 1.5 GB"
+
+
+def test_a_macro_project_is_dropped_unread(tmp_path: Path) -> None:
+    from tests.ingest.hostile_formats import write_hostile_formats
+
+    write_hostile_formats(tmp_path / "docs", tmp_path / "scratch")
+    doc = _load(tmp_path / "docs" / "macro.xlsx")
+    assert "Audit de sécurité des portails publics" in doc.text and "calc.exe" not in doc.text
+
+
 # ----- through the real store and the answer path ----------------------------------------
 @pytest.fixture(scope="module")
 def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Path):
