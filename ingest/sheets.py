@@ -95,28 +95,39 @@ def csv_blocks(text: str, name: str, builder: TextBuilder) -> None:
 
 def sheet_blocks(name: str, grid: list[list[str]], builder: TextBuilder, *, merged_rows: set[int]) -> None:
     """One sheet: its name as a heading, the lines above the header as paragraphs, then its rows."""
-    kept = [(index, row) for index, row in enumerate(grid) if any(row)]
-    if not kept:
+    rows = _filled_rows(grid)
+    if not rows:
         return
-    width = max(len(row) for _, row in kept)
-    used = [c for c in range(width) if any(c < len(row) and row[c] for _, row in kept)]
-    rows = [(index, [row[c] if c < len(row) else "" for c in used]) for index, row in kept]
     builder.add(name or "Feuille", kind="heading", level=1, starts_chunk=True)
-    header_at = next((i for i, (_, row) in enumerate(rows) if len({v for v in row if v}) >= 2), None)
-    if header_at is None:  # a list or a note, not a table
-        for _, row in rows:
-            builder.add(" ".join(dict.fromkeys(v for v in row if v)))
+    header_at = next((i for i, (_, row) in enumerate(rows) if len({v for v in row if v}) >= 2), len(rows))
+    for _, row in rows[:header_at]:  # a title, a note; a merged title repeats its text
+        builder.add(" ".join(dict.fromkeys(v for v in row if v)))
+    if header_at == len(rows):  # a list or a note, not a table
         return
-    for _, row in rows[:header_at]:
-        builder.add(" ".join(dict.fromkeys(v for v in row if v)))  # a merged title repeats its text
-    header = rows[header_at][1]
-    data = rows[header_at + 1 :]
-    if rows[header_at][0] in merged_rows and data and _is_sub_header(header, data[0][1]):
-        header = [top if top == sub else f"{top} {sub}".strip() for top, sub in zip(header, data[0][1])]
-        data = data[1:]
+    header, data = _header(rows[header_at], rows[header_at + 1 :], merged_rows)
     builder.row(header)
     for _, row in data:
         builder.row(row)
+
+
+def _header(first: tuple[int, list[str]], data: list[tuple[int, list[str]]],
+            merged_rows: set[int]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header row and the data rows: a header holding a merged group label takes the row
+    below when it names the group's columns ("Calendrier" over "Début" -> "Calendrier Début")."""
+    header = first[1]
+    if first[0] in merged_rows and data and _is_sub_header(header, data[0][1]):
+        return [top if top == sub else f"{top} {sub}".strip() for top, sub in zip(header, data[0][1])], data[1:]
+    return header, data
+
+
+def _filled_rows(grid: list[list[str]]) -> list[tuple[int, list[str]]]:
+    """(row index, cells) of the rows that hold something, all as wide as the used columns."""
+    kept = [(index, row) for index, row in enumerate(grid) if any(row)]
+    if not kept:
+        return []
+    width = max(len(row) for _, row in kept)
+    used = [c for c in range(width) if any(c < len(row) and row[c] for _, row in kept)]
+    return [(index, [row[c] if c < len(row) else "" for c in used]) for index, row in kept]
 
 
 def _is_sub_header(header: list[str], below: list[str]) -> bool:

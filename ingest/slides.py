@@ -53,12 +53,17 @@ def _pptx_shape(shape, builder: TextBuilder, number: int) -> None:
         for row in shape.table.rows:
             builder.row([cell.text for cell in row.cells], page=number)
     elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
-        lines = [(p.level, " ".join("".join(run.text for run in p.runs).split())) for p in shape.text_frame.paragraphs]
-        lines = [(level, text) for level, text in lines if text]
-        if len(lines) == 1:
-            builder.add(lines[0][1], page=number)
-        elif lines:  # a body placeholder's paragraphs are its bullets
-            builder.add("\n".join("  " * level + "- " + text for level, text in lines), page=number)
+        _pptx_text(shape.text_frame, builder, number)
+
+
+def _pptx_text(frame, builder: TextBuilder, number: int) -> None:
+    """One paragraph alone is a paragraph; several are the bullets of a body placeholder."""
+    lines = [(p.level, " ".join("".join(run.text for run in p.runs).split())) for p in frame.paragraphs]
+    lines = [(level, text) for level, text in lines if text]
+    if len(lines) == 1:
+        builder.add(lines[0][1], page=number)
+    elif lines:
+        builder.add("\n".join("  " * level + "- " + text for level, text in lines), page=number)
 
 
 def odp_blocks(path: Path, builder: TextBuilder) -> dict:
@@ -74,14 +79,17 @@ def odp_blocks(path: Path, builder: TextBuilder) -> dict:
         for frame in frames:
             if frame not in titles:
                 _odp_frame(frame, builder, number)
-        notes = [c for c in page.childNodes if local_name(c) == "notes"]
-        texts = [element_text(f) for n in notes for f in n.childNodes
-                 if local_name(f) == "frame" and _frame_class(f) == "notes"]
-        if any(texts):
-            builder.add(NOTES_HEADING, kind="heading", level=2, page=number)
-            for text in texts:
-                builder.add(text, page=number)
+        _odp_notes(page, builder, number)
     return {"title": document_title(document)}
+
+
+def _odp_notes(page, builder: TextBuilder, number: int) -> None:
+    notes = [c for c in page.childNodes if local_name(c) == "notes"]
+    texts = [element_text(f) for n in notes for f in n.childNodes if local_name(f) == "frame" and _frame_class(f) == "notes"]
+    if any(texts):
+        builder.add(NOTES_HEADING, kind="heading", level=2, page=number)
+        for text in texts:
+            builder.add(text, page=number)
 
 
 def _frame_class(frame) -> str:
