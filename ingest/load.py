@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from ingest.blocks import LoadError, TextBuilder, check_container
 from ingest.markdown import markdown_blocks
+from ingest.plaintext import looks_like_heading, numbering_level, plain_text_blocks
 from ingest.metadata import MetadataError, build_meta, parse_yaml, sidecar_path, split_front_matter
 from kb.language import identify
 from kb.schema import Block, LoadedDocument
@@ -133,7 +134,7 @@ def _read_blocks(path: Path, suffix: str, builder: TextBuilder) -> dict:
 
         if looks_like_thread(body):
             return {**thread_blocks(body, builder), **fields}
-        _plain_text_blocks(body, builder)
+        plain_text_blocks(body, builder)
     else:
         _markdown_blocks(body, builder)
     return fields
@@ -183,50 +184,16 @@ def _decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-
-
 def _markdown_blocks(body: str, builder: TextBuilder) -> None:
     for text, kind, level in markdown_blocks(body):
         builder.add(text, kind=kind, level=level)
 
 
-def _plain_text_blocks(body: str, builder: TextBuilder) -> None:
-    for para in re.split(r"\n\s*\n", body):
-        lines = para.strip().split("\n")
-        marked = _MD_HEADING.match(lines[0]) if len(lines) == 1 else None
-        if all(line.lstrip().startswith("|") for line in lines):
-            for line in lines:
-                if not re.fullmatch(r"\s*\|[\s:|-]*", line):
-                    builder.add(line)
-        elif marked:  # plain-text notes often borrow Markdown's "# Title"
-            builder.add(marked.group(2), kind="heading", level=len(marked.group(1)))
-        elif len(lines) == 1 and _looks_like_heading(lines[0]):
-            builder.add(lines[0], kind="heading", level=_numbering_level(lines[0]))
-        else:
-            builder.add(para)
-
-
-def _looks_like_heading(line: str) -> bool:
-    line = line.strip()
-    if not line or len(line) > 90 or line[-1] in ".;,:!?…»)" and not line.endswith(":"):
-        return False
-    words = line.split()
-    # "2.1 Gouvernance" is a heading; "7 Étude sur … 30 septembre 2026" is a numbered table row.
-    numbered = bool(re.match(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s", line)) and len(line.split()) <= 6
-    return len(words) <= 12 and (line.isupper() or numbered or (line[0].isupper() and len(words) <= 8))
-
-
-def _numbering_level(line: str) -> int:
-    match = re.match(r"^(\d+(?:\.\d+)*)", line.strip())
-    return match.group(1).count(".") + 1 if match else 1
-
-
 def _pdf_blocks(path: Path, builder: TextBuilder) -> None:
     for number, page_text in _pdf_pages(path):
         for para in _pdf_paragraphs(page_text):
-            kind = "heading" if _looks_like_heading(para) and "\n" not in para else "paragraph"
-            builder.add(para, kind=kind, level=_numbering_level(para) if kind == "heading" else 0, page=number)
+            kind = "heading" if looks_like_heading(para) and "\n" not in para else "paragraph"
+            builder.add(para, kind=kind, level=numbering_level(para) if kind == "heading" else 0, page=number)
 
 
 def _pdf_pages(path: Path) -> list[tuple[int, str]]:
@@ -279,7 +246,7 @@ def _join_pdf_lines(lines: list[str]) -> list[str]:
     for line in lines:
         # Bullets, numbered items and numbered table rows ("7 Étude …") start a new unit.
         starts_item = bool(_PDF_ITEM.match(line))
-        heading = _looks_like_heading(line)
+        heading = looks_like_heading(line)
         if current and (starts_item or heading):
             paragraphs.append("\n".join(current))
             current = []

@@ -23,6 +23,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from ingest.blocks import LoadError, TextBuilder
+from ingest.plaintext import plain_text_blocks
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +205,7 @@ def write_posts(posts: list[Post], builder: TextBuilder) -> None:
             builder.add_unindexed(f"{post.heading()}\n\n{post.text}")
             continue
         builder.add(post.heading(), kind="heading", level=1, starts_chunk=True)
-        for paragraph in re.split(r"\n\s*\n", post.text):
-            builder.add(paragraph)
+        plain_text_blocks(post.text, builder, base_level=1)
         for name, document in post.attachments:
             builder.add(name, kind="heading", level=2)
             for block in document.blocks:
