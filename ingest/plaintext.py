@@ -36,7 +36,7 @@ def plain_text_blocks(body: str, builder: TextBuilder, *, base_level: int = 0) -
 def _paragraph(lines: list[str], builder: TextBuilder, base_level: int) -> None:
     stripped = [line.strip() for line in lines]
     marked = _MD_HEADING.match(stripped[0]) if len(lines) == 1 else None
-    if all(line.startswith("|") or _BORDER.match(line) for line in stripped) and any(s.startswith("|") for s in stripped):
+    if _is_pipe_table(stripped):
         for line in stripped:
             if line.startswith("|") and not _PIPE_RULE.fullmatch(line):
                 builder.add(line)
@@ -49,6 +49,11 @@ def _paragraph(lines: list[str], builder: TextBuilder, base_level: int) -> None:
             builder.row(row)
     else:
         builder.add("\n".join(lines))
+
+
+def _is_pipe_table(lines: list[str]) -> bool:
+    """Are the lines "| a | b |" rows, perhaps between "+---+" borders?"""
+    return all(line.startswith("|") or _BORDER.match(line) for line in lines) and any(x.startswith("|") for x in lines)
 
 
 def _is_underlined(title: str, rule: str) -> bool:
@@ -65,28 +70,41 @@ def aligned_rows(lines: list[str]) -> list[list[str]] | None:
     table. The first line is the header: its cells' starts are the columns; a "-----  ----" rule
     under it is left out; a line whose first column is empty continues the row above (a wrapped cell)."""
     body = [line for line in lines if line.strip() and not re.fullmatch(r"[\s=-]+", line)]
-    if len(body) < 2 or any(len(line) > 200 for line in body):
+    if not _aligned(body):
         return None
     header = [(m.start(), m.group(0)) for m in _CELL.finditer(body[0])]
-    gapped = sum(1 for line in body if re.search(r"\S {2,}\S", line))
-    if len(header) < 2 or not re.search(r"\S {2,}\S", body[0]) or gapped * 3 < len(body) * 2:
-        return None
     starts = [start for start, _ in header]
     rows: list[list[str]] = [[text for _, text in header]]
     for line in body[1:]:
-        cells = [""] * len(starts)
-        for match in _CELL.finditer(line):
-            # A value may start a little before its column's header (right-aligned numbers).
-            column = max([i for i, s in enumerate(starts) if s <= match.start() + 3] or [0])
-            cells[column] = f"{cells[column]} {match.group(0)}".strip()
+        cells = _aligned_cells(line, starts)
         if not cells[0] and len(rows) > 1:
             rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells)]
         else:
             rows.append(cells)
-    filled = sum(1 for row in rows[1:] for cell in row if cell)
-    if filled < len(rows[1:]) * 2:  # most rows must fill at least two columns
-        return None
-    return rows
+    return rows if _filled(rows[1:]) >= len(rows[1:]) * 2 else None  # rows must fill two columns or more
+
+
+def _filled(rows: list[list[str]]) -> int:
+    return sum(1 for row in rows for cell in row if cell)
+
+
+def _aligned(body: list[str]) -> bool:
+    """Could the lines be an aligned table: a header of two cells or more, most lines with a gap
+    of two spaces or more between words, no line of prose length?"""
+    if len(body) < 2 or any(len(line) > 200 for line in body):
+        return False
+    gap = re.compile(r"\S {2,}\S")
+    gapped = sum(1 for line in body if gap.search(line))
+    return len(_CELL.findall(body[0])) >= 2 and bool(gap.search(body[0])) and gapped * 3 >= len(body) * 2
+
+
+def _aligned_cells(line: str, starts: list[int]) -> list[str]:
+    cells = [""] * len(starts)
+    for match in _CELL.finditer(line):
+        # A value may start a little before its column's header (right-aligned numbers).
+        column = max([i for i, s in enumerate(starts) if s <= match.start() + 3] or [0])
+        cells[column] = f"{cells[column]} {match.group(0)}".strip()
+    return cells
 
 
 def looks_like_heading(line: str) -> bool:

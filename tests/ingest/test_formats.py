@@ -213,7 +213,7 @@ def test_hostile_files_of_the_new_kinds_each_get_their_message(tmp_path: Path) -
             with pytest.raises(LoadError) as caught:
                 _load(tmp_path / "docs" / name)
             assert error in str(caught.value), f"{what}: got {caught.value}"
-        assert time.monotonic() - started < 60, f"{what} took {time.monotonic() - started:.0f} s"
+        assert time.monotonic() - started < 120, f"{what} took {time.monotonic() - started:.0f} s"
     # A million rows are refused after 50,000 of them, never held in memory at once.
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000, "peak memory under 1.5 GB"
 
