@@ -85,6 +85,12 @@ def _eml(charset: str, body: bytes, transfer: str = "8bit") -> bytes:
     return head.encode() + body
 
 
+def write_macro_xlsx(docs: Path, scratch: Path) -> Path:
+    """The tracker workbook with a macro project inside (as an .xlsm renamed .xlsx would carry)."""
+    return samples.rezip(samples.write_xlsx(scratch, "macro-source.xlsx"), docs / "macro.xlsx", {},
+                         {"xl/vbaProject.bin": OLE_SIGNATURE + b"Sub Auto_Open() Shell \"calc.exe\" End Sub"})
+
+
 def write_hostile_formats(docs: Path, scratch: Path) -> list[tuple[str, str, str | None]]:
     """Write the hostile files of the new kinds into `docs`; returns (what, name, message or None)."""
     rng = random.Random(24)
@@ -122,9 +128,7 @@ def write_hostile_formats(docs: Path, scratch: Path) -> list[tuple[str, str, str
         "".join(f"{i};ligne {i}\n" for i in range(MILLION)).encode())
     _million_row_ods(docs / "million.ods", scratch)
     add("a row repeated a million times in an .ods", "million.ods", "the .ods has more than 50,000 rows")
-    macro = samples.rezip(samples.write_xlsx(scratch, "macro-source.xlsx"), docs / "macro.xlsx", {},
-                          {"xl/vbaProject.bin": OLE_SIGNATURE + b"Sub Auto_Open() Shell \"calc.exe\" End Sub"})
-    add("an .xlsx carrying a macro project (read, never run)", macro.name, None)
+    add("an .xlsx carrying a macro project (read, never run)", write_macro_xlsx(docs, scratch).name, None)
     add(".eml in an unknown character encoding", "encodage-inconnu.eml",
         "malformed e-mail: unknown character encoding 'x-inconnu'", _eml("x-inconnu", "Réunion le 12 mars.".encode()))
     add(".eml whose UTF-8 body is not UTF-8", "encodage-faux.eml", "malformed e-mail: the message body is not valid utf-8",

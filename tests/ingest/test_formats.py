@@ -219,10 +219,10 @@ def test_hostile_files_of_the_new_kinds_each_get_their_message(tmp_path: Path) -
 
 
 def test_a_macro_project_is_dropped_unread(tmp_path: Path) -> None:
-    from tests.ingest.hostile_formats import write_hostile_formats
+    from tests.ingest.hostile_formats import write_macro_xlsx
 
-    write_hostile_formats(tmp_path / "docs", tmp_path / "scratch")
-    doc = _load(tmp_path / "docs" / "macro.xlsx")
+    (tmp_path / "docs").mkdir()
+    doc = _load(write_macro_xlsx(tmp_path / "docs", tmp_path / "scratch"))
     assert "Audit de sécurité des portails publics" in doc.text and "calc.exe" not in doc.text
 
 
