@@ -7,26 +7,25 @@ Every failure is a `LoadError` whose message says what is wrong with the file.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import os
 import re
 import stat
-import zipfile
 from pathlib import Path
+from ingest.blocks import LoadError, TextBuilder, check_container
 from ingest.markdown import markdown_blocks
+from ingest.plaintext import looks_like_heading, numbering_level, plain_text_blocks
 from ingest.metadata import MetadataError, build_meta, parse_yaml, sidecar_path, split_front_matter
 from kb.language import identify
 from kb.schema import Block, LoadedDocument
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
-# A .docx is a zip: refuse archives whose unpacked size is absurd before parsing them.
-MAX_DOCX_UNPACKED = 200 * 1024 * 1024
-
-
-class LoadError(Exception):
-    """A file that cannot be ingested; the message is shown to the user as is."""
+SUPPORTED_SUFFIXES = (
+    ".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".odt",
+    ".xlsx", ".ods", ".csv", ".pptx", ".odp", ".eml",
+)
 
 
 def document_id(path: Path) -> str:
@@ -63,9 +62,10 @@ def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None) -
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(
-            f"unsupported file type {suffix or '(no extension)'}; supported: .md, .txt, .pdf, .docx, .html"
+            f"unsupported file type {suffix or '(no extension)'}; supported: "
+            + ", ".join(s for s in SUPPORTED_SUFFIXES if s not in (".markdown", ".htm"))
         )
-    builder = _TextBuilder()
+    builder = TextBuilder()
     try:
         _check_size(path, max_bytes)
         file_hash = file_hash or file_fingerprint(path)
@@ -105,7 +105,7 @@ def _check_size(path: Path, max_bytes: int) -> None:
         )
 
 
-def _read_blocks(path: Path, suffix: str, builder: _TextBuilder) -> dict:
+def _read_blocks(path: Path, suffix: str, builder: TextBuilder) -> dict:
     """Fill `builder` with the file's blocks; returns the metadata fields the file itself carries."""
     if suffix == ".pdf":
         _pdf_blocks(path, builder)
@@ -113,15 +113,41 @@ def _read_blocks(path: Path, suffix: str, builder: _TextBuilder) -> dict:
     if suffix == ".docx":
         _docx_blocks(path, builder)
         return {}
+    if suffix in _CONTAINER_READERS:
+        module, function = _CONTAINER_READERS[suffix]
+        return getattr(importlib.import_module(module), function)(path, builder)
+    if suffix == ".eml":
+        from ingest.mail import eml_blocks
+
+        return eml_blocks(path.read_bytes(), builder)
     text = _decode(path.read_bytes())
+    if suffix == ".csv":
+        from ingest.sheets import csv_blocks
+
+        csv_blocks(text, path.stem, builder)
+        return {}
     if suffix in (".html", ".htm"):
         return {"title": _html_blocks(text, builder)}
     fields, body, _ = split_front_matter(text)
     if suffix == ".txt":
-        _plain_text_blocks(body, builder)
+        from ingest.mail import looks_like_thread, thread_blocks
+
+        if looks_like_thread(body):
+            return {**thread_blocks(body, builder), **fields}
+        plain_text_blocks(body, builder)
     else:
         _markdown_blocks(body, builder)
     return fields
+
+
+# Readers of the formats kept in their own modules: suffix -> (module, function(path, builder)).
+_CONTAINER_READERS = {
+    ".xlsx": ("ingest.sheets", "xlsx_blocks"),
+    ".ods": ("ingest.sheets", "ods_blocks"),
+    ".odt": ("ingest.opendocument", "odt_blocks"),
+    ".pptx": ("ingest.slides", "pptx_blocks"),
+    ".odp": ("ingest.slides", "odp_blocks"),
+}
 
 
 def _with_sidecar(path: Path, fields: dict) -> dict:
@@ -133,35 +159,6 @@ def _with_sidecar(path: Path, fields: dict) -> dict:
     if fields.get("title") is None:
         fields.pop("title", None)
     return fields
-
-
-class _TextBuilder:
-    """Accumulates blocks into one text, remembering offsets, pages and the heading path."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.length = 0
-        self.blocks: list[Block] = []
-        self.headings: list[tuple[int, str]] = []
-
-    def add(self, text: str, *, kind: str = "paragraph", level: int = 0, page: int | None = None) -> None:
-        text = text.strip()
-        if not text:
-            return
-        if kind == "heading":
-            self.headings = [(lvl, title) for lvl, title in self.headings if lvl < level]
-            self.headings.append((level, " ".join(text.split())))
-        if self.parts:
-            self.parts.append("\n\n")
-            self.length += 2
-        start = self.length
-        self.parts.append(text)
-        self.length += len(text)
-        section = tuple(title for _, title in self.headings)
-        self.blocks.append(Block(start, self.length, kind, section, page, level))
-
-    def result(self) -> tuple[str, list[Block]]:
-        return "".join(self.parts), self.blocks
 
 
 def _decode(data: bytes) -> str:
@@ -187,50 +184,16 @@ def _decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-
-
-def _markdown_blocks(body: str, builder: _TextBuilder) -> None:
+def _markdown_blocks(body: str, builder: TextBuilder) -> None:
     for text, kind, level in markdown_blocks(body):
         builder.add(text, kind=kind, level=level)
 
 
-def _plain_text_blocks(body: str, builder: _TextBuilder) -> None:
-    for para in re.split(r"\n\s*\n", body):
-        lines = para.strip().split("\n")
-        marked = _MD_HEADING.match(lines[0]) if len(lines) == 1 else None
-        if all(line.lstrip().startswith("|") for line in lines):
-            for line in lines:
-                if not re.fullmatch(r"\s*\|[\s:|-]*", line):
-                    builder.add(line)
-        elif marked:  # plain-text notes often borrow Markdown's "# Title"
-            builder.add(marked.group(2), kind="heading", level=len(marked.group(1)))
-        elif len(lines) == 1 and _looks_like_heading(lines[0]):
-            builder.add(lines[0], kind="heading", level=_numbering_level(lines[0]))
-        else:
-            builder.add(para)
-
-
-def _looks_like_heading(line: str) -> bool:
-    line = line.strip()
-    if not line or len(line) > 90 or line[-1] in ".;,:!?…»)" and not line.endswith(":"):
-        return False
-    words = line.split()
-    # "2.1 Gouvernance" is a heading; "7 Étude sur … 30 septembre 2026" is a numbered table row.
-    numbered = bool(re.match(r"^(\d+(\.\d+)*\.?|[IVX]+\.)\s", line)) and len(line.split()) <= 6
-    return len(words) <= 12 and (line.isupper() or numbered or (line[0].isupper() and len(words) <= 8))
-
-
-def _numbering_level(line: str) -> int:
-    match = re.match(r"^(\d+(?:\.\d+)*)", line.strip())
-    return match.group(1).count(".") + 1 if match else 1
-
-
-def _pdf_blocks(path: Path, builder: _TextBuilder) -> None:
+def _pdf_blocks(path: Path, builder: TextBuilder) -> None:
     for number, page_text in _pdf_pages(path):
         for para in _pdf_paragraphs(page_text):
-            kind = "heading" if _looks_like_heading(para) and "\n" not in para else "paragraph"
-            builder.add(para, kind=kind, level=_numbering_level(para) if kind == "heading" else 0, page=number)
+            kind = "heading" if looks_like_heading(para) and "\n" not in para else "paragraph"
+            builder.add(para, kind=kind, level=numbering_level(para) if kind == "heading" else 0, page=number)
 
 
 def _pdf_pages(path: Path) -> list[tuple[int, str]]:
@@ -283,7 +246,7 @@ def _join_pdf_lines(lines: list[str]) -> list[str]:
     for line in lines:
         # Bullets, numbered items and numbered table rows ("7 Étude …") start a new unit.
         starts_item = bool(_PDF_ITEM.match(line))
-        heading = _looks_like_heading(line)
+        heading = looks_like_heading(line)
         if current and (starts_item or heading):
             paragraphs.append("\n".join(current))
             current = []
@@ -299,7 +262,7 @@ def _join_pdf_lines(lines: list[str]) -> list[str]:
     return paragraphs
 
 
-def _docx_blocks(path: Path, builder: _TextBuilder) -> None:
+def _docx_blocks(path: Path, builder: TextBuilder) -> None:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -318,13 +281,7 @@ def _docx_blocks(path: Path, builder: _TextBuilder) -> None:
 
 def _open_docx(path: Path):
     """The python-docx Document, after refusing what is no zip or unpacks to an absurd size."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-            if unpacked > MAX_DOCX_UNPACKED:
-                raise LoadError(f"the .docx unpacks to {unpacked / 1e6:.0f} MB: refused as a possible zip bomb")
-    except zipfile.BadZipFile:
-        raise LoadError("not a valid .docx file (it is not a zip archive)") from None
+    check_container(path, ".docx")
     from docx import Document
 
     try:
@@ -349,7 +306,7 @@ def _heading_level(style: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _html_blocks(html: str, builder: _TextBuilder) -> str | None:
+def _html_blocks(html: str, builder: TextBuilder) -> str | None:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")

@@ -23,6 +23,7 @@ class _Unit:
     page: int | None
     section: tuple[str, ...]
     heading: bool
+    starts_chunk: bool = False
 
 
 def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: int = 150) -> list[Chunk]:
@@ -62,13 +63,14 @@ class _Spans:
         self.current: list[_Unit] = []
 
     def gather(self, units: list[_Unit], *, max_size: int, min_size: int) -> None:
-        """Close a chunk at a heading once it is long enough, or before it grows over `max_size`."""
+        """Close a chunk at a heading once it is long enough (at a slide's, sheet's or message's
+        heading always), or before it grows over `max_size`."""
         for unit in units:
             if not self.current:
                 self.current = [unit]
                 continue
             content_size = _size(self.current)
-            new_section = unit.heading and content_size >= min_size
+            new_section = unit.heading and (content_size >= min_size or unit.starts_chunk)
             too_big = _size(self.current, unit) > max_size and content_size >= min_size
             if new_section or too_big:
                 carry: list[_Unit] = []
@@ -121,7 +123,7 @@ def _units(text: str, blocks: list[Block], chunk_size: int) -> list[_Unit]:
     for block in blocks:
         heading = block.kind == "heading"
         if heading or block.end - block.start <= chunk_size:
-            units.append(_Unit(block.start, block.end, block.page, block.section, heading))
+            units.append(_Unit(block.start, block.end, block.page, block.section, heading, block.starts_chunk))
             continue
         group_start: int | None = None
         group_end = block.start

@@ -44,7 +44,9 @@ class DocumentMeta:
 class Block:
     """A structural unit of extracted text: heading, paragraph, list item or table row.
 
-    `start`/`end` are offsets into the document's extracted text.
+    `start`/`end` are offsets into the document's extracted text. `starts_chunk` marks a heading
+    that opens a unit a chunk must not run across (a slide, a sheet, an e-mail message), so that
+    a passage's page and section are those of everything it quotes.
     """
 
     start: int
@@ -53,6 +55,7 @@ class Block:
     section: tuple[str, ...]
     page: int | None = None
     level: int = 0
+    starts_chunk: bool = False
 
 
 @dataclass

@@ -21,6 +21,9 @@ _HEADER_WORDS = {
     "status": r"statuts?|status|état|avancement|progress",
     "commission": r"commissions?|thèmes?|themes?|workstreams?",
     "number": r"n°|no\.?|#|réf\.?|ref\.?",
+    # A tracker's start column ("Début", "Calendrier : début") is read as no part of the commitment,
+    # but it must not keep the row from being the table's header.
+    "start": r"débuts?|starts?|démarrage|lancement",
 }
 _HEADER_CELL = {key: re.compile(rf"^(?:{pattern})$", re.I) for key, pattern in _HEADER_WORDS.items()}
 _NEEDED = {"action", "owner", "deadline"}

@@ -13,6 +13,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.ingest import format_samples
+from tests.ingest.hostile_formats import write_hostile_formats
 from tests.ingest.samples import MD_PROTOCOL, write_docx, write_html, write_pdf
 
 INJECTION = (
@@ -161,12 +163,20 @@ def build_hostile_corpus(folder: Path, *, huge_mb: int = 50, one_line: bool = Tr
         "Le protocole **Baobab-Public** prévoit une revue annuelle.\n\n| a | <b>b</b> |\n|---|---|\n| 1 | 2 |"))
     add("instructions hidden in a document", "injection.md", None, _md("Consignes cachées", INJECTION))
 
+    # Spreadsheets, slides, OpenDocument and e-mail: locked, bombs, a million rows, macros, encodings.
+    for what, name, error in write_hostile_formats(docs, folder / "scratch-formats"):
+        add(what, name, error)
+
     # Good files beside them: all must go in.
     good = [
         write_md_file(docs / "bons" / "protocole.md", MD_PROTOCOL),
         write_pdf(docs / "bons", "note.pdf"),
         write_docx(docs / "bons", "compte-rendu.docx"),
         write_html(docs / "bons", "brief.html"),
+        *(write(docs / "bons") for write in (format_samples.write_xlsx, format_samples.write_ods,
+                                             format_samples.write_csv, format_samples.write_pptx,
+                                             format_samples.write_odp, format_samples.write_odt,
+                                             format_samples.write_eml, format_samples.write_thread_txt)),
     ]
     return cases, [p.relative_to(folder).as_posix() for p in good]
 

@@ -104,7 +104,7 @@ def test_prune_of_one_subfolder_keeps_the_rest(corpus: Path, fake_kb: KnowledgeB
 def test_bad_files_are_reported_and_the_rest_goes_in(corpus: Path, fake_kb: KnowledgeBase) -> None:
     (corpus / "vide.txt").write_bytes(b"")
     (corpus / "casse.pdf").write_bytes(b"%PDF-1.4 not really")
-    (corpus / "notes.odt").write_bytes(b"PK")
+    (corpus / "notes.key").write_bytes(b"PK")
     (corpus / "lien-mort.md").symlink_to(corpus / "absent.md")
     (corpus / "boucle").symlink_to(corpus, target_is_directory=True)  # a symlink loop is not followed
     report = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
@@ -112,7 +112,7 @@ def test_bad_files_are_reported_and_the_rest_goes_in(corpus: Path, fake_kb: Know
     errors = {Path(e["path"]).name: e["error"] for e in report.errors}
     assert errors["vide.txt"] == "empty file"
     assert "corrupt or unreadable PDF" in errors["casse.pdf"]
-    assert "unsupported file type .odt" in errors["notes.odt"]
+    assert "unsupported file type .key" in errors["notes.key"]
     assert "cannot read the file" in errors["lien-mort.md"]
 
 

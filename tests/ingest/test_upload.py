@@ -19,11 +19,11 @@ def test_good_file_kept_and_ingested_bad_ones_reported(tmp_path: Path, fake_kb: 
     (incoming / "c").write_text("x", encoding="utf-8")
     (incoming / "d").write_text("word " * 5000, encoding="utf-8")
     report = ingest_uploads([(incoming / "a", "../../protocole.md"), (incoming / "b", "scan.pdf"),
-                             (incoming / "c", "tableur.xlsx"), (incoming / "d", "long.txt")], settings, fake_kb)
+                             (incoming / "c", "tableur.xyz"), (incoming / "d", "long.txt")], settings, fake_kb)
     assert report.accepted == [str(tmp_path / "corpus" / "uploads" / "protocole.md")]
     errors = {r["file"]: r["error"] for r in report.rejected}
     assert "scan.pdf" in errors and "PDF" in errors["scan.pdf"]
-    assert errors["tableur.xlsx"].startswith("unsupported type .xlsx")
+    assert errors["tableur.xyz"].startswith("unsupported type .xyz")
     assert "over the 0.01 MB limit" in errors["long.txt"]
     assert report.ingest.added == 1 and report.ingest.failed == 0
     assert [r.title for r in fake_kb.documents().values()] == ["Protocole d'accord SENUM"]

@@ -1,0 +1,276 @@
+"""Spreadsheets, slides, OpenDocument text and e-mail: what is read from each, the commitments a
+tracker sheet gives, and one real store answering from each kind with the right row, slide or
+message as its quote."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.units import answer_units
+from ingest.load import load_document
+from ingest.roadmap import extract_commitments
+from ingest.split import answer_sentences
+from kb.schema import LoadedDocument
+from tests.ingest import format_samples as samples
+
+
+def _load(path: Path) -> LoadedDocument:
+    return load_document(path, max_bytes=20 * 2**20)
+
+
+def _blocks(doc: LoadedDocument) -> list[tuple[str, str, tuple[str, ...], int | None]]:
+    return [(b.kind, doc.text[b.start : b.end], b.section, b.page) for b in doc.blocks]
+
+
+def _row_readings(doc: LoadedDocument) -> list[str]:
+    spans = [(s, e) for s, e, _ in answer_sentences(doc)]
+    return [u.reading for u in answer_units(doc.text, spans) if u.kind == "row"]
+
+
+# ----- spreadsheets ----------------------------------------------------------------------
+def test_xlsx_sheets_are_sections_and_rows_are_read_with_their_header(tmp_path: Path) -> None:
+    doc = _load(samples.write_xlsx(tmp_path))
+    blocks = _blocks(doc)
+    assert doc.meta.title == "Suivi des actions du programme"
+    assert [text for kind, text, _, _ in blocks if kind == "heading"] == ["Suivi des actions", "Budget"]
+    texts = [text for _, text, _, _ in blocks]
+    # The title merged over A1:E1 is one line, not five cells; the two-row header is one row.
+    assert texts[1] == "Tableau de suivi des actions — mars 2026"
+    assert texts[2] == "| Action | Responsable | Calendrier Début | Calendrier Échéance | Statut |"
+    assert texts[3] == "| Audit de sécurité des portails publics | SENUM | 2026-01-12 | 2026-09-30 | en cours |"
+    assert not any(set(t) <= set("| ") for t in texts), "no empty row"
+    assert "| Total | 25750000 |" in texts, "a formula is read as its cached value"
+    assert all(section == ("Budget",) for _, text, section, _ in blocks if "Total" in text)
+    readings = _row_readings(doc)
+    assert ("Action : Publication du catalogue des données ouvertes ; Responsable : MCTN ; Calendrier Début : "
+            "2026-03-01 ; Calendrier Échéance : 2026-11-15 ; Statut : en retard") in readings, readings
+    assert "Poste : Total ; Montant (FCFA) : 25750000" in readings
+
+
+def test_a_tracker_sheet_feeds_the_commitments_register_like_a_markdown_table(tmp_path: Path) -> None:
+    from_sheet = extract_commitments(_load(samples.write_xlsx(tmp_path)))
+    rows = "\n".join(f"| {a} | {o} | {s.isoformat()} | {d.isoformat()} | {st} |" for a, o, s, d, st in samples.TRACKER_ROWS)
+    markdown = ("---\ntitle: Suivi\ndate: 2026-03-01\n---\n# Suivi des actions\n\n"
+                f"| Action | Responsable | Début | Échéance | Statut |\n|---|---|---|---|---|\n{rows}\n")
+    (tmp_path / "suivi.md").write_text(markdown, encoding="utf-8")
+    from_markdown = extract_commitments(_load(tmp_path / "suivi.md"))
+
+    def facts(mentions):
+        return [(m.action, m.owner, m.deadline, m.status) for m in mentions]
+
+    assert facts(from_sheet) == facts(from_markdown)
+    assert facts(from_sheet) == [
+        ("Audit de sécurité des portails publics", "SENUM", date(2026, 9, 30), "in progress"),
+        ("Formation de 40 formateurs au cadre d'interopérabilité", "ADIE", date(2026, 6, 30), "planned"),
+        ("Publication du catalogue des données ouvertes", "MCTN", date(2026, 11, 15), "late"),
+    ]
+    assert all(m.section == "Suivi des actions" for m in from_sheet)
+
+
+def test_ods_merged_title_formula_value_and_repeated_empty_rows(tmp_path: Path) -> None:
+    doc = _load(samples.write_ods(tmp_path))
+    texts = [text for _, text, _, _ in _blocks(doc)]
+    assert texts == [
+        "Budget 2026", "Budget des ateliers 2026", "| Atelier | Coût (FCFA) |",
+        "| Atelier de Bakou sur la signature électronique | 9400000 |",
+        "| Atelier de Dakar sur les données ouvertes | 6100000 |", "| Total | 15500000 |",
+    ], "the million empty rows LibreOffice repeats to the sheet's end are one empty row, left out"
+    assert "Atelier : Total ; Coût (FCFA) : 15500000" in _row_readings(doc)
+
+
+def test_csv_semicolons_and_empty_lines(tmp_path: Path) -> None:
+    doc = _load(samples.write_csv(tmp_path))
+    assert [text for _, text, _, _ in _blocks(doc)][1:] == [
+        "| Institution | Point focal | Courriel |",
+        "| SENUM | Mariama Ndiaye | m.ndiaye@senum.example |",
+        "| IDDA | Elvin Huseynov | e.huseynov@idda.example |",
+    ]
+    assert "Institution : IDDA ; Point focal : Elvin Huseynov ; Courriel : e.huseynov@idda.example" in _row_readings(doc)
+
+
+# ----- slides and OpenDocument text --------------------------------------------------------
+def test_pptx_slides_are_sections_with_bullets_tables_and_notes(tmp_path: Path) -> None:
+    doc = _load(samples.write_pptx(tmp_path))
+    blocks = _blocks(doc)
+    assert doc.meta.title == "Point d'étape du programme"
+    assert [(t, p) for kind, t, _, p in blocks if kind == "heading"] == [
+        ("Point d'étape du programme", 1), ("Cybersécurité", 2), ("Notes", 2), ("Identité numérique", 3)]
+    bullets = next(t for _, t, _, _ in blocks if t.startswith("- Le centre"))
+    assert bullets.split("\n") == ["- Le centre de réponse aux incidents fonctionne depuis février 2026",
+                                   "  - Douze analystes formés à Bakou", "- Exercice de crise conjoint en préparation"]
+    notes = next(b for b in blocks if "21 octobre" in b[1])
+    assert notes[2] == ("Cybersécurité", "Notes") and notes[3] == 2, "speaker notes kept under their slide"
+    assert "Étape : Pilote auprès de 500 agents ; Responsable : ADIE ; Échéance : 15 novembre 2026" in _row_readings(doc)
+
+
+def test_odp_slides_are_sections_with_bullets_and_notes(tmp_path: Path) -> None:
+    blocks = _blocks(_load(samples.write_odp(tmp_path)))
+    assert blocks == [
+        ("heading", "Calendrier des formations", ("Calendrier des formations",), 1),
+        ("paragraph", "- Session 1 à Dakar en avril 2026\n- Session 2 à Bakou en juin 2026",
+         ("Calendrier des formations",), 1),
+        ("heading", "Bilan des inscriptions", ("Bilan des inscriptions",), 2),
+        ("paragraph", "- Soixante-deux agents inscrits\n- Trois ministères représentés", ("Bilan des inscriptions",), 2),
+        ("heading", "Notes", ("Bilan des inscriptions", "Notes"), 2),
+        ("paragraph", "La session de septembre est annulée faute de salle.", ("Bilan des inscriptions", "Notes"), 2),
+    ]
+
+
+def test_odt_headings_lists_and_tables_like_word(tmp_path: Path) -> None:
+    doc = _load(samples.write_odt(tmp_path))
+    blocks = _blocks(doc)
+    assert doc.meta.title == "Accord de mise en œuvre"
+    assert blocks[2] == ("paragraph", "Le comité technique se réunit tous les deux mois, alternativement à Dakar et à Bakou.",
+                         ("Accord de mise en œuvre", "Article 4 — Comité technique"), None)
+    assert blocks[3][1] == "- il valide le plan de travail annuel ;\n- il suit l'exécution du budget."
+    assert blocks[-1][2] == ("Accord de mise en œuvre", "Annexe — Budget")
+    assert "Poste : Équipements ; Montant : 11 000 000 FCFA" in _row_readings(doc)
+
+
+# ----- e-mail -------------------------------------------------------------------------
+def test_eml_quoted_messages_are_kept_for_reading_but_not_indexed(tmp_path: Path) -> None:
+    doc = _load(samples.write_eml(tmp_path, attachment=b"Nom;Institution\nLeyla Guliyeva;IDDA\n"))
+    newest = "2026-03-19 09:15 — Fatou Sall <fatou.sall@senum.example> — Re: Atelier interopérabilité"
+    assert [t for kind, t, _, _ in _blocks(doc) if kind == "heading" and "—" in t] == [newest]
+    assert doc.meta.title == "Atelier interopérabilité" and doc.meta.date == date(2026, 3, 19)
+    # Oldest first, each once, under its own sender and date, without its quote marks.
+    for earlier in ("Mon, 16 Mar 2026 at 10:00 — Fatou Sall <fatou.sall@senum.example> — Atelier interopérabilité\n\n"
+                    "Bonjour,\n\nNous proposons de tenir l'atelier sur l'interopérabilité le 30 septembre 2026 à Dakar.",
+                    "mar. 17 mars 2026 à 16:02 — Rashad Aliyev <r.aliyev@idda.example> — Atelier interopérabilité"):
+        assert doc.text.count(earlier) == 1
+    assert doc.text.index("30 septembre") < doc.text.index("Could the workshop") < doc.text.index("14 octobre")
+    assert not any(line.startswith(">") for line in doc.text.split("\n")), "quote marks are taken off"
+    indexed = " ".join(doc.text[s:e] for s, e, _ in answer_sentences(doc))
+    assert "14 octobre 2026" in indexed
+    assert "30 septembre" not in indexed and "Could the workshop" not in indexed, "a quoted message is not restated"
+    attached = [(t, s) for kind, t, s, _ in _blocks(doc) if "Leyla" in t]
+    assert attached == [("| Leyla Guliyeva | IDDA |", (newest, "participants.csv", "participants"))]
+
+
+def test_a_forwarded_message_is_indexed_as_a_message_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "transfert.txt"
+    path.write_text(
+        "De : Awa Diop\nEnvoyé : mardi 3 mars 2026 08:30\nObjet : TR: Calendrier des missions\n\nPour information.\n\n"
+        "---------- Forwarded message ---------\nFrom: Ilham Mammadova\nDate: Mon, 2 Mar 2026 18:00\n"
+        "Subject: Calendrier des missions\n\nThe expert mission to Dakar will start on 20 April 2026.\n", encoding="utf-8")
+    doc = _load(path)
+    assert [t for kind, t, _, _ in _blocks(doc) if kind == "heading"] == [
+        "Mon, 2 Mar 2026 18:00 — Ilham Mammadova — Calendrier des missions",
+        "mardi 3 mars 2026 08:30 — Awa Diop — TR: Calendrier des missions",
+    ]
+    assert any("20 April 2026" in doc.text[s:e] for s, e, _ in answer_sentences(doc))
+
+
+def test_a_plain_text_thread_is_read_as_messages(tmp_path: Path) -> None:
+    doc = _load(samples.write_thread_txt(tmp_path))
+    assert [t for kind, t, _, _ in _blocks(doc) if kind == "heading"] == [
+        "lundi 2 mars 2026 11:00 — Awa Diop — RE: Comité de pilotage"]
+    assert doc.text.startswith("vendredi 27 février 2026 17:30 — Ilham Mammadova — Comité de pilotage\n\n"
+                               "We suggest holding the steering committee on 5 March 2026.")
+    assert doc.meta.title == "Comité de pilotage" and doc.meta.date == date(2026, 3, 2)
+    assert not any("5 March" in doc.text[s:e] for s, e, _ in answer_sentences(doc))
+
+
+def test_plain_text_that_is_no_thread_is_read_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("Note de suivi\n\nDe : la cellule de coordination.\n\nLe comité se réunit le 3 avril 2026.\n",
+                    encoding="utf-8")
+    blocks = _blocks(_load(path))
+    assert [t for _, t, _, _ in blocks] == ["Note de suivi", "De : la cellule de coordination.",
+                                            "Le comité se réunit le 3 avril 2026."]
+
+
+@pytest.mark.parametrize("line", ["On Mon, 16 Mar 2026 at 10:00, Fatou Sall <f@senum.example>",
+                                  "Le 17 mars 2026 à 16:02, Rashad Aliyev <r@idda.example> a"])
+def test_attribution_lines_wrapped_over_two_lines(line: str) -> None:
+    from ingest.mail import split_quoted
+
+    tail = "wrote:" if line.startswith("On") else "écrit :"
+    own, earlier = split_quoted(f"D'accord pour le 14 octobre.\n\n{line}\n{tail}\n> Proposition : 30 septembre.")
+    assert own == "D'accord pour le 14 octobre."
+    assert earlier is not None and earlier.text == "Proposition : 30 septembre." and "2026" in earlier.date
+
+
+# ----- hostile files -------------------------------------------------------------------
+def test_hostile_files_of_the_new_kinds_each_get_their_message(tmp_path: Path) -> None:
+    import resource
+    import time
+
+    from ingest.load import LoadError
+    from tests.ingest.hostile_formats import write_hostile_formats
+
+    cases = write_hostile_formats(tmp_path / "docs", tmp_path / "scratch")
+    assert len(cases) >= 18
+    for what, name, error in cases:
+        started = time.monotonic()
+        if error is None:
+            assert _load(tmp_path / "docs" / name).text.strip(), what
+        else:
+            with pytest.raises(LoadError) as caught:
+                _load(tmp_path / "docs" / name)
+            assert error in str(caught.value), f"{what}: got {caught.value}"
+        assert time.monotonic() - started < 120, f"{what} took {time.monotonic() - started:.0f} s"
+    # A million rows are refused after 50,000 of them, never held in memory at once.
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000, "peak memory under 1.5 GB"
+
+
+def test_a_macro_project_is_dropped_unread(tmp_path: Path) -> None:
+    from tests.ingest.hostile_formats import write_macro_xlsx
+
+    (tmp_path / "docs").mkdir()
+    doc = _load(write_macro_xlsx(tmp_path / "docs", tmp_path / "scratch"))
+    assert "Audit de sécurité des portails publics" in doc.text and "calc.exe" not in doc.text
+
+
+# ----- through the real store and the answer path ----------------------------------------
+@pytest.fixture(scope="module")
+def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Path):
+    """One file of each new kind, generated here, ingested with the real model into a real store."""
+    from ingest.index import ingest_paths
+    from kb.settings import Settings
+    from kb.store import KnowledgeBase
+
+    folder = tmp_path_factory.mktemp("formats")
+    docs = folder / "docs"
+    for write in (samples.write_xlsx, samples.write_ods, samples.write_csv, samples.write_pptx, samples.write_odp,
+                  samples.write_odt, samples.write_eml, samples.write_thread_txt):
+        write(docs)
+    settings = Settings.from_env({}, store=folder / "store")
+    kb = KnowledgeBase(settings)
+    cwd = Path.cwd()
+    os.chdir(folder)
+    try:
+        report = ingest_paths([Path("docs")], settings, kb=kb, progress=False)
+    finally:
+        os.chdir(cwd)
+    assert report.failed == 0 and report.added == 8, report.errors
+    yield kb
+    kb.close()
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize("question, path, quoted, page", [
+    ("Quelle est l'échéance de l'audit de sécurité des portails publics ?", "docs/suivi.xlsx",
+     "Audit de sécurité des portails publics | SENUM | 2026-01-12 | 2026-09-30 | en cours", None),
+    ("Combien coûte l'atelier de Bakou sur la signature électronique ?", "docs/budget.ods", "9400000", None),
+    ("Qui est le point focal de l'IDDA ?", "docs/points-focaux.csv", "Elvin Huseynov", None),
+    ("Quand aura lieu l'exercice de crise conjoint ?", "docs/point-etape.pptx", "21 octobre 2026", 2),
+    ("Pourquoi la session de formation de septembre est-elle annulée ?", "docs/formation.odp", "faute de salle", 2),
+    ("À quelle fréquence se réunit le comité technique ?", "docs/accord.odt", "tous les deux mois", None),
+    ("Quelle date a été retenue pour l'atelier sur l'interopérabilité ?", "docs/atelier.eml", "14 octobre 2026", None),
+])
+def test_each_kind_answers_from_the_right_row_slide_or_message(formats_store, question: str, path: str, quoted: str,
+                                                               page: int | None) -> None:
+    from bot.answer import answer
+
+    result = answer(question, role="staff", kb=formats_store, today=date(2026, 4, 1))
+    cited = [s for s in result.sources if s.cited]
+    assert not result.abstained and cited, result.answer
+    first = cited[0]
+    assert first.path == path and quoted in first.quote, [(s.path, s.quote) for s in cited]
+    assert first.page == page
+    assert "30 septembre" not in " ".join(s.quote for s in cited if s.path == path), "a replaced date is no answer"
