@@ -72,7 +72,7 @@ _ASKED_NOUN = re.compile(
 _ASKING_TERMS = frozenset(keyword_terms(
     "peut peuvent faut fait faire lieu a-t-il a-t-elle y-a-t-il est-ce est-il est-elle s'agit "
     "can could should would must may might many much long often why happen happens happened "
-    "since until about also been being"
+    "since until about also been being aura eu"
 ))
 # A question of at most this many content words, naming nothing, names at most the thing it
 # asks for ("la liste", "le jury final"), not what that thing belongs to.
@@ -134,7 +134,21 @@ def _step(question: str, subject: str | None) -> Resolved:
     swapped = _swap_subject(question, subject)
     if swapped is not None:
         return Resolved(f"{swapped} {question}", swapped)
-    return Resolved(f"{subject} {question}", subject)
+    # The follow-up's own question first, then what the subject is about without its question
+    # words: the reader, which reads the search query, answers what is asked now, not the
+    # earlier question ("Quand a-t-il été lancé ?" after "Quels sont les quatre axes du New Deal
+    # technologique ?" is searched as "Quand a-t-il été lancé ? quatre axes du New Deal technologique").
+    return Resolved(f"{question} {topic(subject)}", subject)
+
+
+def topic(question: str) -> str:
+    """What `question` is about, as written: from its first content word on, without the question
+    words before it ("quatre axes du New Deal technologique" for "Quels sont les quatre axes du New
+    Deal technologique ?")."""
+    for word in _WORD.finditer(question):
+        if not _INVERTED.fullmatch(word.group(0)) and content_terms(word.group(0)):
+            return question[word.start():].strip(" ?!.") or question
+    return question
 
 
 def _swap_subject(question: str, subject: str) -> str | None:

@@ -40,6 +40,10 @@ def test_a_follow_up_searches_with_the_subject_of_the_conversation() -> None:
     query = parse_query("Et pour la CEAC ?", ["Quelles sont les obligations de la SENUM ?"])
     assert query.follow_up
     assert query.search.startswith("Quelles sont les obligations de la CEAC ?")
+    # A follow-up asking something new is searched as asked, followed by what the subject is about:
+    # the reader, which reads the search query, must answer the new question, not the earlier one.
+    launched = parse_query("Quand a-t-il été lancé ?", ["Quels sont les quatre axes du New Deal technologique ?"])
+    assert launched.search == "Quand a-t-il été lancé ? quatre axes du New Deal technologique"
     # The question itself is kept as asked: the kind of fact and the names are its own.
     assert query.question == "Et pour la CEAC ?"
 
@@ -101,7 +105,7 @@ def test_a_question_that_lacks_a_subject_is_a_follow_up(question: str) -> None:
     assert not stands_alone(question)
     first = "Quels sont les quatre axes du New Deal technologique ?"
     query = parse_query(question, [first])
-    assert query.follow_up and query.search == f"{first} {question}"
+    assert query.follow_up and query.search == f"{question} quatre axes du New Deal technologique"
 
 
 def test_a_new_question_after_a_follow_up_does_not_inherit_the_old_subject() -> None:
@@ -125,15 +129,15 @@ def test_a_follow_up_borrows_the_last_subject_not_the_words_of_a_follow_up() -> 
     # The replaced subject carries on: the members asked for are the training commission's.
     swapped = parse_query("Combien de membres compte-t-elle ?",
                           ["Qui copréside la commission cybersécurité ?", "And the training commission?"])
-    assert swapped.search == "Qui copréside la training commission ? Combien de membres compte-t-elle ?"
+    assert swapped.search == "Combien de membres compte-t-elle ? copréside la training commission"
     # A follow-up that only asked something new leaves the subject as it was.
     chained = parse_query("Et qui l'a coprésidée ?", ["Quand a eu lieu la réunion de lancement ?",
                                                        "Combien de participants y ont assisté ?"])
-    assert chained.search == "Quand a eu lieu la réunion de lancement ? Et qui l'a coprésidée ?"
+    assert chained.search == "Et qui l'a coprésidée ? réunion de lancement"
     # After a topic switch, a follow-up is about the new topic.
     switched = parse_query("Qui le copréside ?", ["Que signifie CDP ?", "Et la CEAC ?",
                                                   "Quand le comité de pilotage conjoint s'est-il réuni ?"])
-    assert switched.search == "Quand le comité de pilotage conjoint s'est-il réuni ? Qui le copréside ?"
+    assert switched.search == "Qui le copréside ? comité de pilotage conjoint s'est-il réuni"
 
 
 @pytest.mark.real_model
