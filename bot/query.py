@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, Mapping, Sequence
 
 from bot.answer_type import WORD_TOKEN, AnswerType, answer_type
+from bot.conversation import resolve
 from bot.messages import message
 from bot.roadmap import CommitmentQuery, recognise
 from kb.dates import days
@@ -165,64 +166,17 @@ def question_language(text: str) -> str:
     return "fr" if french > english else "en"
 
 
-_FOLLOW_UP_START = re.compile(
-    r"^\s*(et|and|what about|how about|and for|et pour|et en ce qui concerne|quid|pour|also|aussi|alors|then)\b",
-    re.IGNORECASE,
-)
-_BARE_PHRASE = re.compile(
-    r"^\s*(?:et pour|et en ce qui concerne|et|and for|and|what about|how about|quid de|pour)\s+"
-    r"(?:(?:le|la|les|l'|l’|du|de la|des|the)\s*)?(?P<np>[^?.!]+?)\s*[?.!]*\s*$",
-    re.IGNORECASE,
-)
-
-
 _CONTEXT_TURNS = 6
 
 
 def contextual_query(question: str, history: Sequence[Any]) -> str:
     """The search query for `question` given the conversation so far.
 
-    A follow-up ("Et pour la CEAC ?", "Quelle est l'échéance ?") borrows the subject of
-    the previous question: its subject is swapped when the follow-up names a new one,
-    otherwise the two are searched together.
+    A question that stands on its own is searched as asked; a follow-up ("Et pour la CEAC ?",
+    "Qui la préside ?") borrows the subject of the conversation (`bot.conversation`).
     """
     # The last few questions are enough to find the subject.
-    return _in_context(question, _previous_questions(history)[-_CONTEXT_TURNS:])[0]
-
-
-def _in_context(question: str, previous: Sequence[str]) -> tuple[str, str]:
-    """(search query, standalone question carrying the subject) for `question` after the
-    questions `previous`."""
-    if not previous:
-        return question, question
-    # The previous question may itself be a follow-up: its subject is that of the question
-    # before it, and only the subject is carried on. After "Quand a eu lieu la réunion de
-    # lancement ?" and "Combien de participants y ont assisté ?", "Et qui l'a coprésidée ?"
-    # is about the meeting, not about the participants already counted.
-    last = _in_context(previous[-1], previous[:-1])[1]
-    content = [t for t in keyword_terms(question) if t not in STOPWORDS]
-    is_follow_up = bool(_FOLLOW_UP_START.match(question)) or len(content) <= 3
-    if not is_follow_up:
-        return question, question
-    phrase = _BARE_PHRASE.match(question)
-    if phrase:
-        # "Et la commission formation ?" after "Qui copréside la commission cybersécurité ?":
-        # the new phrase takes the place of the old one from their shared head word on.
-        words = phrase.group("np").split()
-        head = keyword_terms(words[0])
-        for match in WORD_TOKEN.finditer(last):
-            if head and keyword_terms(match.group(0)) == head:
-                tail = re.search(r"\s*[?.!]*\s*$", last)
-                swapped = f"{last[: match.start()]}{phrase.group('np')}{tail.group(0) if tail else ''}"
-                return f"{swapped} {question}", swapped
-    new_names = ACRONYM.findall(question)
-    old_names = ACRONYM.findall(last)
-    if new_names and old_names:
-        swapped = last
-        for old in dict.fromkeys(old_names):
-            swapped = re.sub(rf"\b{re.escape(old)}\b", new_names[0], swapped)
-        return f"{swapped} {question}", swapped
-    return f"{last} {question}", last
+    return resolve(question, _previous_questions(history)[-_CONTEXT_TURNS:]).search
 
 
 def _previous_questions(history: Sequence[Any]) -> list[str]:

@@ -78,14 +78,14 @@ def test_a_follow_up_of_a_follow_up_keeps_the_first_subject() -> None:
                "Combien de participants y ont assisté ?"]
     query = contextual_query("Et qui l'a coprésidée ?", history)
     # The meeting is the subject; the participants were the previous question's own ask.
-    assert query == "Quand a eu lieu la réunion de lancement des commissions mixtes ? Et qui l'a coprésidée ?"
+    assert query == "Et qui l'a coprésidée ? réunion de lancement des commissions mixtes"
     swapped = ["Qui copréside la commission mixte cybersécurité ?", "Et la commission formation ?"]
-    assert contextual_query("Et à quelle fréquence se réunit-elle ?", swapped).startswith(
-        "Qui copréside la commission formation ?")
+    assert contextual_query("Et à quelle fréquence se réunit-elle ?", swapped) == (
+        "Et à quelle fréquence se réunit-elle ? copréside la commission formation")
     # Only the last turns are read: a long conversation costs no more than a short one.
     last = "Quand se réunit le comité de pilotage conjoint prévu par le protocole ?"
     long_chat = ["Et pour la CEAC ?"] * 5000 + [last]
-    assert contextual_query("Et l'échéance ?", long_chat) == f"{last} Et l'échéance ?"
+    assert contextual_query("Et l'échéance ?", long_chat) == "Et l'échéance ? réunit le comité de pilotage conjoint prévu par le protocole"
 
 
 # ----- end to end: real model, real Chroma, sample corpus -----------------------------

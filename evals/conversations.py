@@ -1,0 +1,140 @@
+"""`python -m evals.conversations`: follow-up questions and topic switches, turn by turn.
+
+Each conversation of `evals/data/conversations.jsonl` (written before the follow-up resolution
+was changed) is asked turn by turn through `bot.answer.answer` with the earlier questions as
+history, on the reader path. A turn holds when one of its expected facts is in the answer text
+(`evals.corpus.holds`, and the answer is not a decline). A standalone turn (one that makes sense without the history) is also
+asked in a fresh conversation: the conversation must never answer it worse than that.
+"""
+
+from __future__ import annotations
+
+from kb.settings import offline_environment
+offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.answer import Answer, AnswerConfig, answer
+from bot.query import parse_query
+from evals.corpus import EVAL_DATA, holds, load_questions
+from kb.logs import configure_logging
+from kb.settings import Settings
+from kb.catalog import StoreError
+from kb.store import KnowledgeBase
+
+CONVERSATIONS = EVAL_DATA / "conversations.jsonl"
+READER = AnswerConfig(reader=True)
+
+
+@dataclass
+class Turn:
+    """One asked turn: in the conversation, and (standalone turns after the first) fresh."""
+
+    conversation: str
+    number: int
+    question: str
+    standalone: bool
+    search: str
+    holds: bool
+    answer: str
+    fresh_holds: bool | None = None
+
+    @property
+    def worse_than_fresh(self) -> bool:
+        """A standalone question the conversation answered wrongly while a fresh one did not."""
+        return bool(self.fresh_holds) and not self.holds
+
+
+def run_conversations(kb: KnowledgeBase, conversations: list[dict[str, Any]]) -> list[Turn]:
+    """Ask every turn of `conversations` with its history, and standalone ones fresh too."""
+    turns: list[Turn] = []
+    for conversation in conversations:
+        role = conversation.get("role", "official")
+        history: list[str] = []
+        for number, turn in enumerate(conversation["turns"], start=1):
+            question, expected = turn["question"], turn["expected"]
+            result = answer(question, history=list(history), role=role, kb=kb, config=READER)
+            asked = Turn(conversation["id"], number, question, bool(turn["standalone"]),
+                         parse_query(question, history).search, _holds(result, expected), result.answer)
+            if asked.standalone and history:
+                fresh = answer(question, role=role, kb=kb, config=READER)
+                asked.fresh_holds = _holds(fresh, expected)
+            elif not history:
+                asked.fresh_holds = asked.holds  # the first turn is a fresh conversation
+            turns.append(asked)
+            history.append(question)
+    return turns
+
+
+def _holds(result: Answer, expected: list[str]) -> bool:
+    # As evals.corpus counts it: a declined answer lists passages, it does not state the fact.
+    return not result.abstained and holds(result.answer, expected)
+
+
+def summary(turns: list[Turn]) -> dict[str, Any]:
+    """Expected fact per turn, per kind (follow-up / standalone), and standalone turns worse than fresh."""
+    def share(selected: list[Turn]) -> dict[str, Any]:
+        held = sum(t.holds for t in selected)
+        return {"turns": len(selected), "held": held, "fact": round(held / len(selected), 3) if selected else None}
+
+    later = [t for t in turns if t.number > 1]
+    return {
+        "all": share(turns),
+        "follow_up": share([t for t in turns if not t.standalone]),
+        "standalone": share([t for t in turns if t.standalone]),
+        "standalone_after_history": share([t for t in later if t.standalone]),
+        "standalone_worse_than_fresh": [f"{t.conversation}.{t.number}" for t in turns if t.worse_than_fresh],
+    }
+
+
+def format_report(turns: list[Turn], figures: dict[str, Any]) -> str:
+    """One line per turn, then the figures."""
+    lines = []
+    for t in turns:
+        mark = "ok  " if t.holds else "MISS"
+        kind = "standalone" if t.standalone else "follow-up "
+        fresh = "" if t.fresh_holds is None or t.number == 1 else f" (fresh: {'ok' if t.fresh_holds else 'miss'})"
+        lines.append(f"{mark} {t.conversation}.{t.number} {kind} {t.question}{fresh}")
+        if t.search != t.question:
+            lines.append(f"         search: {t.search}")
+    lines.append("")
+    for name in ("all", "follow_up", "standalone", "standalone_after_history"):
+        part = figures[name]
+        lines.append(f"expected fact per turn, {name}: {part['held']}/{part['turns']} = {part['fact']}")
+    worse = figures["standalone_worse_than_fresh"]
+    lines.append(f"standalone turns answered worse than fresh: {len(worse)} {' '.join(worse)}".rstrip())
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the conversations on a store; print the report, optionally write it as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m evals.conversations", description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, help="store to read (default: PASSERELLE_STORE or data/)")
+    parser.add_argument("--conversations", type=Path, default=CONVERSATIONS, help="conversations JSONL")
+    parser.add_argument("--json", type=Path, help="also write the turns and figures to this JSON file")
+    args = parser.parse_args(argv)
+    configure_logging()
+    logging.getLogger("bot").setLevel(logging.WARNING)
+    settings = Settings.from_env(store=args.store)
+    kb = KnowledgeBase(settings)
+    try:
+        turns = run_conversations(kb, load_questions(args.conversations))
+    except (StoreError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    figures = summary(turns)
+    print(format_report(turns, figures))
+    if args.json:
+        args.json.write_text(json.dumps({"figures": figures, "turns": [t.__dict__ for t in turns]},
+                                        ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
