@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import shutil
 import sqlite3
@@ -14,6 +12,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from bot.spreadsheet import read_table
 from tests.conftest import PASSWORDS, PROJECT_ROOT
 
 pytestmark = [pytest.mark.server, pytest.mark.real_model]
@@ -109,12 +108,12 @@ def test_chat_cites_sources_then_english_and_onboarding(page, app_server) -> Non
     page.get_by_label("Commentaire sur la réponse notée (facultatif)").fill("Réponse utile")
     page.get_by_role("button", name="Envoyer le commentaire").click()
     page.get_by_text("Merci : commentaire enregistré.").wait_for()
-    exported = subprocess.run([sys.executable, "-m", "bot", "feedback", "--csv", "--store", str(app_server.store)],
-                              cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
-    rows = list(csv.DictReader(io.StringIO(exported)))
-    assert rows[-1]["rating"] == "up" and rows[-1]["comment"] == "Réponse utile"
-    assert rows[-1]["question"] == "Quand les protocoles d'accord ont-ils été signés ?"
-    assert rows[-1]["role"] == "reader" and "23 décembre 2025" in rows[-1]["answer"]
+    exported = subprocess.run([sys.executable, "-m", "bot", "feedback", "--csv", "--lang", "en", "--store",
+                               str(app_server.store)], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout
+    rows = read_table(exported)
+    assert rows[-1]["Rating"] == "helpful" and rows[-1]["Comment"] == "Réponse utile"
+    assert rows[-1]["Question"] == "Quand les protocoles d'accord ont-ils été signés ?"
+    assert rows[-1]["Role"] == "reader" and "23 décembre 2025" in rows[-1]["Answer"]
 
     page.locator("#ui-language label", has_text="English").click()
     page.get_by_role("button", name="Send", exact=True).wait_for()
@@ -230,8 +229,9 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
     page.click("#roadmap-export")
     with page.expect_download() as download:
         page.locator("#roadmap-csv a").first.click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
-    assert len(rows) == len(before) and all(r["deadline"] < cutoff.isoformat() for r in rows)
+    # The export officials open in a French spreadsheet: ';', a byte-order mark, French headers.
+    rows = read_table(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert len(rows) == len(before) and all(r["Échéance"] < cutoff.isoformat() for r in rows)
 
     official = open_page(login_server.url, user="officiel")
     official.get_by_role("tab", name="Accueil des nouveaux agents").click()

@@ -93,7 +93,8 @@ def test_cli_json_through_the_real_server(corpus_store: KnowledgeBase, llm_url: 
     assert plain.returncode == 0 and written.returncode == 0, written.stderr
     before, after = json.loads(plain.stdout), json.loads(written.stdout)
     assert before["removed"] == []
-    assert set(after) == {"answer", "abstained", "language", "sources", "timings_ms", "mode", "removed"}
+    assert set(after) == {"answer", "abstained", "language", "sources", "timings_ms", "mode", "removed",
+                          "outcome", "confidence"}
     _check_written(after, before)
 
 

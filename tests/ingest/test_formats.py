@@ -197,14 +197,16 @@ def test_attribution_lines_wrapped_over_two_lines(line: str) -> None:
 
 # ----- hostile files -------------------------------------------------------------------
 def test_hostile_files_of_the_new_kinds_each_get_their_message(tmp_path: Path) -> None:
-    import resource
     import time
+    import tracemalloc
 
     from ingest.load import LoadError
     from tests.ingest.hostile_formats import write_hostile_formats
 
     cases = write_hostile_formats(tmp_path / "docs", tmp_path / "scratch")
     assert len(cases) >= 18
+    # What loading allocates, not the test process's peak (which holds the models of other tests).
+    tracemalloc.start()
     for what, name, error in cases:
         started = time.monotonic()
         if error is None:
@@ -214,8 +216,10 @@ def test_hostile_files_of_the_new_kinds_each_get_their_message(tmp_path: Path) -
                 _load(tmp_path / "docs" / name)
             assert error in str(caught.value), f"{what}: got {caught.value}"
         assert time.monotonic() - started < 120, f"{what} took {time.monotonic() - started:.0f} s"
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
     # A million rows are refused after 50,000 of them, never held in memory at once.
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000, "peak memory under 1.5 GB"
+    assert peak < 1_000_000_000, f"peak allocation {peak / 1e6:.0f} MB"
 
 
 def test_a_macro_project_is_dropped_unread(tmp_path: Path) -> None:
@@ -269,7 +273,7 @@ def test_each_kind_answers_from_the_right_row_slide_or_message(formats_store, qu
 
     result = answer(question, role="staff", kb=formats_store, today=date(2026, 4, 1))
     cited = [s for s in result.sources if s.cited]
-    assert not result.abstained and cited, result.answer
+    assert result.outcome in ("answered", "to_check") and cited, result.answer
     first = cited[0]
     assert first.path == path and quoted in first.quote, [(s.path, s.quote) for s in cited]
     assert first.page == page
