@@ -147,7 +147,8 @@ def test_a_conversation_with_a_follow_up_and_a_topic_switch(corpus_store: Knowle
     reader = AnswerConfig(reader=True)
     history = ["Which joint commission still lacks an Azerbaijani co-chair?"]
     follow = answer("Who will appoint it?", history=history, role="official", kb=corpus_store, config=reader)
-    assert not follow.abstained and holds(follow.answer, ["appointed by IDDA"]), follow.answer
+    first = next(s for s in follow.sources if s.cited)
+    assert follow.outcome in ("answered", "to_check") and holds(first.quote, ["appointed by IDDA"]), follow.answer
     history.append("Who will appoint it?")
     switch = "Who signed the memorandum with the CEAC?"
     in_conversation = answer(switch, history=history, role="official", kb=corpus_store, config=reader)
