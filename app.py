@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> None:
             max_file_size=int(settings.max_file_mb * 1024 * 1024),
             theme=theme, css=CSS, js=JS, footer_links=["api"],
         )
+    except KeyboardInterrupt:
+        # Stopped before Gradio's own loop took over (a SIGTERM during start): a clean exit all the same.
+        log.info("stopped during start")
     finally:
         on.exports.remove_all()
 
