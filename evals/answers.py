@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from bot.answer import Answer, AnswerConfig, answer, search_filter
+from evals.reader import format_rows
 from evals.corpus import BLIND_QUESTIONS, EVAL_DATA, holds, load_questions, normalise
 from kb.store import KnowledgeBase
 
@@ -178,14 +179,8 @@ def piaf_items(split: str, limit: int | None, work: Path) -> tuple[KnowledgeBase
     return store, items
 
 
-def format_rows(name: str, rows: dict[str, dict[str, Any]]) -> str:
-    """One markdown table: a row per path."""
-    keys = ("fact_in_first_unit_shown", "fact_in_units_shown", "answered_coverage", "answered_precision", "unanswerable_not_answered",
-            "offtopic_not_in_documents", "to_check", "p50_ms")
-    lines = [f"| {name} | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
-    for path, figures_ in rows.items():
-        lines.append(f"| {path} | " + " | ".join(str(figures_.get(k)) for k in keys) + " |")
-    return "\n".join(lines)
+KEYS = ("fact_in_first_unit_shown", "fact_in_units_shown", "answered_coverage", "answered_precision",
+        "unanswerable_not_answered", "offtopic_not_in_documents", "to_check", "p50_ms")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,11 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         kb = newkinds_store(args.store)
         for name in args.sets:
             results[name] = ask_all(kb, corpus_items(SETS[name], offtopic=name == "offtopic"), name)
-            print(format_rows(name, results[name]) + "\n", flush=True)
+            print(format_rows(name, results[name], KEYS) + "\n", flush=True)
     for split in args.piaf:
         store, items = piaf_items(split, args.limit, args.work)
         results[f"piaf-{split}"] = ask_all(store, items, f"PIAF {split}")
-        print(format_rows(f"PIAF {split} (with and without the article)", results[f"piaf-{split}"]) + "\n", flush=True)
+        print(format_rows(f"PIAF {split} (with and without the article)", results[f"piaf-{split}"], KEYS) + "\n", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -222,8 +217,8 @@ def newkinds_store(store: Path) -> KnowledgeBase:
     from ingest.index import ingest_paths
     from kb.settings import PROJECT_ROOT, Settings
 
-    settings = Settings.from_env(store=store, chroma_host=None)
-    settings = replace(settings, chroma_host=None)
+    # Embedded, whatever the environment says: the bench's own store.
+    settings = replace(Settings.from_env(store=store), chroma_host=None)
     report = ingest_paths([PROJECT_ROOT / "corpus", NEWKINDS_DOCS], settings, prune=True, progress=False)
     if report.failed:
         raise RuntimeError(f"ingesting the evaluation store failed for {report.failed} file(s): {report.errors[:3]}")

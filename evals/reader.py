@@ -145,11 +145,11 @@ def compare(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config: Answ
     return rows
 
 
-def format_rows(name: str, rows: dict[str, Any]) -> str:
-    """A markdown table of `compare`'s rows."""
-    lines = [f"| {name} | " + " | ".join(ROW_KEYS) + " |", "|---" * (len(ROW_KEYS) + 1) + "|"]
+def format_rows(name: str, rows: dict[str, Any], keys: Sequence[str] = ROW_KEYS) -> str:
+    """A markdown table of `compare`'s rows (or any rows of figures), a column per key."""
+    lines = [f"| {name} | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for label, figures in rows.items():
-        lines.append(f"| {label} | " + " | ".join(str(figures.get(key)) for key in ROW_KEYS) + " |")
+        lines.append(f"| {label} | " + " | ".join(str(figures.get(key)) for key in keys) + " |")
     return "\n".join(lines)
 
 

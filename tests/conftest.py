@@ -43,18 +43,25 @@ def real_model_path() -> Path:
 @pytest.fixture(scope="session")
 def corpus_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Path) -> KnowledgeBase:
     """The sample corpus ingested once with the real model into a temporary store."""
-    from ingest.index import ingest_paths
-
-    settings = Settings.from_env({}, store=tmp_path_factory.mktemp("corpus-store") / "store")
-    kb_ = KnowledgeBase(settings)
-    cwd = Path.cwd()
-    os.chdir(PROJECT_ROOT)  # document ids are paths relative to the working directory
-    try:
-        report = ingest_paths([CORPUS], settings, kb=kb_, progress=False)
-    finally:
-        os.chdir(cwd)
+    kb_, report = ingest_from(PROJECT_ROOT, [CORPUS], tmp_path_factory.mktemp("corpus-store") / "store")
     assert report.failed == 0, report.errors
     return kb_
+
+
+def ingest_from(root: Path, paths: list[Path], store: Path):
+    """Ingest `paths` with the real model into a new store at `store`, from the folder `root`
+    (document ids are paths relative to the working directory); (knowledge base, report)."""
+    from ingest.index import ingest_paths
+
+    settings = Settings.from_env({}, store=store)
+    kb_ = KnowledgeBase(settings)
+    cwd = Path.cwd()
+    os.chdir(root)
+    try:
+        report = ingest_paths(paths, settings, kb=kb_, progress=False)
+    finally:
+        os.chdir(cwd)
+    return kb_, report
 
 
 def free_port() -> int:

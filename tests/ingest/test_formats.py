@@ -4,7 +4,6 @@ message as its quote."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -234,23 +233,14 @@ def test_a_macro_project_is_dropped_unread(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Path):
     """One file of each new kind, generated here, ingested with the real model into a real store."""
-    from ingest.index import ingest_paths
-    from kb.settings import Settings
-    from kb.store import KnowledgeBase
+    from tests.conftest import ingest_from
 
     folder = tmp_path_factory.mktemp("formats")
     docs = folder / "docs"
     for write in (samples.write_xlsx, samples.write_ods, samples.write_csv, samples.write_pptx, samples.write_odp,
                   samples.write_odt, samples.write_eml, samples.write_thread_txt):
         write(docs)
-    settings = Settings.from_env({}, store=folder / "store")
-    kb = KnowledgeBase(settings)
-    cwd = Path.cwd()
-    os.chdir(folder)
-    try:
-        report = ingest_paths([Path("docs")], settings, kb=kb, progress=False)
-    finally:
-        os.chdir(cwd)
+    kb, report = ingest_from(folder, [Path("docs")], folder / "store")
     assert report.failed == 0 and report.added == 8, report.errors
     yield kb
     kb.close()

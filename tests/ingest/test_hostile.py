@@ -14,11 +14,10 @@ import pytest
 
 from bot.answer import Answer, QuestionError, answer
 from bot.messages import MESSAGES, message
-from ingest.index import ingest_paths
 from kb.settings import Settings
 from kb.store import KnowledgeBase
 from kb.vocabulary import STATUS_LABELS
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, ingest_from
 from tests.ingest.hostile import INJECTION, build_hostile_corpus
 from tests.ingest.samples import MD_PROTOCOL
 
@@ -148,14 +147,7 @@ def small_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Path)
         "---\ntitle: Markdown piégé\ndoc_type: other\nlanguage: fr\naccess: public\n---\n# Markdown piégé\n\n"
         "<script>alert('md')</script> Le protocole **Baobab-Public** prévoit une revue annuelle "
         "[détails](javascript:alert(1)).\n", encoding="utf-8")
-    settings = Settings.from_env({}, store=folder / "store")
-    kb = KnowledgeBase(settings)
-    cwd = Path.cwd()
-    os.chdir(folder)
-    try:
-        report = ingest_paths([Path("docs")], settings, kb=kb, progress=False)
-    finally:
-        os.chdir(cwd)
+    kb, report = ingest_from(folder, [Path("docs")], folder / "store")
     assert report.failed == 0, report.errors
     return kb
 
