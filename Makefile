@@ -11,7 +11,7 @@ MODEL := $(MODEL_DIR)/passerelle_build.json
 STORE ?= data
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False
 
-.PHONY: install install-dev ingest run test bench train-reader train-calibrator clean help
+.PHONY: install install-dev ingest run test bench train-reader train-calibrator clean help postgres-server
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -50,7 +50,12 @@ $(CHROMIUM):
 	$(SUDO) apt-get install -y chromium || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
-test: install install-dev $(CHROMIUM) ## run the test suite (installs Debian's chromium for the browser tests)
+# The shared-catalog tests start throwaway clusters of Debian's PostgreSQL (tests/postgres.py).
+postgres-server:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(SUDO) apt-get install -y postgresql || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql)
+
+test: install install-dev $(CHROMIUM) postgres-server ## run the test suite (installs Debian's chromium and PostgreSQL for the server tests)
 	$(PY) -m pytest
 
 bench: install install-dev ## print speed and quality figures next to their baselines (writes bench-results/)

@@ -62,6 +62,11 @@ class Settings:
     """Chroma server host; when unset, Chroma is embedded under `store`."""
     chroma_port: int = 8000
     """Chroma server port, used with `chroma_host`."""
+    chroma_token: str | None = None
+    """Token sent to the Chroma server (its token authentication); unset: no token."""
+    database_url: str | None = None
+    """postgresql://user:password@host:port/db of a shared catalog (documents, passages, users,
+    feedback); unset: SQLite files under `store`, nothing to install."""
     collection: str = "passerelle"
     """Name of the Chroma collection."""
     chunk_size: int = 1000
@@ -120,6 +125,8 @@ class Settings:
                                 "PASSERELLE_LOGIN_LOCKOUT_S positive")
         if self.export_keep_s <= 0:
             raise SettingsError("PASSERELLE_EXPORT_KEEP_S must be positive")
+        if self.database_url is not None and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(f"PASSERELLE_DATABASE_URL must start with postgresql:// (got {self.database_url.split(':')[0]}:…)")
         for name in ("chroma_port", "port"):
             if not 0 < getattr(self, name) < 65536:
                 raise SettingsError(f"PASSERELLE_{name.upper()} must be a port number (1-65535)")
@@ -148,6 +155,11 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> "Settings":
         """A copy with some fields replaced (None values are ignored)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def uses_database_server(self) -> bool:
+        """True when the catalog, users and feedback live in PostgreSQL rather than under `store`."""
+        return bool(self.database_url)
 
     @property
     def uses_chroma_server(self) -> bool:

@@ -6,6 +6,8 @@ from kb.settings import offline_environment
 offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -151,3 +153,13 @@ def app_server(corpus_store: KnowledgeBase, tmp_path_factory: pytest.TempPathFac
 def login_server(corpus_store: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory):
     """The app with a users file (`USERS`, `PASSWORDS`): it asks for a login."""
     yield from _serve_app(corpus_store, tmp_path_factory.mktemp("login-app"), users=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (tests.postgres); its URL with the password."""
+    from tests.postgres import postgres_cluster
+
+    # Not under pytest's tmp folder: that one is root's alone, and the cluster runs as postgres.
+    with postgres_cluster(Path(tempfile.mkdtemp(prefix="passerelle-pg-"))) as url:
+        yield url
