@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -64,7 +65,7 @@ class Settings:
     """Chroma server port, used with `chroma_host`."""
     chroma_token: str | None = None
     """Token sent to the Chroma server (its token authentication); unset: no token."""
-    database_url: str | None = None
+    database_url: str | None = dataclass_field(default=None, repr=False)  # out of repr: it holds a password
     """postgresql://user:password@host:port/db of a shared catalog (documents, passages, users,
     feedback); unset: SQLite files under `store`, nothing to install."""
     collection: str = "passerelle"

@@ -51,6 +51,9 @@ def test_a_user_made_once_logs_in_on_two_servers_and_leaves_both(database_url, t
         assert not (one.store / "users.json").exists() and not (two.store / "users.json").exists()
         on_one, on_two = signed_in(one.url, "awa", PASSWORD), signed_in(two.url, "awa", PASSWORD)
         ilham = signed_in(two.url, "ilham", "another long pass phrase")
+        # Gradio keeps session tokens in each process: one server's cookie means nothing to the
+        # other, which is why README asks for sticky sessions.
+        assert httpx.get(two.url + "/config", cookies=on_one.cookies, timeout=60).status_code == 401
         wrong = httpx.post(two.url + "/login", data={"username": "awa", "password": PASSWORD + "x"}, timeout=60)
         assert wrong.status_code == 400
 
