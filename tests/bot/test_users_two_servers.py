@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.feedback import all_feedback, record_feedback
+from bot.users import authenticate
 from kb.settings import Settings
 from tests.conftest import PROJECT_ROOT
 from tests.security.conftest import bare_server
@@ -21,9 +22,9 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(600, func_only=True)]
 PASSWORD = "une phrase de passe assez longue"
 
 
-def cli(args: list[str], database_url: str, store, stdin: str = "") -> subprocess.CompletedProcess:
+def cli(args: list[str], database_url: str, store, stdin: str = "", **env_extra: str) -> subprocess.CompletedProcess:
     """`python -m bot ...` as an administrator runs it, the database named in the environment."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PASSERELLE_DATABASE_URL": database_url}
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PASSERELLE_DATABASE_URL": database_url, **env_extra}
     return subprocess.run([sys.executable, "-m", "bot", *args, "--store", str(store)], cwd=PROJECT_ROOT, env=env,
                           input=stdin, capture_output=True, text=True, timeout=120)
 
@@ -90,3 +91,18 @@ def test_the_cli_hides_the_password_when_the_database_refuses_it(postgres_url, t
     assert run.returncode == 1 and run.stdout == ""
     assert run.stderr.startswith("error: cannot use the users table of postgresql://passerelle:***@"), run.stderr
     assert "password authentication failed" in run.stderr and secret not in run.stderr
+
+
+def test_the_password_may_come_from_a_pgpass_file(database_url, tmp_path) -> None:
+    head, tail = database_url.split("@")
+    user, password = head.removeprefix("postgresql://").split(":")
+    host_port, database = tail.split("/")
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"{host_port}:{database}:{user}:{password}\n")
+    passfile.chmod(0o600)
+    bare_url = f"postgresql://{user}@{tail}"
+    added = cli(["users", "add", "awa", "--role", "staff"], bare_url, tmp_path, PASSWORD + "\n", PGPASSFILE=str(passfile))
+    assert added.returncode == 0, added.stderr
+    assert authenticate(Settings.from_env({}, store=tmp_path, database_url=database_url), "awa", PASSWORD) == "staff"
+    refused = cli(["users", "list"], bare_url, tmp_path, PGPASSFILE=str(tmp_path / "none"))
+    assert refused.returncode == 1 and "no password supplied" in refused.stderr, refused.stderr
