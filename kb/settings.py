@@ -117,8 +117,7 @@ class Settings:
             raise SettingsError("PASSERELLE_MAX_FILE_MB must be positive")
         if self.embedding_batch_size < 1:
             raise SettingsError("PASSERELLE_EMBEDDING_BATCH_SIZE must be at least 1")
-        if self.llm_url is not None and not self.llm_url.startswith(("http://", "https://")):
-            raise SettingsError(f"PASSERELLE_LLM_URL={self.llm_url!r}: give an http(s) address ending in /v1")
+        self._check_addresses()
         if self.llm_timeout_s <= 0:
             raise SettingsError("PASSERELLE_LLM_TIMEOUT_S must be positive")
         if self.login_free_failures < 1 or self.login_lockout_s <= 0:
@@ -126,11 +125,16 @@ class Settings:
                                 "PASSERELLE_LOGIN_LOCKOUT_S positive")
         if self.export_keep_s <= 0:
             raise SettingsError("PASSERELLE_EXPORT_KEEP_S must be positive")
-        if self.database_url is not None and not self.database_url.startswith(("postgresql://", "postgres://")):
-            raise SettingsError(f"PASSERELLE_DATABASE_URL must start with postgresql:// (got {self.database_url.split(':')[0]}:…)")
         for name in ("chroma_port", "port"):
             if not 0 < getattr(self, name) < 65536:
                 raise SettingsError(f"PASSERELLE_{name.upper()} must be a port number (1-65535)")
+
+    def _check_addresses(self) -> None:
+        """The servers' addresses: an http(s) LLM endpoint, a postgresql:// database."""
+        if self.llm_url is not None and not self.llm_url.startswith(("http://", "https://")):
+            raise SettingsError(f"PASSERELLE_LLM_URL={self.llm_url!r}: give an http(s) address ending in /v1")
+        if self.database_url is not None and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(f"PASSERELLE_DATABASE_URL must start with postgresql:// (got {self.database_url.split(':')[0]}:…)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
