@@ -181,7 +181,8 @@ def user_fingerprint(settings: Settings, name: str) -> str | None:
     session opened before no longer matches (`bot.logins`)."""
     try:
         entry = user_store(settings).get(name) if isinstance(name, str) else None
-    except UsersFileError:
+    except UsersFileError as exc:  # unreadable: no fingerprint, so the session ends (fail closed)
+        log.error("user check failed name=%s: %s", loggable(name, 64), exc)
         return None
     if entry is None:
         return None

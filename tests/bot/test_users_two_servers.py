@@ -106,3 +106,43 @@ def test_the_password_may_come_from_a_pgpass_file(database_url, tmp_path) -> Non
     assert authenticate(Settings.from_env({}, store=tmp_path, database_url=database_url), "awa", PASSWORD) == "staff"
     refused = cli(["users", "list"], bare_url, tmp_path, PGPASSFILE=str(tmp_path / "none"))
     assert refused.returncode == 1 and "no password supplied" in refused.stderr, refused.stderr
+
+
+def test_two_processes_adding_and_removing_at_once_lose_nobody(database_url, tmp_path) -> None:
+    script = """
+import sys
+from bot.users import DuplicateUserError, add_user, remove_user
+from kb.settings import Settings
+tag, url, store = sys.argv[1:]
+settings = Settings.from_env({}, store=store, database_url=url)
+for n in range(5):
+    add_user(settings, f"{tag}{n}", "une phrase de passe assez longue", "reader")
+remove_user(settings, f"{tag}0")
+try:
+    add_user(settings, "contested", "une phrase de passe assez longue", tag == "a" and "staff" or "reader")
+    print("won")
+except DuplicateUserError:
+    print("lost")
+"""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    runs = [subprocess.Popen([sys.executable, "-c", script, tag, database_url, str(tmp_path / tag)], cwd=PROJECT_ROOT,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in ("a", "b")]
+    outcomes = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in outcomes]
+    assert sorted(out.strip() for out, _ in outcomes) == ["lost", "won"]
+    listed = cli(["users", "list"], database_url, tmp_path)
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert names == sorted(["contested"] + [f"{tag}{n}" for tag in "ab" for n in range(1, 5)])
+
+
+def test_an_app_server_whose_database_refuses_it_stops_with_a_masked_message(postgres_url, tmp_path) -> None:
+    secret = "Wr0ng-S3cret-Pass"
+    head, tail = postgres_url.split("@")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "PASSERELLE_STORE": str(tmp_path / "store"),
+           "PASSERELLE_DATABASE_URL": f"{head.rsplit(':', 1)[0]}:{secret}@{tail}"}
+    run = subprocess.run([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    output = run.stdout + run.stderr
+    assert run.returncode == 1, output[-2000:]
+    assert "cannot use the users table of postgresql://passerelle:***@" in output and "Traceback" not in output
+    assert secret not in output
