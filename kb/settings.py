@@ -63,7 +63,7 @@ class Settings:
     """Chroma server host; when unset, Chroma is embedded under `store`."""
     chroma_port: int = 8000
     """Chroma server port, used with `chroma_host`."""
-    chroma_token: str | None = None
+    chroma_token: str | None = dataclass_field(default=None, repr=False)  # out of repr: a secret
     """Token sent to the Chroma server (its token authentication); unset: no token."""
     database_url: str | None = dataclass_field(default=None, repr=False)  # out of repr: it holds a password
     """postgresql://user:password@host:port/db of a shared catalog (documents, passages, users,
