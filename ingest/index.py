@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from ingest.load import LoadError, document_id, file_fingerprint, load_document
 from ingest.metadata import SIDECAR_SUFFIX
+from ingest.ocr import ocr_options
 from ingest.roadmap import EXTRACTOR_VERSION, extract_commitments, signature_date
 from ingest.split import answer_sentences, split_document
 from kb.schema import Chunk, LoadedDocument
@@ -50,6 +51,7 @@ class IngestReport:
     chunks_total: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
+    ocr: list[dict[str, Any]] = field(default_factory=list)  # pages read by OCR: path, page, confidence, indexed
     seconds: float = 0.0
     dry_run: bool = False
 
@@ -62,6 +64,7 @@ class IngestReport:
             },
             "chunks": {"added": self.chunks_added, "removed": self.chunks_removed, "total": self.chunks_total},
             "errors": list(self.errors),
+            "ocr": list(self.ocr),
             "seconds": round(self.seconds, 3),
         }
 
@@ -153,7 +156,9 @@ def _plan(kb: KnowledgeBase, roots: list[Path], prune: bool, reset: bool, report
             report.unchanged += 1
             continue
         try:
-            doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest)
+            # A dry run writes nothing, not even the OCR cache.
+            doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest,
+                                ocr=ocr_options(kb.settings, cache=False))
         except LoadError as exc:
             _fail(report, path, str(exc))
             continue
@@ -197,7 +202,8 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
         for path, digest, is_update in changed:
             bar.set_postfix_str(path.name[-40:], refresh=False)
             try:
-                doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest)
+                doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest,
+                                    ocr=ocr_options(kb.settings))
                 chunks = split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap)
             except LoadError as exc:
                 _fail(report, path, str(exc))
@@ -208,9 +214,7 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
                 _fail(report, path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")
                 bar.update(1)
                 continue
-            for warning in doc.warnings:
-                report.warnings.append({"path": str(path), "warning": warning})
-                log.warning("%s: %s", path, warning)
+            _note(report, path, doc)
             group.append((doc, chunks, is_update))
             if sum(len(c) for _, c, _ in group) >= GROUP_CHUNKS:
                 _write_group(kb, group, report, bar, anchors)
@@ -227,6 +231,15 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
     _refresh_commitments(kb, anchors)
     report.total = len(kb.documents())
     report.chunks_total = kb.chunk_count()
+
+
+def _note(report: IngestReport, path: Path, doc: LoadedDocument) -> None:
+    """Add what loading `doc` noticed to the report: its warnings and its pages read by OCR."""
+    for warning in doc.warnings:
+        report.warnings.append({"path": str(path), "warning": warning})
+        log.warning("%s: %s", path, warning)
+    report.ocr += [{"path": str(path), "page": p.page, "confidence": p.confidence, "indexed": p.indexed}
+                   for p in doc.ocr]
 
 
 def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport, bar,
@@ -290,7 +303,7 @@ def _refresh_commitments(kb: KnowledgeBase, written: dict[str, str]) -> None:
         if written.get(doc_id, previous) == stamp:
             continue
         try:
-            doc = load_document(Path(record.path), max_bytes=_max_bytes(kb.settings))
+            doc = load_document(Path(record.path), max_bytes=_max_bytes(kb.settings), ocr=ocr_options(kb.settings))
         except (LoadError, OSError) as exc:
             log.warning("commitments of %s kept as they were: %s", record.path, exc)
             continue

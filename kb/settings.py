@@ -75,6 +75,14 @@ class Settings:
     """Characters (whole sentences) repeated at the start of the next chunk."""
     max_file_mb: float = 20.0
     """Files larger than this are reported and skipped."""
+    ocr_languages: str = "fra+eng"
+    """Tesseract languages scanned PDF pages are read in (installed tessdata names joined by +)."""
+    ocr_min_confidence: float = 50.0
+    """Mean word confidence (0-100) a page read by OCR needs to be indexed; under it the page is
+    reported and left out."""
+    ocr_max_seconds: float = 900.0
+    """Seconds one file may spend on OCR in a run; past them the file is reported and the next run
+    goes on from the pages already read (kept under the store's ocr-cache/)."""
     host: str = "127.0.0.1"
     """Address the web app listens on."""
     port: int = 7860
@@ -114,6 +122,7 @@ class Settings:
             )
         if self.max_file_mb <= 0:
             raise SettingsError("PASSERELLE_MAX_FILE_MB must be positive")
+        self._check_ocr()
         if self.embedding_batch_size < 1:
             raise SettingsError("PASSERELLE_EMBEDDING_BATCH_SIZE must be at least 1")
         if self.llm_url is not None and not self.llm_url.startswith(("http://", "https://")):
@@ -130,6 +139,11 @@ class Settings:
         for name in ("chroma_port", "port"):
             if not 0 < getattr(self, name) < 65536:
                 raise SettingsError(f"PASSERELLE_{name.upper()} must be a port number (1-65535)")
+
+    def _check_ocr(self) -> None:
+        if not 0 <= self.ocr_min_confidence <= 100 or self.ocr_max_seconds <= 0:
+            raise SettingsError("PASSERELLE_OCR_MIN_CONFIDENCE must be between 0 and 100 and "
+                                "PASSERELLE_OCR_MAX_SECONDS positive")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -1,6 +1,6 @@
 """Spreadsheets, slides, OpenDocument text and e-mail: what is read from each, the commitments a
-tracker sheet gives, and one real store answering from each kind with the right row, slide or
-message as its quote."""
+tracker sheet gives, and one real store answering from each kind (a scanned PDF read by OCR too)
+with the right row, slide, message or page as its quote."""
 
 from __future__ import annotations
 
@@ -238,10 +238,11 @@ def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Pat
     folder = tmp_path_factory.mktemp("formats")
     docs = folder / "docs"
     for write in (samples.write_xlsx, samples.write_ods, samples.write_csv, samples.write_pptx, samples.write_odp,
-                  samples.write_odt, samples.write_eml, samples.write_thread_txt):
+                  samples.write_odt, samples.write_eml, samples.write_thread_txt, samples.write_scan):
         write(docs)
     kb, report = ingest_from(folder, [Path("docs")], folder / "store")
-    assert report.failed == 0 and report.added == 8, report.errors
+    assert report.failed == 0 and report.added == 9, report.errors
+    assert [(p["page"], p["indexed"]) for p in report.ocr] == [(1, True), (2, True)], report.ocr
     yield kb
     kb.close()
 
@@ -256,6 +257,8 @@ def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Pat
     ("Pourquoi la session de formation de septembre est-elle annulée ?", "docs/formation.odp", "faute de salle", 2),
     ("À quelle fréquence se réunit le comité technique ?", "docs/accord.odt", "tous les deux mois", None),
     ("Quelle date a été retenue pour l'atelier sur l'interopérabilité ?", "docs/atelier.eml", "14 octobre 2026", None),
+    ("Quand les autorités de certification échangent-elles leurs politiques de certification ?",
+     "docs/protocole-signature-scan.pdf", "15 mai 2026", 2),
 ])
 def test_each_kind_answers_from_the_right_row_slide_or_message(formats_store, question: str, path: str, quoted: str,
                                                                page: int | None) -> None:
