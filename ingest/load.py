@@ -17,6 +17,7 @@ from pathlib import Path
 from ingest.blocks import LoadError, TextBuilder, check_container
 from ingest.markdown import markdown_blocks
 from ingest.plaintext import looks_like_heading, numbering_level, plain_text_blocks
+from ingest.structure import structure_blocks
 from ingest.ocr import OcrOptions, needs_ocr, read_scanned_pages
 from ingest.metadata import MetadataError, build_meta, parse_yaml, sidecar_path, split_front_matter
 from kb.language import identify
@@ -76,6 +77,7 @@ def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None,
         # A scan that could not be read says why (OCR missing, every page under the floor).
         raise LoadError("; ".join(builder.warnings) or "no text could be extracted (an empty document?)")
     first_heading = next((text[b.start : b.end] for b in blocks if b.kind == "heading"), None)
+    blocks = structure_blocks(text, blocks)
     try:
         meta, warnings = build_meta(
             fields,
