@@ -69,6 +69,7 @@ test: install install-dev $(CHROMIUM) postgres-server ## run the test suite (ins
 bench: install install-dev ## print speed and quality figures next to their baselines (writes bench-results/)
 	@mkdir -p bench-results
 	$(PY) -m bench.embedding_speed --json bench-results/embedding_speed.json
+	$(PY) -m bench.ingest_speed --json bench-results/ingest_speed.json
 	$(PY) -m evals
 	$(PY) -m evals.reader --store bench-results/corpus-store --json bench-results/reader.json
 	$(PY) -m evals.piaf_reader --whole-system --json bench-results/piaf_reader.json
