@@ -30,6 +30,7 @@ class TextBuilder:
         self.headings: list[tuple[int, str]] = []
         self.warnings: list[str] = []  # what a reader noticed and the ingestion report shows
         self.ocr: list[OcrPage] = []  # the pages read by OCR
+        self.attachments: list = []  # (file name, LoadedDocument) of an e-mail's attached files
 
     def add(self, text: str, *, kind: str = "paragraph", level: int = 0, page: int | None = None,
             starts_chunk: bool = False) -> None:

@@ -216,6 +216,7 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
                 continue
             _note(report, path, doc)
             group.append((doc, chunks, is_update))
+            group += _attachments(kb, doc, known, report)
             if sum(len(c) for _, c, _ in group) >= GROUP_CHUNKS:
                 _write_group(kb, group, report, bar, anchors)
                 group = []
@@ -231,6 +232,19 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
     _refresh_commitments(kb, anchors)
     report.total = len(kb.documents())
     report.chunks_total = kb.chunk_count()
+
+
+def _attachments(kb: KnowledgeBase, doc: LoadedDocument, known: dict, report: IngestReport
+                 ) -> list[tuple[LoadedDocument, list[Chunk], bool]]:
+    """The documents attached to `doc` (an e-mail's files), split, to be written beside it; the
+    attachments it had before and no longer has are removed."""
+    current = {child.doc_id for child in doc.attachments}
+    for doc_id, record in known.items():
+        if record.path == doc.path and doc_id != doc.path and doc_id not in current:
+            report.chunks_removed += kb.remove_document(doc_id)
+            report.removed += 1
+    return [(child, split_document(child, kb.settings.chunk_size, kb.settings.chunk_overlap), child.doc_id in known)
+            for child in doc.attachments]
 
 
 def _note(report: IngestReport, path: Path, doc: LoadedDocument) -> None:
@@ -275,7 +289,8 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
         else:
             report.added += 1
         log.debug("ingested document=%s chunks=%d sentences=%d", doc.doc_id, len(chunks), len(spans))
-        bar.update(1)
+        if doc.doc_id == doc.path:  # an attachment is no file of its own on the bar
+            bar.update(1)
 
 
 def _signature(kb: KnowledgeBase, extra: list[LoadedDocument] = ()) -> date | None:
@@ -309,6 +324,10 @@ def _refresh_commitments(kb: KnowledgeBase, written: dict[str, str]) -> None:
             continue
         if doc.file_hash != record.file_hash:
             continue  # changed since: its next ingestion extracts it
+        if doc_id != record.path:  # an e-mail's attachment: the message's file holds it
+            doc = next((child for child in doc.attachments if child.doc_id == doc_id), None)
+            if doc is None:
+                continue
         doc.doc_id = doc_id
         kb.replace_mentions(doc, extract_commitments(doc, signed=signed))
         refreshed += 1

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 from ingest.blocks import LoadError, TextBuilder, check_container
 from ingest.markdown import markdown_blocks
@@ -86,10 +87,30 @@ def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None,
         )
     except MetadataError as exc:
         raise LoadError(str(exc)) from None
-    return LoadedDocument(
+    doc = LoadedDocument(
         doc_id=document_id(path), path=document_id(path), file_hash=file_hash,
         text=text, blocks=blocks, meta=meta, warnings=[*builder.warnings, *warnings], ocr=builder.ocr,
     )
+    doc.attachments = attached_documents(doc, builder.attachments)
+    return doc
+
+
+ATTACHMENT_SEPARATOR = "#"
+
+
+def attached_documents(message: LoadedDocument, attached: list[tuple[str, LoadedDocument]]) -> list[LoadedDocument]:
+    """The files attached to an e-mail as documents of their own, linked to it: id
+    "<message id>#<file name>", the message's file as path (and fingerprint), a title naming the
+    message, and its date, access level and organisations."""
+    documents = []
+    for name, child in attached:
+        meta = replace(child.meta, title=f"{name} — {message.meta.title}", date=child.meta.date or message.meta.date,
+                       access=message.meta.access, organisations=message.meta.organisations,
+                       illustrative=message.meta.illustrative)
+        doc_id = f"{message.doc_id}{ATTACHMENT_SEPARATOR}{name}"
+        documents.append(replace(child, doc_id=doc_id, path=message.path, file_hash=message.file_hash, meta=meta,
+                                 warnings=[]))
+    return documents
 
 
 def _read_file(path: Path, suffix: str, builder: TextBuilder, max_bytes: int, file_hash: str | None,
@@ -214,9 +235,12 @@ def _pdf_blocks(path: Path, builder: TextBuilder, ocr: OcrOptions) -> None:
             text = read[number].text if number in read else ""
             paragraphs = [p for block in text.split("\n\n")
                           for p in _join_pdf_lines([line for line in block.split("\n") if line.strip()])]
-        for para in paragraphs:
+        for index, para in enumerate(paragraphs):
             kind = "heading" if looks_like_heading(para) and "\n" not in para else "paragraph"
-            builder.add(para, kind=kind, level=numbering_level(para) if kind == "heading" else 0, page=number)
+            # A scanned page is a passage of its own: a citation's page is then its quote's page,
+            # the one to hold against the scan.
+            builder.add(para, kind=kind, level=numbering_level(para) if kind == "heading" else 0, page=number,
+                        starts_chunk=index == 0 and number in scanned)
 
 
 def _pdf_pages(path: Path) -> list[tuple[int, str, float | None]]:

@@ -29,8 +29,8 @@ _CLAUSE = re.compile(
 def structure_blocks(text: str, blocks: list[Block]) -> list[Block]:
     """The blocks with FAQ questions as headings and clause labels in the sections. Messages,
     slides and sheets (blocks that start chunks of their own) keep their questions as said: a
-    reply asking three things is no FAQ."""
-    if not any(block.starts_chunk for block in blocks):
+    reply asking three things is no FAQ (a scanned page, which starts one too, may be a FAQ)."""
+    if not any(block.starts_chunk and block.kind == "heading" for block in blocks):
         blocks = faq_questions(text, blocks)
     return clause_sections(text, blocks)
 

@@ -80,6 +80,8 @@ class LoadedDocument:
     meta: DocumentMeta
     warnings: list[str] = field(default_factory=list)
     ocr: list[OcrPage] = field(default_factory=list)
+    # Files attached to an e-mail, each a document of its own: id "<message id>#<file name>".
+    attachments: list["LoadedDocument"] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

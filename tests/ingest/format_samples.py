@@ -353,3 +353,20 @@ def write_mixed_pdf(folder: Path, name: str = "note-annexe-scannee.pdf") -> Path
     with open(path, "wb") as handle:
         writer.write(handle)
     return path
+
+
+def write_eml_with_attachment(folder: Path, name: str = "inscriptions.eml") -> Path:
+    """A message whose attached CSV lists the registered participants (the list is in the file only)."""
+    message = EmailMessage()
+    message["From"] = "Awa Diop <awa.diop@mctn.example>"
+    message["To"] = "Équipe du programme <programme@mctn.example>"
+    message["Subject"] = "Inscriptions à l'atelier de Bakou"
+    message["Date"] = "Tue, 24 Mar 2026 08:30:00 +0000"
+    message.set_content("Bonjour,\n\nVeuillez trouver ci-joint la liste des inscrits à l'atelier de Bakou.\n\nAwa")
+    message.add_attachment("Nom;Institution;Fonction\nLeyla Guliyeva;IDDA;Cheffe de projet\n"
+                           "Mamadou Ndiaye;SENUM;Architecte des systèmes d'information\n".encode(),
+                           maintype="text", subtype="csv", filename="inscrits.csv")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(bytes(message))
+    return path

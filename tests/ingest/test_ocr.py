@@ -12,6 +12,7 @@ import pytest
 from evals.scans import character_accuracy
 from ingest.load import LoadError, load_document
 from ingest.ocr import OcrOptions, needs_ocr, parse_tsv
+from ingest.split import split_document
 from tests.ingest import format_samples as samples
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None or shutil.which("pdftoppm") is None,
@@ -74,6 +75,11 @@ def test_a_scanned_protocol_is_read_page_by_page_with_its_confidence(tmp_path: P
     assert doc.meta.title.startswith("Protocole de coopération"), doc.meta.title
     dated = next(b for b in doc.blocks if "15 mai 2026" in doc.text[b.start : b.end])
     assert dated.page == 2 and dated.section[-1] == "Article 2 — Calendrier"
+    # Each scanned page is a passage of its own: a citation's page is its quote's page.
+    chunks = split_document(doc)
+    assert [c.page for c in chunks] == [1, 2], [(c.page, c.text[:40]) for c in chunks]
+    for chunk in chunks:
+        assert {b.page for b in doc.blocks if chunk.start <= b.start < chunk.end} == {chunk.page}
 
 
 @needs_tesseract
