@@ -129,3 +129,23 @@ def test_the_time_limit_stops_a_long_scan_and_the_next_run_goes_on(tmp_path: Pat
     doc = _load(scan, **options)
     assert [p.page for p in doc.ocr] == [1, 2, 3] and "Troisième" in doc.text
     assert len(list((tmp_path / "cache").rglob("*.json"))) == 3
+
+
+@needs_tesseract
+def test_an_image_only_pdf_of_500_pages_is_time_bounded_and_resumable(tmp_path: Path) -> None:
+    import time
+
+    from PIL import Image
+
+    pages = [Image.new("L", (200, 280), 255) for _ in range(500)]
+    path = tmp_path / "cinq-cents-pages.pdf"
+    pages[0].save(path, "PDF", resolution=24, save_all=True, append_images=pages[1:])
+    options = {"max_seconds": 0.001, "cache": tmp_path / "cache"}
+    started = time.monotonic()
+    with pytest.raises(LoadError) as caught:
+        _load(path, **options)
+    assert "after 1 of the 500 scanned pages (of 500)" in str(caught.value)
+    assert time.monotonic() - started < 60, "one page a run at least, then the file is reported"
+    with pytest.raises(LoadError) as again:
+        _load(path, **options)
+    assert "after 2 of the 500 scanned pages" in str(again.value), "the next run goes on from the cache"
