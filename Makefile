@@ -11,12 +11,12 @@ MODEL := $(MODEL_DIR)/passerelle_build.json
 STORE ?= data
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False ANONYMIZED_TELEMETRY=False
 
-.PHONY: install install-dev ingest run test bench train-reader train-calibrator clean help postgres-server
+.PHONY: install install-dev ingest run test bench train-reader train-calibrator clean help postgres-server ocr-tools
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-install: $(STAMP) $(MODEL) ## create .venv, install the pinned packages, build the embedding model (no-op when done)
+install: $(STAMP) $(MODEL) ocr-tools ## create .venv, install the pinned packages, build the embedding model, install Tesseract for scans (no-op when done)
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ $(CHROMIUM):
 	$(SUDO) apt-get install -y chromium || \
 	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
+# Scanned PDF pages are read by Debian's Tesseract (French and English) on pages rendered by
+# pdftoppm (ingest/ocr.py): the product ingests scans, so installing the product installs them.
+ocr-tools:
+	@(command -v tesseract && command -v pdftoppm && tesseract --list-langs 2>&1 | grep -qx fra && \
+	   tesseract --list-langs 2>&1 | grep -qx eng) >/dev/null || \
+	  $(SUDO) apt-get install -y tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng poppler-utils || \
+	  ($(SUDO) apt-get update && $(SUDO) apt-get install -y tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng poppler-utils)
+
 # The shared-catalog tests start throwaway clusters of Debian's PostgreSQL (tests/postgres.py).
 postgres-server:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || $(SUDO) apt-get install -y postgresql || \
@@ -61,6 +69,7 @@ test: install install-dev $(CHROMIUM) postgres-server ## run the test suite (ins
 bench: install install-dev ## print speed and quality figures next to their baselines (writes bench-results/)
 	@mkdir -p bench-results
 	$(PY) -m bench.embedding_speed --json bench-results/embedding_speed.json
+	$(PY) -m bench.ingest_speed --json bench-results/ingest_speed.json
 	$(PY) -m evals
 	$(PY) -m evals.reader --store bench-results/corpus-store --json bench-results/reader.json
 	$(PY) -m evals.piaf_reader --whole-system --json bench-results/piaf_reader.json

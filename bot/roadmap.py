@@ -95,12 +95,41 @@ class Commitment:
         """True when the status is late (deadline passed and not done)."""
         return self.status == "late"
 
+    @property
+    def history(self) -> list[CommitmentSource]:
+        """The sources that set its deadline or status anew, oldest first: the first to give a
+        deadline or a status, then each later one that moves the deadline or changes the status."""
+        steps: list[CommitmentSource] = []
+        for source in reversed(self.sources):
+            if source.deadline is None and source.status == "unknown":
+                continue
+            last = steps[-1] if steps else None
+            moved = source.deadline is not None and (last is None or source.deadline != last.deadline)
+            if last is None or moved or source.status not in ("unknown", last.status):
+                steps.append(source)
+        return steps
+
+    def history_text(self, language: str = "fr") -> str:
+        """"30 juin 2026 → 30 septembre 2026, Rapport S1": each deadline as worded, and the
+        document that set the last one; empty when no later document changed anything."""
+        steps = self.history
+        if len(steps) < 2:
+            return ""
+        dates = [s.deadline_text or (s.deadline.isoformat() if s.deadline else status_label(s.status, language))
+                 for s in steps]
+        shown = [d for i, d in enumerate(dates) if i == 0 or d != dates[i - 1]]
+        if steps[-1].status == "done" and steps[-2].status != "done":
+            shown.append(status_label("done", language))
+        return f"{' → '.join(shown)}, {steps[-1].title}"
+
     def to_dict(self) -> dict[str, Any]:
         """The commitment as in `python -m bot roadmap --json`."""
         return {
             "action": self.action, "owner": self.owner, "commission": self.commission,
             "deadline": self.deadline.isoformat() if self.deadline else None, "deadline_text": self.deadline_text,
             "status": self.status, "sources": [s.to_dict() for s in self.sources],
+            "history": [{"deadline": s.deadline.isoformat() if s.deadline else None, "deadline_text": s.deadline_text,
+                         "status": s.status, "title": s.title, "date": s.date} for s in self.history],
         }
 
 
@@ -402,6 +431,8 @@ def describe(item: Commitment, language: str) -> str:
         when = f"{item.deadline_text} ({item.deadline.isoformat()})"
     head = " — ".join(part for part in (item.owner, when, status_label(item.status, language)) if part)
     quote = " ".join(source.quote.split()).strip("| ")
+    history = item.history_text(language)
+    head = f"{head} ({history})" if history else head
     return f"{head} : « {quote} »" if language == "fr" else f"{head}: “{quote}”"
 
 

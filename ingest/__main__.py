@@ -104,8 +104,22 @@ def _summary(report) -> None:
         f"Passages: {report.chunks_added} added, {report.chunks_removed} removed; "
         f"{report.chunks_total} in the store."
     )
+    for path, pages in _ocr_by_file(report.ocr).items():
+        read = [p for p in pages if p["indexed"]]
+        line = f"OCR {path}: {len(read)} of {len(pages)} scanned pages indexed"
+        if read:
+            line += f", mean confidence {sum(p['confidence'] for p in read) / len(read):.0f}"
+        below = [str(p["page"]) for p in pages if not p["indexed"]]
+        print(line + (f"; under the confidence floor, not indexed: page {', '.join(below)}" if below else ""))
     for error in report.errors:
         print(f"FAILED {error['path']}: {error['error']}")
+
+
+def _ocr_by_file(pages: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for page in pages:
+        grouped.setdefault(page["path"], []).append(page)
+    return grouped
 
 
 if __name__ == "__main__":

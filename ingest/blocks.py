@@ -7,7 +7,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from kb.schema import Block
+from kb.schema import Block, OcrPage
 
 # Office and OpenDocument files are zips: refuse archives whose unpacked size is absurd before
 # parsing them (a few MB of zeros can unpack to gigabytes).
@@ -28,6 +28,9 @@ class TextBuilder:
         self.length = 0
         self.blocks: list[Block] = []
         self.headings: list[tuple[int, str]] = []
+        self.warnings: list[str] = []  # what a reader noticed and the ingestion report shows
+        self.ocr: list[OcrPage] = []  # the pages read by OCR
+        self.attachments: list = []  # (file name, LoadedDocument) of an e-mail's attached files
 
     def add(self, text: str, *, kind: str = "paragraph", level: int = 0, page: int | None = None,
             starts_chunk: bool = False) -> None:

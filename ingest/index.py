@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from ingest.load import LoadError, document_id, file_fingerprint, load_document
 from ingest.metadata import SIDECAR_SUFFIX
+from ingest.ocr import ocr_options
 from ingest.roadmap import EXTRACTOR_VERSION, extract_commitments, signature_date
 from ingest.split import answer_sentences, split_document
 from kb.schema import Chunk, LoadedDocument
@@ -50,6 +51,7 @@ class IngestReport:
     chunks_total: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
+    ocr: list[dict[str, Any]] = field(default_factory=list)  # pages read by OCR: path, page, confidence, indexed
     seconds: float = 0.0
     dry_run: bool = False
 
@@ -62,6 +64,7 @@ class IngestReport:
             },
             "chunks": {"added": self.chunks_added, "removed": self.chunks_removed, "total": self.chunks_total},
             "errors": list(self.errors),
+            "ocr": list(self.ocr),
             "seconds": round(self.seconds, 3),
         }
 
@@ -153,7 +156,9 @@ def _plan(kb: KnowledgeBase, roots: list[Path], prune: bool, reset: bool, report
             report.unchanged += 1
             continue
         try:
-            doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest)
+            # A dry run writes nothing, not even the OCR cache.
+            doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest,
+                                ocr=ocr_options(kb.settings, cache=False))
         except LoadError as exc:
             _fail(report, path, str(exc))
             continue
@@ -197,7 +202,8 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
         for path, digest, is_update in changed:
             bar.set_postfix_str(path.name[-40:], refresh=False)
             try:
-                doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest)
+                doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest,
+                                    ocr=ocr_options(kb.settings))
                 chunks = split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap)
             except LoadError as exc:
                 _fail(report, path, str(exc))
@@ -208,10 +214,9 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
                 _fail(report, path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")
                 bar.update(1)
                 continue
-            for warning in doc.warnings:
-                report.warnings.append({"path": str(path), "warning": warning})
-                log.warning("%s: %s", path, warning)
+            _note(report, path, doc)
             group.append((doc, chunks, is_update))
+            group += _attachments(kb, doc, known, report)
             if sum(len(c) for _, c, _ in group) >= GROUP_CHUNKS:
                 _write_group(kb, group, report, bar, anchors)
                 group = []
@@ -227,6 +232,28 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
     _refresh_commitments(kb, anchors)
     report.total = len(kb.documents())
     report.chunks_total = kb.chunk_count()
+
+
+def _attachments(kb: KnowledgeBase, doc: LoadedDocument, known: dict, report: IngestReport
+                 ) -> list[tuple[LoadedDocument, list[Chunk], bool]]:
+    """The documents attached to `doc` (an e-mail's files), split, to be written beside it; the
+    attachments it had before and no longer has are removed."""
+    current = {child.doc_id for child in doc.attachments}
+    for doc_id, record in known.items():
+        if record.path == doc.path and doc_id != doc.path and doc_id not in current:
+            report.chunks_removed += kb.remove_document(doc_id)
+            report.removed += 1
+    return [(child, split_document(child, kb.settings.chunk_size, kb.settings.chunk_overlap), child.doc_id in known)
+            for child in doc.attachments]
+
+
+def _note(report: IngestReport, path: Path, doc: LoadedDocument) -> None:
+    """Add what loading `doc` noticed to the report: its warnings and its pages read by OCR."""
+    for warning in doc.warnings:
+        report.warnings.append({"path": str(path), "warning": warning})
+        log.warning("%s: %s", path, warning)
+    report.ocr += [{"path": str(path), "page": p.page, "confidence": p.confidence, "indexed": p.indexed}
+                   for p in doc.ocr]
 
 
 def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport, bar,
@@ -262,7 +289,8 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
         else:
             report.added += 1
         log.debug("ingested document=%s chunks=%d sentences=%d", doc.doc_id, len(chunks), len(spans))
-        bar.update(1)
+        if doc.doc_id == doc.path:  # an attachment is no file of its own on the bar
+            bar.update(1)
 
 
 def _signature(kb: KnowledgeBase, extra: list[LoadedDocument] = ()) -> date | None:
@@ -290,12 +318,16 @@ def _refresh_commitments(kb: KnowledgeBase, written: dict[str, str]) -> None:
         if written.get(doc_id, previous) == stamp:
             continue
         try:
-            doc = load_document(Path(record.path), max_bytes=_max_bytes(kb.settings))
+            doc = load_document(Path(record.path), max_bytes=_max_bytes(kb.settings), ocr=ocr_options(kb.settings))
         except (LoadError, OSError) as exc:
             log.warning("commitments of %s kept as they were: %s", record.path, exc)
             continue
         if doc.file_hash != record.file_hash:
             continue  # changed since: its next ingestion extracts it
+        if doc_id != record.path:  # an e-mail's attachment: the message's file holds it
+            doc = next((child for child in doc.attachments if child.doc_id == doc_id), None)
+            if doc is None:
+                continue
         doc.doc_id = doc_id
         kb.replace_mentions(doc, extract_commitments(doc, signed=signed))
         refreshed += 1

@@ -1,6 +1,7 @@
 """Loading: turn a file into a `LoadedDocument` (text, structure blocks, metadata).
 
-Supported: Markdown, plain text, PDF (page numbers kept), Word .docx (headings kept), HTML.
+Supported: Markdown, plain text, PDF (page numbers kept, scanned pages read by OCR), Word .docx
+(headings kept), HTML, and the formats of the modules named in `_CONTAINER_READERS`.
 Every failure is a `LoadError` whose message says what is wrong with the file.
 """
 
@@ -12,10 +13,13 @@ import logging
 import os
 import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 from ingest.blocks import LoadError, TextBuilder, check_container
 from ingest.markdown import markdown_blocks
 from ingest.plaintext import looks_like_heading, numbering_level, plain_text_blocks
+from ingest.structure import structure_blocks
+from ingest.ocr import OcrOptions, needs_ocr, read_scanned_pages
 from ingest.metadata import MetadataError, build_meta, parse_yaml, sidecar_path, split_front_matter
 from kb.language import identify
 from kb.schema import Block, LoadedDocument
@@ -57,8 +61,10 @@ def file_fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None) -> LoadedDocument:
-    """Load one file; raises LoadError with a clear message when it cannot be used."""
+def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None,
+                  ocr: OcrOptions | None = None) -> LoadedDocument:
+    """Load one file; raises LoadError with a clear message when it cannot be used. `ocr` says
+    how scanned PDF pages are read (default `OcrOptions()`: no cache)."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(
@@ -66,21 +72,13 @@ def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None) -
             + ", ".join(s for s in SUPPORTED_SUFFIXES if s not in (".markdown", ".htm"))
         )
     builder = TextBuilder()
-    try:
-        _check_size(path, max_bytes)
-        file_hash = file_hash or file_fingerprint(path)
-        fields = _with_sidecar(path, _read_blocks(path, suffix, builder))
-    except MetadataError as exc:
-        raise LoadError(str(exc)) from None
-    except PermissionError:
-        raise LoadError("permission denied: the file cannot be read") from None
-    except OSError as exc:
-        raise LoadError(f"cannot read the file: {exc.strerror or exc}") from None
-
+    file_hash, fields = _read_file(path, suffix, builder, max_bytes, file_hash, ocr or OcrOptions())
     text, blocks = builder.result()
     if not text.strip():
-        raise LoadError("no text could be extracted (scanned images or an empty document?)")
+        # A scan that could not be read says why (OCR missing, every page under the floor).
+        raise LoadError("; ".join(builder.warnings) or "no text could be extracted (an empty document?)")
     first_heading = next((text[b.start : b.end] for b in blocks if b.kind == "heading"), None)
+    blocks = structure_blocks(text, blocks)
     try:
         meta, warnings = build_meta(
             fields,
@@ -89,10 +87,45 @@ def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None) -
         )
     except MetadataError as exc:
         raise LoadError(str(exc)) from None
-    return LoadedDocument(
+    doc = LoadedDocument(
         doc_id=document_id(path), path=document_id(path), file_hash=file_hash,
-        text=text, blocks=blocks, meta=meta, warnings=warnings,
+        text=text, blocks=blocks, meta=meta, warnings=[*builder.warnings, *warnings], ocr=builder.ocr,
     )
+    doc.attachments = attached_documents(doc, builder.attachments)
+    return doc
+
+
+ATTACHMENT_SEPARATOR = "#"
+
+
+def attached_documents(message: LoadedDocument, attached: list[tuple[str, LoadedDocument]]) -> list[LoadedDocument]:
+    """The files attached to an e-mail as documents of their own, linked to it: id
+    "<message id>#<file name>", the message's file as path (and fingerprint), a title naming the
+    message, and its date, access level and organisations."""
+    documents = []
+    for name, child in attached:
+        meta = replace(child.meta, title=f"{name} — {message.meta.title}", date=child.meta.date or message.meta.date,
+                       access=message.meta.access, organisations=message.meta.organisations,
+                       illustrative=message.meta.illustrative)
+        doc_id = f"{message.doc_id}{ATTACHMENT_SEPARATOR}{name}"
+        documents.append(replace(child, doc_id=doc_id, path=message.path, file_hash=message.file_hash, meta=meta,
+                                 warnings=[]))
+    return documents
+
+
+def _read_file(path: Path, suffix: str, builder: TextBuilder, max_bytes: int, file_hash: str | None,
+               ocr: OcrOptions) -> tuple[str, dict]:
+    """Fill `builder` from the file; (the file's fingerprint, its metadata fields with the sidecar's)."""
+    try:
+        _check_size(path, max_bytes)
+        file_hash = file_hash or file_fingerprint(path)
+        return file_hash, _with_sidecar(path, _read_blocks(path, suffix, builder, ocr))
+    except MetadataError as exc:
+        raise LoadError(str(exc)) from None
+    except PermissionError:
+        raise LoadError("permission denied: the file cannot be read") from None
+    except OSError as exc:
+        raise LoadError(f"cannot read the file: {exc.strerror or exc}") from None
 
 
 def _check_size(path: Path, max_bytes: int) -> None:
@@ -105,10 +138,10 @@ def _check_size(path: Path, max_bytes: int) -> None:
         )
 
 
-def _read_blocks(path: Path, suffix: str, builder: TextBuilder) -> dict:
+def _read_blocks(path: Path, suffix: str, builder: TextBuilder, ocr: OcrOptions) -> dict:
     """Fill `builder` with the file's blocks; returns the metadata fields the file itself carries."""
     if suffix == ".pdf":
-        _pdf_blocks(path, builder)
+        _pdf_blocks(path, builder, ocr)
         return {}
     if suffix == ".docx":
         _docx_blocks(path, builder)
@@ -189,15 +222,30 @@ def _markdown_blocks(body: str, builder: TextBuilder) -> None:
         builder.add(text, kind=kind, level=level)
 
 
-def _pdf_blocks(path: Path, builder: TextBuilder) -> None:
-    for number, page_text in _pdf_pages(path):
-        for para in _pdf_paragraphs(page_text):
+def _pdf_blocks(path: Path, builder: TextBuilder, ocr: OcrOptions) -> None:
+    pages = _pdf_pages(path)
+    scanned = {number: side for number, text, side in pages if needs_ocr(text, side is not None)}
+    read, builder.ocr, warnings = read_scanned_pages(path, scanned, ocr, len(pages))
+    builder.warnings.extend(warnings)
+    for number, page_text, _ in pages:
+        paragraphs = _pdf_paragraphs(page_text)
+        if number in scanned:
+            # Tesseract's paragraphs may run a title into the text under it: their lines are
+            # joined as a text layer's are, closing at headings and at the ends of sentences.
+            text = read[number].text if number in read else ""
+            paragraphs = [p for block in text.split("\n\n")
+                          for p in _join_pdf_lines([line for line in block.split("\n") if line.strip()])]
+        for index, para in enumerate(paragraphs):
             kind = "heading" if looks_like_heading(para) and "\n" not in para else "paragraph"
-            builder.add(para, kind=kind, level=numbering_level(para) if kind == "heading" else 0, page=number)
+            # A scanned page is a passage of its own: a citation's page is then its quote's page,
+            # the one to hold against the scan.
+            builder.add(para, kind=kind, level=numbering_level(para) if kind == "heading" else 0, page=number,
+                        starts_chunk=index == 0 and number in scanned)
 
 
-def _pdf_pages(path: Path) -> list[tuple[int, str]]:
-    """(page number, extracted text) of each page; a damaged or locked file is a LoadError."""
+def _pdf_pages(path: Path) -> list[tuple[int, str, float | None]]:
+    """(page number, extracted text, its longer side in points when it shows an image, else
+    None) of each page; a damaged or locked file is a LoadError."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -205,13 +253,34 @@ def _pdf_pages(path: Path) -> list[tuple[int, str]]:
         reader = PdfReader(str(path))
         if reader.is_encrypted:
             _decrypt_without_password(reader)
-        return [(number, page.extract_text() or "") for number, page in enumerate(reader.pages, start=1)]
+        return [(number, page.extract_text() or "",
+                 max(float(page.mediabox.width), float(page.mediabox.height)) if _has_image(page) else None)
+                for number, page in enumerate(reader.pages, start=1)]
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise LoadError(f"corrupt or unreadable PDF ({type(exc).__name__}: {str(exc)[:120]})") from None
     except Exception as exc:  # pypdf raises a wide range on damaged files
         raise LoadError(f"corrupt or unreadable PDF ({type(exc).__name__})") from None
+
+
+def _has_image(page) -> bool:
+    """Does the page draw an image, directly or in a form it uses (where scanners put it)?"""
+    pending = [page.get("/Resources")]
+    for _ in range(8):  # forms may nest; a few levels cover what scanners write
+        found = []
+        for resources in pending:
+            xobjects = resources.get_object().get("/XObject") if resources is not None else None
+            for ref in (xobjects.get_object().values() if xobjects is not None else ()):
+                item = ref.get_object()
+                if item.get("/Subtype") == "/Image":
+                    return True
+                if item.get("/Subtype") == "/Form":
+                    found.append(item.get("/Resources"))
+        if not found:
+            return False
+        pending = found
+    return False
 
 
 def _decrypt_without_password(reader) -> None:

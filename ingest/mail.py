@@ -6,8 +6,8 @@ Message-----" or "De : … Envoyé : … Objet :" header blocks) are recognised 
 stay in the document's text, each once under its own sender and date, for a reader who opens it,
 but they are not indexed: a date proposed then replaced is neither stated anew by the reply nor
 found by a question. A forwarded message ("Fwd:", "TR:", "Forwarded message") is the content
-being sent, so it is indexed as a message of its own. Attachments of a supported type are read as
-sections of the message that carries them.
+being sent, so it is indexed as a message of its own. Attachments of a supported type become
+documents of their own (see `ingest.load.attached_documents`), which the message names.
 """
 
 from __future__ import annotations
@@ -196,8 +196,9 @@ def _header_block(lines: list[str]) -> tuple[dict[str, str], int] | None:
 
 
 def write_posts(posts: list[Post], builder: TextBuilder) -> None:
-    """Each post a section: its heading, its paragraphs, then its attachments' blocks; a quoted
-    post is written as text only (no blocks: not indexed, not quoted by answers)."""
+    """Each post a section: its heading, its paragraphs, then the names of its attachments (which
+    the builder keeps, to become documents of their own); a quoted post is written as text only
+    (no blocks: not indexed, not quoted by answers)."""
     for post in posts:
         if not post.text and not post.attachments:
             continue
@@ -206,12 +207,9 @@ def write_posts(posts: list[Post], builder: TextBuilder) -> None:
             continue
         builder.add(post.heading(), kind="heading", level=1, starts_chunk=True)
         plain_text_blocks(post.text, builder, base_level=1)
-        for name, document in post.attachments:
-            builder.add(name, kind="heading", level=2)
-            for block in document.blocks:
-                text = document.text[block.start : block.end]
-                builder.add(text, kind=block.kind, level=block.level + 2 if block.kind == "heading" else 0,
-                            page=block.page)
+        if post.attachments:
+            builder.add("Pièces jointes / Attachments : " + ", ".join(name for name, _ in post.attachments))
+        builder.attachments += post.attachments
 
 
 def _header(message: EmailMessage, name: str) -> str:

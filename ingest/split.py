@@ -9,7 +9,7 @@ sentence(s) of the previous chunk of the same section (overlap).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from kb.schema import Block, Chunk, LoadedDocument, chunk_id_for
@@ -63,20 +63,22 @@ class _Spans:
         self.current: list[_Unit] = []
 
     def gather(self, units: list[_Unit], *, max_size: int, min_size: int) -> None:
-        """Close a chunk at a heading once it is long enough (at a slide's, sheet's or message's
-        heading always), or before it grows over `max_size`."""
+        """Close a chunk at a heading once it is long enough, always before a unit that starts a
+        chunk (a slide's, sheet's or message's heading, a scanned page), or before it grows over
+        `max_size`."""
         for unit in units:
             if not self.current:
                 self.current = [unit]
                 continue
             content_size = _size(self.current)
-            new_section = unit.heading and (content_size >= min_size or unit.starts_chunk)
+            new_section = _opens_section(unit, content_size, min_size)
             too_big = _size(self.current, unit) > max_size and content_size >= min_size
             if new_section or too_big:
                 carry: list[_Unit] = []
                 while len(self.current) > 1 and self.current[-1].heading:  # a heading belongs with what follows it
                     carry.insert(0, self.current.pop())
-                seed = self._close(next_continues_section=not unit.heading and not carry)
+                # No overlap into a unit of its own (a scanned page): it starts where it starts.
+                seed = self._close(next_continues_section=not (unit.heading or unit.starts_chunk) and not carry)
                 self.current = [*seed, *carry, unit]
             else:
                 self.current.append(unit)
@@ -96,6 +98,12 @@ class _Spans:
             return []
         last = current[-1]
         return [_Unit(tail_start, last.end, _page_at(self.doc.blocks, tail_start, last.page), last.section, False)]
+
+
+def _opens_section(unit: _Unit, content_size: int, min_size: int) -> bool:
+    """Does `unit` close the chunk before it: a unit that starts a chunk, or a heading once the
+    chunk is long enough?"""
+    return unit.starts_chunk or (unit.heading and content_size >= min_size)
 
 
 def _size(units: list[_Unit], extra: _Unit | None = None) -> int:
@@ -125,6 +133,7 @@ def _units(text: str, blocks: list[Block], chunk_size: int) -> list[_Unit]:
         if heading or block.end - block.start <= chunk_size:
             units.append(_Unit(block.start, block.end, block.page, block.section, heading, block.starts_chunk))
             continue
+        first = len(units)
         group_start: int | None = None
         group_end = block.start
         for s_start, s_end in _bounded_sentences(text, block.start, block.end, chunk_size):
@@ -136,6 +145,8 @@ def _units(text: str, blocks: list[Block], chunk_size: int) -> list[_Unit]:
             group_end = s_end
         if group_start is not None:
             units.append(_Unit(group_start, group_end, block.page, block.section, False))
+        if block.starts_chunk and len(units) > first:  # the block's first group opens its chunk
+            units[first] = replace(units[first], starts_chunk=True)
     return units
 
 

@@ -15,6 +15,7 @@ from kb.store import KnowledgeBase
 
 from ingest.index import IngestReport, ingest_paths
 from ingest.load import SUPPORTED_SUFFIXES, LoadError, load_document
+from ingest.ocr import ocr_options
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def ingest_uploads(files: list[tuple[Path, str]], settings: Settings, kb: Knowle
             probe = Path(scratch) / name
             shutil.copyfile(temp_path, probe)
             try:
-                load_document(probe, max_bytes=max_bytes)
+                # The OCR cache is keyed by content: a scan read here is not read again below.
+                load_document(probe, max_bytes=max_bytes, ocr=ocr_options(settings))
             except LoadError as exc:
                 report.rejected.append({"file": original, "error": str(exc).replace(str(probe), name)})
                 continue

@@ -58,6 +58,16 @@ class Block:
     starts_chunk: bool = False
 
 
+@dataclass(frozen=True)
+class OcrPage:
+    """A PDF page without a text layer, read by OCR: its number, Tesseract's mean word confidence
+    (0-100), and whether its text was indexed (a page under the confidence floor is not)."""
+
+    page: int
+    confidence: float
+    indexed: bool
+
+
 @dataclass
 class LoadedDocument:
     """A file turned into text with structure and metadata, ready to split."""
@@ -69,6 +79,9 @@ class LoadedDocument:
     blocks: list[Block]
     meta: DocumentMeta
     warnings: list[str] = field(default_factory=list)
+    ocr: list[OcrPage] = field(default_factory=list)
+    # Files attached to an e-mail, each a document of its own: id "<message id>#<file name>".
+    attachments: list["LoadedDocument"] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,8 @@ def chunk_metadata(doc: LoadedDocument, chunk: Chunk) -> dict[str, Any]:
     }
     if chunk.page is not None:
         data["page"] = chunk.page
+        if any(p.page == chunk.page and p.indexed for p in doc.ocr):
+            data["ocr"] = True  # its text was read from a scan: a citation can say so
     if meta.organisations:
         data["organisations"] = list(meta.organisations)
     return data

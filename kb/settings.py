@@ -76,6 +76,14 @@ class Settings:
     """Characters (whole sentences) repeated at the start of the next chunk."""
     max_file_mb: float = 20.0
     """Files larger than this are reported and skipped."""
+    ocr_languages: str = "fra+eng"
+    """Tesseract languages scanned PDF pages are read in (installed tessdata names joined by +)."""
+    ocr_min_confidence: float = 50.0
+    """Mean word confidence (0-100) a page read by OCR needs to be indexed; under it the page is
+    reported and left out."""
+    ocr_max_seconds: float = 900.0
+    """Seconds one file may spend on OCR in a run; past them the file is reported and the next run
+    goes on from the pages already read (kept under the store's ocr-cache/)."""
     host: str = "127.0.0.1"
     """Address the web app listens on."""
     port: int = 7860
@@ -125,9 +133,16 @@ class Settings:
                                 "PASSERELLE_LOGIN_LOCKOUT_S positive")
         if self.export_keep_s <= 0:
             raise SettingsError("PASSERELLE_EXPORT_KEEP_S must be positive")
+        self._check_ranges()
+
+    def _check_ranges(self) -> None:
+        """The ports and OCR limits (apart: __post_init__ stays under the complexity limit)."""
         for name in ("chroma_port", "port"):
             if not 0 < getattr(self, name) < 65536:
                 raise SettingsError(f"PASSERELLE_{name.upper()} must be a port number (1-65535)")
+        if not 0 <= self.ocr_min_confidence <= 100 or self.ocr_max_seconds <= 0:
+            raise SettingsError("PASSERELLE_OCR_MIN_CONFIDENCE must be between 0 and 100 and "
+                                "PASSERELLE_OCR_MAX_SECONDS positive")
 
     def _check_addresses(self) -> None:
         """The servers' addresses: an http(s) LLM endpoint, a postgresql:// database."""

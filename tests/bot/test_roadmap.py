@@ -66,6 +66,11 @@ def test_a_reworded_later_mention_that_moves_the_deadline_updates_the_same_commi
     portal = next(c for c in merged if len(c.sources) == 2)
     assert (portal.deadline, portal.status) == (date(2026, 6, 30), "in progress")
     assert [s.path for s in portal.sources] == ["b.md", "a.md"], "newest source first"
+    assert [s.deadline for s in portal.history] == [date(2026, 3, 31), date(2026, 6, 30)], "oldest first"
+    assert portal.history_text() == "2026-03-31 → 2026-06-30, b.md"
+    assert portal.to_dict()["history"][1]["status"] == "in progress"
+    other = next(c for c in merged if len(c.sources) == 1)
+    assert other.history_text() == "" and len(other.history) == 1
 
 
 def test_owner_filter_finds_a_person_by_their_body() -> None:
@@ -154,7 +159,8 @@ def test_cli_json_is_one_object_with_the_documented_keys(corpus_store: Knowledge
     data = json.loads(lines[0])
     assert set(data) == {"today", "items"} and data["today"] == "2026-05-20" and data["items"]
     for item in data["items"]:
-        assert set(item) == {"action", "owner", "commission", "deadline", "deadline_text", "status", "sources"}
+        assert set(item) == {"action", "owner", "commission", "deadline", "deadline_text", "status", "sources",
+                             "history"}
         assert item["status"] == "late" and item["deadline"] < "2026-05-20"
         for source in item["sources"]:
             assert set(source) == {"path", "title", "date", "page", "quote", "start", "end"}

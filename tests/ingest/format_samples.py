@@ -309,3 +309,64 @@ def rezip(source: Path, target: Path, replace: dict[str, bytes], extra: dict[str
         for name, data in (extra or {}).items():
             new.writestr(name, data)
     return target
+
+
+SCAN_PAGES = [
+    """# Protocole de coopération en matière de signature électronique
+
+Article 1 — Objet
+
+Le présent protocole fixe les conditions dans lesquelles les parties reconnaissent mutuellement les certificats de signature électronique délivrés par leurs autorités de certification.""",
+    """Article 2 — Calendrier
+
+Les deux autorités de certification échangent leurs politiques de certification au plus tard le 15 mai 2026. Un premier essai de vérification croisée est mené à Bakou en juillet 2026.
+
+Article 3 — Suivi
+
+Un groupe de travail de six experts, trois par partie, suit la mise en oeuvre et rend compte au comité de pilotage.""",
+]
+
+
+def write_scan(folder: Path, name: str = "protocole-signature-scan.pdf", pages: list[str] | None = None) -> Path:
+    """A signed protocol as it comes back from the scanner: image-only pages, slightly rotated
+    and speckled (no text layer)."""
+    from evals.scans import render_scan
+
+    return render_scan(folder / name, pages or SCAN_PAGES)
+
+
+def write_mixed_pdf(folder: Path, name: str = "note-annexe-scannee.pdf") -> Path:
+    """A note whose first page has a text layer and whose second page is a scanned annex."""
+    from pypdf import PdfReader, PdfWriter
+
+    from tests.ingest.samples import write_pdf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    typed = write_pdf(folder / "scratch", "typed.pdf", pages=(
+        "Note de transmission\n\nVeuillez trouver ci-joint le protocole signé, numérisé par le secrétariat.",))
+    scanned = write_scan(folder / "scratch", "annex.pdf", [SCAN_PAGES[1]])
+    writer = PdfWriter()
+    for source in (typed, scanned):
+        for page in PdfReader(source).pages:
+            writer.add_page(page)
+    path = folder / name
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def write_eml_with_attachment(folder: Path, name: str = "inscriptions.eml") -> Path:
+    """A message whose attached CSV lists the registered participants (the list is in the file only)."""
+    message = EmailMessage()
+    message["From"] = "Awa Diop <awa.diop@mctn.example>"
+    message["To"] = "Équipe du programme <programme@mctn.example>"
+    message["Subject"] = "Inscriptions à l'atelier de Bakou"
+    message["Date"] = "Tue, 24 Mar 2026 08:30:00 +0000"
+    message.set_content("Bonjour,\n\nVeuillez trouver ci-joint la liste des inscrits à l'atelier de Bakou.\n\nAwa")
+    message.add_attachment("Nom;Institution;Fonction\nLeyla Guliyeva;IDDA;Cheffe de projet\n"
+                           "Mamadou Ndiaye;SENUM;Architecte des systèmes d'information\n".encode(),
+                           maintype="text", subtype="csv", filename="inscrits.csv")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(bytes(message))
+    return path

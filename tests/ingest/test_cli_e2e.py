@@ -49,7 +49,8 @@ def corpus_files(folder: Path) -> list[Path]:
 
 def test_corpus_goes_in_whole(workspace: Path) -> None:
     first = json.loads((workspace / "first.json").read_text())
-    assert set(first) == {"documents", "chunks", "errors", "seconds"}
+    assert set(first) == {"documents", "chunks", "errors", "ocr", "seconds"}
+    assert first["ocr"] == [], "the corpus has no scanned page"
     assert set(first["documents"]) == {"added", "updated", "unchanged", "removed", "failed", "total"}
     assert set(first["chunks"]) == {"added", "removed", "total"}
     n = len(corpus_files(workspace / "corpus"))

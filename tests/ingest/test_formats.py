@@ -1,6 +1,6 @@
 """Spreadsheets, slides, OpenDocument text and e-mail: what is read from each, the commitments a
-tracker sheet gives, and one real store answering from each kind with the right row, slide or
-message as its quote."""
+tracker sheet gives, and one real store answering from each kind (a scanned PDF read by OCR too)
+with the right row, slide, message or page as its quote."""
 
 from __future__ import annotations
 
@@ -146,8 +146,13 @@ def test_eml_quoted_messages_are_kept_for_reading_but_not_indexed(tmp_path: Path
     indexed = " ".join(doc.text[s:e] for s, e, _ in answer_sentences(doc))
     assert "14 octobre 2026" in indexed
     assert "30 septembre" not in indexed and "Could the workshop" not in indexed, "a quoted message is not restated"
-    attached = [(t, s) for kind, t, s, _ in _blocks(doc) if "Leyla" in t]
-    assert attached == [("| Leyla Guliyeva | IDDA |", (newest, "participants.csv", "participants"))]
+    # The attached file is a document of its own, linked to the message, which names it.
+    assert "Leyla" not in doc.text and "Pièces jointes / Attachments : participants.csv" in indexed
+    [attached] = doc.attachments
+    assert attached.doc_id == f"{doc.doc_id}#participants.csv" and attached.path == doc.path
+    assert attached.meta.title == "participants.csv — Atelier interopérabilité"
+    assert attached.meta.date == date(2026, 3, 19) and attached.meta.access == doc.meta.access
+    assert "| Leyla Guliyeva | IDDA |" in attached.text
 
 
 def test_a_forwarded_message_is_indexed_as_a_message_of_its_own(tmp_path: Path) -> None:
@@ -238,10 +243,13 @@ def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Pat
     folder = tmp_path_factory.mktemp("formats")
     docs = folder / "docs"
     for write in (samples.write_xlsx, samples.write_ods, samples.write_csv, samples.write_pptx, samples.write_odp,
-                  samples.write_odt, samples.write_eml, samples.write_thread_txt):
+                  samples.write_odt, samples.write_eml, samples.write_thread_txt, samples.write_scan,
+                  samples.write_eml_with_attachment):
         write(docs)
     kb, report = ingest_from(folder, [Path("docs")], folder / "store")
-    assert report.failed == 0 and report.added == 8, report.errors
+    assert report.failed == 0 and report.added == 11, report.errors  # the attached CSV is a document too
+    assert "docs/inscriptions.eml#inscrits.csv" in kb.documents()
+    assert [(p["page"], p["indexed"]) for p in report.ocr] == [(1, True), (2, True)], report.ocr
     yield kb
     kb.close()
 
@@ -256,6 +264,9 @@ def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Pat
     ("Pourquoi la session de formation de septembre est-elle annulée ?", "docs/formation.odp", "faute de salle", 2),
     ("À quelle fréquence se réunit le comité technique ?", "docs/accord.odt", "tous les deux mois", None),
     ("Quelle date a été retenue pour l'atelier sur l'interopérabilité ?", "docs/atelier.eml", "14 octobre 2026", None),
+    ("Quand les autorités de certification échangent-elles leurs politiques de certification ?",
+     "docs/protocole-signature-scan.pdf", "15 mai 2026", 2),
+    ("Quelle est la fonction de Mamadou Ndiaye ?", "docs/inscriptions.eml", "Architecte des systèmes", None),
 ])
 def test_each_kind_answers_from_the_right_row_slide_or_message(formats_store, question: str, path: str, quoted: str,
                                                                page: int | None) -> None:

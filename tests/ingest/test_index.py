@@ -158,3 +158,32 @@ def test_interrupted_write_is_repaired_on_next_run(corpus: Path, fake_kb: Knowle
     fake_kb.vectors._collection.upsert(ids=[orphan], embeddings=[[0.1] * 32], documents=["x"], metadatas=[{"access": "public"}])
     ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
     assert consistent(fake_kb) == ids
+
+
+def test_an_e_mail_attachment_is_a_document_kept_in_line_with_its_message(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    from email.message import EmailMessage
+
+    from tests.ingest.format_samples import write_eml_with_attachment
+
+    mail = write_eml_with_attachment(corpus / "courriels")
+    first = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    attached = "corpus/courriels/inscriptions.eml#inscrits.csv"
+    assert first.added == 6 and attached in fake_kb.documents()
+    record = fake_kb.documents()[attached]
+    assert record.path == "corpus/courriels/inscriptions.eml" and record.title.startswith("inscrits.csv — ")
+    assert ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False).unchanged == 5
+    # The message sent again without its file: the attachment goes with it.
+    message = EmailMessage()
+    message["From"], message["Subject"], message["Date"] = "Awa Diop", "Inscriptions", "Tue, 24 Mar 2026 08:30:00 +0000"
+    message.set_content("La liste suivra.")
+    mail.write_bytes(bytes(message))
+    second = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert (second.updated, second.removed) == (1, 1) and attached not in fake_kb.documents()
+    consistent(fake_kb)
+    # A message deleted: pruning removes it and what it carried.
+    write_eml_with_attachment(corpus / "courriels")
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    mail.unlink()
+    pruned = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, prune=True, progress=False)
+    assert pruned.removed == 2 and not any("inscriptions" in d for d in fake_kb.documents())
+    consistent(fake_kb)
