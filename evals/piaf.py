@@ -258,7 +258,7 @@ def run_piaf(
     try:
         seconds: dict[str, float] = {"store": time.monotonic() - started}
         where = SearchFilter.for_role(ROLE)
-        doc_of_chunk = {r[0]: r[1] for r in knowledge.db.execute("SELECT chunk_id, doc_id FROM chunks")}
+        doc_of_chunk = knowledge.chunk_documents()
         paragraph_doc = {p: d for d, p in gold_of.items()}
         texts = [q for q, _ in data.questions]
         golds = [paragraph_doc[p] for _, p in data.questions]
