@@ -262,13 +262,15 @@ def on_postgres(knowledge: Any, database_url: str) -> Any:
 
 def run_piaf(
     piaf_path: Path, work_dir: Path, *, precision: str = "auto", limit: int | None = None,
-    fusion: "FusionConfig | None" = None, database_url: str | None = None,
+    fusion: "FusionConfig | None" = None, database_url: str | None = None, questions: int | None = None,
 ) -> dict:
     """Recall@1/5/10 and MRR@10 of BM25, dense and the product's hybrid on PIAF.
 
     `fusion` replaces the product's default `FusionConfig` for the hybrid row (to
     compare settings); by default the hybrid is exactly what `bot.answer` uses. With
-    `database_url` the catalog is read from PostgreSQL (`on_postgres`).
+    `database_url` the catalog is read from PostgreSQL (`on_postgres`). `questions` scores only
+    that many questions spread over the set, on the whole store (unlike `limit`, which builds a
+    smaller store).
     """
     from bot.retrieve import FusionConfig, dense_search, retrieve
     from kb.store import SearchFilter
@@ -284,8 +286,11 @@ def run_piaf(
         where = SearchFilter.for_role(ROLE)
         doc_of_chunk = knowledge.chunk_documents()
         paragraph_doc = {p: d for d, p in gold_of.items()}
-        texts = [q for q, _ in data.questions]
-        golds = [paragraph_doc[p] for _, p in data.questions]
+        asked = data.questions
+        if questions is not None and questions < len(asked):
+            asked = [asked[int(i * len(asked) / questions)] for i in range(questions)]
+        texts = [q for q, _ in asked]
+        golds = [paragraph_doc[p] for _, p in asked]
 
         t = time.monotonic()
         vectors = _question_vectors(knowledge, texts)
@@ -316,6 +321,7 @@ def run_piaf(
             "fusion": dataclasses.asdict(fusion),
             "catalog": knowledge.catalog.location if database_url else "sqlite",
             "questions": len(texts),
+            "sampled": len(texts) < len(data.questions),
             "limit": data.limit,
             "documents": len(gold_of),
             "chunks": len(doc_of_chunk),
@@ -335,7 +341,8 @@ def format_piaf(result: dict) -> str:
     lines = [
         f"PIAF v1.0: {result['questions']} questions, {result['documents']} documents "
         f"({result.get('chunks', '?')} chunks), catalog {result.get('catalog', 'sqlite')}"
-        + (" — a small sample (--limit), not comparable with the reference rows" if result.get("limit") else ""),
+        + (" — a small sample (--limit), not comparable with the reference rows" if result.get("limit") else "")
+        + (" — questions sampled (--questions)" if result.get("sampled") else ""),
         "",
         "| retriever | " + " | ".join(METRICS) + " |",
         "|---|" + "---|" * len(METRICS),
@@ -371,6 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK,
                         help=f"folder for the generated documents and the store, reused across runs (default: {DEFAULT_WORK})")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only N questions spread over the set (quick check)")
+    parser.add_argument("--questions", type=int, default=None,
+                        help="score only N questions spread over the set, on the whole store (quicker than --limit, "
+                             "which builds a smaller store; figures comparable between runs with the same N)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="embedding precision")
     parser.add_argument("--fusion", choices=("convex", "rrf"), default=None,
                         help="fusion method of the hybrid row (default: the product's)")
@@ -382,13 +392,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
+    if args.questions is not None and args.questions < 1:
+        parser.error("--questions must be at least 1")
     if not args.piaf.is_file():
         parser.error(f"{args.piaf}: no such file")
     from bot.retrieve import FusionConfig
 
     fusion = FusionConfig(method=args.fusion) if args.fusion else None
     result = run_piaf(args.piaf, args.work, precision=args.precision, limit=args.limit, fusion=fusion,
-                      database_url=args.database_url)
+                      database_url=args.database_url, questions=args.questions)
     print(json.dumps(result, indent=2) if args.json else format_piaf(result))
     return 0
 
