@@ -190,6 +190,8 @@ def test_the_migration_copies_a_sqlite_catalog_without_reembedding(
     ids = sorted(lite.chunk_documents())
     assert sorted(consistent(pg)) == ids, "the same Chroma store, no vector added"
     assert pg.chunks_by_id(ids) == lite.chunks_by_id(ids)
+    for table in ("documents", "chunks", "mentions"):  # read back the way a copy reads, row for row
+        assert sorted(pg.catalog.table_rows(table)) == sorted(lite.catalog.table_rows(table))
     some = next(iter(lite.documents().values()))
     assert [(a, b, list(v)) for a, b, v in pg.sentences_in(some.doc_id, 0, 10**6)] == [
         (a, b, list(v)) for a, b, v in lite.sentences_in(some.doc_id, 0, 10**6)]
