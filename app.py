@@ -19,6 +19,7 @@ from bot.logins import LoginThrottle, SessionGuard, login_check
 from bot.users import UsersFileError, users_file_exists
 from kb.logs import configure_logging
 from kb.settings import Settings
+from kb.store import StoreError
 from ui.assets import CSS, JS
 from ui.handlers import Handlers
 from ui.i18n import Relabeler
@@ -82,7 +83,12 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings.from_env(store=args.store, host=args.host, port=args.port)
     configure_logging(settings.log_level)
     store = knowledge_base(settings)
-    if not store.exists or store.chunk_count() == 0:
+    try:
+        empty = not store.exists or store.chunk_count() == 0
+    except StoreError as exc:  # e.g. the PostgreSQL catalog is unreachable or built with another model
+        log.error("cannot open the knowledge base: %s", exc)
+        raise SystemExit(1) from None
+    if empty:
         log.warning("the store %s is empty: run `make ingest` (or `python -m ingest`) to fill it", settings.store)
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
     # One torch thread per request: with two, an answer waits ~1 s whenever the other core is busy

@@ -6,7 +6,8 @@ ingestion into a store under the work folder; the gold document of a question is
 paragraph. Scoring is at document level: a document's rank is the rank of its first
 chunk. The three rankings are computed over the same store in the same run:
 
-- bm25: `KnowledgeBase.keyword_search` (the FTS5 keyword index);
+- bm25: `KnowledgeBase.keyword_search` (the catalog's keyword index: SQLite FTS5, or PostgreSQL
+  full-text search with `--database-url`);
 - dense: `bot.retrieve.dense_search` with the query embedded with the query prompt;
 - hybrid: `bot.retrieve.retrieve` (fusion + diversification), the path `bot.answer` uses,
   with role admin so no access filter applies.
@@ -15,7 +16,11 @@ The store folder is keyed by a hash of the PIAF file, the keyword analyzer versi
 embedding model and the chunking settings, so a re-run reuses it and only embeds the
 questions.
 
-    python -m evals.piaf [--piaf PATH] [--work DIR] [--limit N]
+With `--database-url postgresql://…` the same store is read through a PostgreSQL catalog
+(the store's SQLite catalog is copied into that database first when it holds none), so both
+catalogs are compared on one Chroma store.
+
+    python -m evals.piaf [--piaf PATH] [--work DIR] [--limit N] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -152,7 +157,7 @@ def build_store(piaf_path: Path, work_dir: Path, *, precision: str = "auto", lim
     docs_dir = (work_dir / "docs" / key).resolve()
     store_dir = (work_dir / f"store-{key}").resolve()
     # Embedded Chroma under the work folder, whatever the environment says.
-    settings = dataclasses.replace(settings, store=store_dir, chroma_host=None, collection="piaf")
+    settings = dataclasses.replace(settings, store=store_dir, chroma_host=None, database_url=None, collection="piaf")
 
     width = max(4, len(str(len(data.paragraphs))))
     names = [f"{i:0{width}d}" for i in range(len(data.paragraphs))]
@@ -239,14 +244,33 @@ def _question_vectors(knowledge: Any, texts: list[str]) -> Any:
     return vectors
 
 
+def on_postgres(knowledge: Any, database_url: str) -> Any:
+    """The same store with its catalog in the PostgreSQL database at `database_url`, copied
+    there from the store's SQLite catalog when that database holds none."""
+    from kb.catalog_migration import copy_catalog
+    from kb.store import KnowledgeBase
+
+    server = KnowledgeBase(dataclasses.replace(knowledge.settings, database_url=database_url))
+    if not server.exists or server.chunk_count() == 0:
+        counts = copy_catalog(knowledge.catalog, server.catalog)
+        log.info("copied the PIAF catalog to PostgreSQL chunks=%d", counts["chunks"])
+    elif server.chunk_count() != knowledge.chunk_count():
+        raise RuntimeError(f"the database at {server.catalog.location} holds another catalog; give an empty one")
+    knowledge.close()
+    return server
+
+
 def run_piaf(
     piaf_path: Path, work_dir: Path, *, precision: str = "auto", limit: int | None = None,
-    fusion: "FusionConfig | None" = None,
+    fusion: "FusionConfig | None" = None, database_url: str | None = None, questions: int | None = None,
 ) -> dict:
     """Recall@1/5/10 and MRR@10 of BM25, dense and the product's hybrid on PIAF.
 
     `fusion` replaces the product's default `FusionConfig` for the hybrid row (to
-    compare settings); by default the hybrid is exactly what `bot.answer` uses.
+    compare settings); by default the hybrid is exactly what `bot.answer` uses. With
+    `database_url` the catalog is read from PostgreSQL (`on_postgres`). `questions` scores only
+    that many questions spread over the set, on the whole store (unlike `limit`, which builds a
+    smaller store).
     """
     from bot.retrieve import FusionConfig, dense_search, retrieve
     from kb.store import SearchFilter
@@ -255,13 +279,18 @@ def run_piaf(
 
     started = time.monotonic()
     knowledge, data, gold_of = build_store(piaf_path, work_dir, precision=precision, limit=limit)
+    if database_url:
+        knowledge = on_postgres(knowledge, database_url)
     try:
         seconds: dict[str, float] = {"store": time.monotonic() - started}
         where = SearchFilter.for_role(ROLE)
-        doc_of_chunk = {r[0]: r[1] for r in knowledge.db.execute("SELECT chunk_id, doc_id FROM chunks")}
+        doc_of_chunk = knowledge.chunk_documents()
         paragraph_doc = {p: d for d, p in gold_of.items()}
-        texts = [q for q, _ in data.questions]
-        golds = [paragraph_doc[p] for _, p in data.questions]
+        asked = data.questions
+        if questions is not None and questions < len(asked):
+            asked = [asked[int(i * len(asked) / questions)] for i in range(questions)]
+        texts = [q for q, _ in asked]
+        golds = [paragraph_doc[p] for _, p in asked]
 
         t = time.monotonic()
         vectors = _question_vectors(knowledge, texts)
@@ -290,7 +319,9 @@ def run_piaf(
         seconds["total"] = time.monotonic() - started
         return {
             "fusion": dataclasses.asdict(fusion),
+            "catalog": knowledge.catalog.location if database_url else "sqlite",
             "questions": len(texts),
+            "sampled": len(texts) < len(data.questions),
             "limit": data.limit,
             "documents": len(gold_of),
             "chunks": len(doc_of_chunk),
@@ -309,8 +340,9 @@ def format_piaf(result: dict) -> str:
     """A Markdown table of the three rows, the reference rows and the targets."""
     lines = [
         f"PIAF v1.0: {result['questions']} questions, {result['documents']} documents "
-        f"({result.get('chunks', '?')} chunks)"
-        + (" — a small sample (--limit), not comparable with the reference rows" if result.get("limit") else ""),
+        f"({result.get('chunks', '?')} chunks), catalog {result.get('catalog', 'sqlite')}"
+        + (" — a small sample (--limit), not comparable with the reference rows" if result.get("limit") else "")
+        + (" — questions sampled (--questions)" if result.get("sampled") else ""),
         "",
         "| retriever | " + " | ".join(METRICS) + " |",
         "|---|" + "---|" * len(METRICS),
@@ -346,20 +378,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=DEFAULT_WORK,
                         help=f"folder for the generated documents and the store, reused across runs (default: {DEFAULT_WORK})")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only N questions spread over the set (quick check)")
+    parser.add_argument("--questions", type=int, default=None,
+                        help="score only N questions spread over the set, on the whole store (quicker than --limit, "
+                             "which builds a smaller store; figures comparable between runs with the same N)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto", help="embedding precision")
     parser.add_argument("--fusion", choices=("convex", "rrf"), default=None,
                         help="fusion method of the hybrid row (default: the product's)")
+    parser.add_argument("--database-url", metavar="URL", default=None,
+                        help="read the catalog from this PostgreSQL database (postgresql://…), copying the store's "
+                             "SQLite catalog there first if it holds none (default: the SQLite catalog)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
+    if args.questions is not None and args.questions < 1:
+        parser.error("--questions must be at least 1")
     if not args.piaf.is_file():
         parser.error(f"{args.piaf}: no such file")
     from bot.retrieve import FusionConfig
 
     fusion = FusionConfig(method=args.fusion) if args.fusion else None
-    result = run_piaf(args.piaf, args.work, precision=args.precision, limit=args.limit, fusion=fusion)
+    result = run_piaf(args.piaf, args.work, precision=args.precision, limit=args.limit, fusion=fusion,
+                      database_url=args.database_url, questions=args.questions)
     print(json.dumps(result, indent=2) if args.json else format_piaf(result))
     return 0
 

@@ -1,32 +1,55 @@
-"""The SQLite catalog of a knowledge base: documents, chunks, keyword index, sentences, roadmap rows.
+"""The catalog of a knowledge base: one interface, two implementations chosen once from `Settings`.
 
 The catalog holds the document manifest (file hashes for incremental ingestion), the
-extracted texts, every chunk, and the keyword side of retrieval as an FTS5 index with
-BM25 ranking (Chroma's own sparse index is Cloud-only). Access level, type, date,
-language and organisations are columns of both sides, so filters run inside each query.
-Every SQL statement of the knowledge base lives here; `kb.store` adds the vector index.
+extracted texts, every chunk, the keyword side of retrieval, the sentence vectors, the
+roadmap mentions, a meta table (schema version, embedding model) and the `pending` table
+of the two-store write protocol (see `kb.store`). Access level, type, date, language and
+organisations are columns of both sides, so filters run inside each query.
+
+- `kb.catalog_sqlite.SqliteCatalog`: a SQLite file under the store folder with an FTS5
+  index (the default: nothing to install);
+- `kb.catalog_postgres.PostgresCatalog`: a PostgreSQL database shared by several app
+  servers (`PASSERELLE_DATABASE_URL`), with PostgreSQL full-text search.
+
+`open_catalog` picks one; the code above `kb` only sees `KnowledgeBase`, whose catalog
+methods are those of `CatalogAccess` below.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
-import logging
-import sqlite3
-import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, NamedTuple, Sequence
 
 from kb.commitments import Mention
-from kb.files import private_file
-from kb.schema import Chunk, LoadedDocument, date_to_int
+from kb.schema import Chunk, LoadedDocument
 from kb.search_filter import SearchFilter
-from kb.text import KEYWORD_ANALYZER_VERSION, keyword_terms
+from kb.text import keyword_terms
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from kb.settings import Settings
 
 CATALOG_FILE = "catalog.sqlite3"
 SCHEMA_VERSION = "1"
+
+# The columns of each table as the two implementations exchange them (`table_rows`,
+# `insert_rows`): what a migration copies. The keyword index is rebuilt from them.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "meta": ("key", "value"),
+    "documents": ("doc_id", "path", "file_hash", "title", "doc_type", "date", "organisations", "language",
+                  "access", "illustrative", "supersedes", "chunks", "ingested_at", "text"),
+    "chunks": ("chunk_id", "doc_id", "ordinal", "text", "start", "end", "section", "page", "access",
+               "doc_type", "date_int", "language", "organisations"),
+    "mentions": ("doc_id", "ordinal", "action", "owner", "commission", "deadline", "deadline_text", "status",
+                 "quote", "start", "end", "page", "section", "access"),
+    "sentences": ("doc_id", "start", "end", "vector"),
+}
+# Meta keys that describe one catalog's own index, never copied to another.
+LOCAL_META = frozenset({"schema_version", "keyword_analyzer"})
 
 
 class StoreError(Exception):
@@ -43,6 +66,10 @@ class StoreBusyError(StoreError):
 
 class EmptyStoreError(StoreError):
     """The store is missing or holds no document."""
+
+
+class CatalogUnavailableError(StoreError):
+    """The catalog's database cannot be reached (server down or restarting)."""
 
 
 @dataclass(frozen=True)
@@ -73,360 +100,253 @@ class PassageText(NamedTuple):
     date: str
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, file_hash TEXT NOT NULL, title TEXT NOT NULL,
-    doc_type TEXT NOT NULL, date TEXT NOT NULL, organisations TEXT NOT NULL, language TEXT NOT NULL,
-    access TEXT NOT NULL, illustrative INTEGER NOT NULL, supersedes TEXT, chunks INTEGER NOT NULL,
-    ingested_at REAL NOT NULL, text TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    rowid INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id), ordinal INTEGER NOT NULL,
-    text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, section TEXT NOT NULL,
-    page INTEGER, access TEXT NOT NULL, doc_type TEXT NOT NULL, date_int INTEGER NOT NULL,
-    language TEXT NOT NULL, organisations TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE IF NOT EXISTS pending (chunk_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS mentions (
-    doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL, action TEXT NOT NULL, owner TEXT NOT NULL, commission TEXT,
-    deadline TEXT, deadline_text TEXT NOT NULL, status TEXT NOT NULL, quote TEXT NOT NULL, start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL, access TEXT NOT NULL,
-    PRIMARY KEY (doc_id, ordinal)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS sentences (
-    doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL,
-    PRIMARY KEY (doc_id, start)
-) WITHOUT ROWID;
-"""
-# Tables renamed since a store may have been built: old name -> current name.
-_RENAMED_TABLES = {"roadmap_items": "mentions"}
+def model_mismatch(location: str, recorded: str, model: str) -> StoreMismatchError:
+    """The error for a catalog built with the embedding model `recorded` opened with `model`."""
+    return StoreMismatchError(
+        f"the store {location} was built with the embedding model {recorded!r}, "
+        f"but this run uses {model!r}; run `python -m ingest --reset` to rebuild it "
+        "with the new model, or set PASSERELLE_EMBEDDING_MODEL back"
+    )
 
 
-def _rename_legacy_tables(db: sqlite3.Connection) -> None:
-    """Give tables of an older store their current name (their rows are kept)."""
-    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    with db:
-        for old, new in _RENAMED_TABLES.items():
-            if old in names and new not in names:
-                db.execute(f"ALTER TABLE {old} RENAME TO {new}")
+class Catalog(ABC):
+    """What the knowledge base needs from its catalog. Row writes (`write_document_rows`,
+    `delete_document_rows`, the pending table, `forget_hash`) run inside `transaction()`."""
 
-
-_DOCUMENT_COLUMNS = (
-    "doc_id, path, file_hash, title, doc_type, date, organisations, language, access, "
-    "illustrative, supersedes, chunks, ingested_at"
-)
-
-
-class Catalog:
-    """Handle on the SQLite catalog of the knowledge base in `root`, built with `model`."""
-
-    def __init__(self, root: Path, model: str) -> None:
-        self.root = root
-        self.model = model
-        self._db: sqlite3.Connection | None = None
+    model: str
 
     # ----- opening -----------------------------------------------------------------
     @property
+    @abstractmethod
     def exists(self) -> bool:
-        """True when a catalog file is present."""
-        return (self.root / CATALOG_FILE).is_file()
+        """True when the catalog has been created (opening never creates it here)."""
 
     @property
-    def db(self) -> sqlite3.Connection:
-        """The catalog connection (created on first use)."""
-        if self._db is None:
-            db = sqlite3.connect(private_file(self.root / CATALOG_FILE), check_same_thread=False, timeout=30)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
-            _rename_legacy_tables(db)
-            db.executescript(_SCHEMA)
-            self._db = db
-            self._check_model(db)
-            self._check_analyzer(db)
-        return self._db
+    @abstractmethod
+    def location(self) -> str:
+        """Where the catalog lives, for messages (never a password)."""
 
-    def _check_model(self, db: sqlite3.Connection) -> None:
-        with db:
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            row = db.execute("SELECT value FROM meta WHERE key='embedding_model'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO meta VALUES ('embedding_model', ?)", (self.model,))
-            elif row["value"] != self.model:
-                raise StoreMismatchError(
-                    f"the store {self.root} was built with the embedding model {row['value']!r}, "
-                    f"but this run uses {self.model!r}; run `python -m ingest --reset` to rebuild it "
-                    "with the new model, or set PASSERELLE_EMBEDDING_MODEL back"
-                )
+    @abstractmethod
+    def open(self) -> None:
+        """Connect, create or migrate the schema and check the embedding model (idempotent)."""
 
-    def _check_analyzer(self, db: sqlite3.Connection) -> None:
-        row = db.execute("SELECT value FROM meta WHERE key='keyword_analyzer'").fetchone()
-        if row is not None and row["value"] == KEYWORD_ANALYZER_VERSION:
-            return
-        # The analyzer changed (or the catalog is new): rebuild keyword terms from the
-        # stored chunk texts, which needs no model.
-        with db:
-            db.execute("DELETE FROM chunks_fts")
-            rows = db.execute(
-                "SELECT c.rowid, c.text, c.section, d.title FROM chunks c JOIN documents d USING (doc_id)"
-            ).fetchall()
-            db.executemany(
-                "INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)",
-                [(r["rowid"], _terms(r["title"], r["section"], r["text"])) for r in rows],
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('keyword_analyzer', ?)", (KEYWORD_ANALYZER_VERSION,)
-            )
-        if rows:
-            log.info("keyword index rebuilt chunks=%d analyzer=%s", len(rows), KEYWORD_ANALYZER_VERSION)
-
+    @abstractmethod
     def close(self) -> None:
-        """Close the catalog connection."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        """Close the catalog's connections."""
 
     # ----- reading -----------------------------------------------------------------
+    @abstractmethod
     def documents(self, where: SearchFilter | None = None) -> dict[str, DocumentRecord]:
         """Every document of the catalog by id, in path order; only those `where` allows if given."""
-        condition, params = where.to_document_sql("d") if where else ("1", [])
-        rows = self.db.execute(
-            f"SELECT {_DOCUMENT_COLUMNS} FROM documents d WHERE {condition} ORDER BY path", params
-        ).fetchall()
-        return {r["doc_id"]: _record(r) for r in rows}
 
+    @abstractmethod
     def document_by_path(self, path: str, where: SearchFilter) -> DocumentRecord | None:
         """The document at `path` if `where` allows it, else None (one row, not the whole table)."""
-        condition, params = where.to_document_sql("d")
-        row = self.db.execute(
-            f"SELECT {_DOCUMENT_COLUMNS} FROM documents d WHERE d.path=? AND {condition}", [path, *params]
-        ).fetchone()
-        return _record(row) if row else None
 
+    @abstractmethod
     def document_text(self, doc_id: str) -> str | None:
         """The extracted text of a document (the text chunk offsets point into)."""
-        row = self.db.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
-        return row["text"] if row else None
 
+    @abstractmethod
     def chunk_count(self) -> int:
         """Number of chunks in the catalog."""
-        return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 
+    @abstractmethod
     def passage_texts(self, where: SearchFilter) -> list[PassageText]:
         """The text of every chunk `where` allows, with its document's title, path and date,
         in path then chunk order."""
-        condition, params = where.to_sql("c")
-        rows = self.db.execute(
-            "SELECT c.text, d.title, d.path, d.date FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
-            f"WHERE {condition} ORDER BY d.path, c.ordinal",
-            params,
-        ).fetchall()
-        return [PassageText(*r) for r in rows]
 
+    @abstractmethod
     def chunk_ids_of(self, doc_id: str) -> set[str]:
         """The ids of a document's chunks."""
-        return {r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))}
 
+    @abstractmethod
+    def chunk_documents(self) -> dict[str, str]:
+        """The document id of every chunk, by chunk id (for evaluations and checks)."""
+
+    @abstractmethod
     def chunks_by_id(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Catalog rows of the given chunks, joined with their document's fields."""
-        if not chunk_ids:
-            return {}
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self.db.execute(
-            f"SELECT c.chunk_id, c.doc_id, c.ordinal, c.text, c.start, c.\"end\", c.section, c.page, "
-            f"c.access, c.doc_type, c.language, d.title, d.path, d.date, d.organisations "
-            f"FROM chunks c JOIN documents d USING (doc_id) WHERE c.chunk_id IN ({marks})",
-            list(chunk_ids),
-        ).fetchall()
-        return {r["chunk_id"]: dict(r) for r in rows}
 
-    def sentences_in(self, doc_id: str, start: int, end: int) -> list[tuple[int, int, "Any"]]:
+    @abstractmethod
+    def sentences_in(self, doc_id: str, start: int, end: int) -> list[tuple[int, int, Any]]:
         """Sentences of a document within [start, end): (start, end, float32 vector)."""
-        rows = self.db.execute(
-            'SELECT start, "end", vector FROM sentences WHERE doc_id=? AND start>=? AND "end"<=? ORDER BY start',
-            (doc_id, start, end),
-        ).fetchall()
-        return [(r[0], r[1], _unpack(r[2])) for r in rows]
 
+    @abstractmethod
     def keyword_search(self, query: str, k: int, where: SearchFilter) -> list[tuple[str, float]]:
-        """BM25 search over the keyword index: (chunk_id, score) best first, filter applied inside."""
-        terms = sorted(set(keyword_terms(query)))
-        if not terms:
-            return []
-        match = " OR ".join(f'"{t}"' for t in terms)
-        condition, params = where.to_sql("c")
-        rows = self.db.execute(
-            f"SELECT c.chunk_id, bm25(chunks_fts) AS rank FROM chunks_fts "
-            f"JOIN chunks c ON c.rowid = chunks_fts.rowid "
-            f"WHERE chunks_fts MATCH ? AND {condition} ORDER BY rank LIMIT ?",
-            [match, *params, k],
-        ).fetchall()
-        # FTS5's bm25() is negative (lower is better); flip it so higher is better.
-        return [(r["chunk_id"], -r["rank"]) for r in rows]
+        """Ranked keyword search: (chunk_id, score) best first (higher is better), filter applied inside."""
 
+    @abstractmethod
     def term_frequencies(
         self, terms: Sequence[str], where: SearchFilter, language: str = ""
     ) -> tuple[dict[str, int], int, int]:
-        """How many passages `where` allows contain each keyword term, how many it allows,
-        and how many of those are in `language`."""
-        condition, params = where.to_sql("c")
-        total, in_language = self.db.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(c.language = ?), 0) FROM chunks c WHERE {condition}", [language, *params]
-        ).fetchone()
-        unique = list(dict.fromkeys(terms))
-        if not unique:
-            return {}, total, in_language
-        # One statement for all terms: each row of the VALUES list is matched as a phrase.
-        values = ",".join(["(?)"] * len(unique))
-        rows = self.db.execute(
-            f"WITH wanted(term) AS (VALUES {values}) "
-            f"SELECT wanted.term, (SELECT COUNT(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
-            f"WHERE chunks_fts MATCH '\"' || wanted.term || '\"' AND {condition}) FROM wanted",
-            [*unique, *params],
-        ).fetchall()
-        counts = {term: count for term, count in rows}
-        return {term: counts[term] for term in unique}, total, in_language
+        """How many passages `where` allows contain each keyword term (`kb.text.keyword_terms`),
+        how many it allows, and how many of those are in `language`."""
 
+    @abstractmethod
     def get_meta(self, key: str) -> str | None:
         """A value of the catalog's meta table."""
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row["value"] if row else None
 
-    # ----- writing -----------------------------------------------------------------
-    def replace_mentions(self, doc: LoadedDocument, mentions: Sequence[Mention]) -> None:
-        """Replace the commitments a catalogued document states (re-extraction without re-embedding)."""
-        with self.db:
-            if self.db.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone():
-                self._write_mentions(doc.doc_id, doc.meta.access, mentions)
+    @abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the catalog's meta table."""
 
-    def _write_mentions(self, doc_id: str, access: str, mentions: Sequence[Mention]) -> None:
-        self.db.execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
-        self.db.executemany(
-            'INSERT INTO mentions (doc_id, ordinal, action, owner, commission, deadline, deadline_text, status, '
-            'quote, start, "end", page, section, access) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-            [
-                (doc_id, n, i.action, i.owner, i.commission, i.deadline.isoformat() if i.deadline else None,
-                 i.deadline_text, i.status, i.quote, i.start, i.end, i.page, i.section, access)
-                for n, i in enumerate(mentions)
-            ],
-        )
-
+    @abstractmethod
     def mentions(self, where: SearchFilter) -> list[dict[str, Any]]:
         """The commitments as each document `where` allows states them, with their document's
         title, path and date; newest document first, then document order."""
-        condition, params = where.to_document_sql("d")
-        rows = self.db.execute(
-            f'SELECT r.doc_id, r.ordinal, r.action, r.owner, r.commission, r.deadline, r.deadline_text, r.status, '
-            f'r.quote, r.start, r."end", r.page, r.section, r.access, d.title, d.path, d.date, d.doc_type '
-            f"FROM mentions r JOIN documents d USING (doc_id) WHERE {condition} "
-            f"ORDER BY d.date DESC, r.doc_id, r.ordinal",
-            params,
-        ).fetchall()
-        return [dict(r) for r in rows]
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Set a value of the catalog's meta table."""
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+    @abstractmethod
+    def replace_mentions(self, doc: LoadedDocument, mentions: Sequence[Mention]) -> None:
+        """Replace the commitments a catalogued document states (re-extraction without re-embedding)."""
 
-    def _delete_chunk_rows(self, doc_id: str) -> None:
-        self.db.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id=?)", (doc_id,)
-        )
-        self.db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-        self.db.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
-
-    def _write_document_rows(
-        self,
-        doc: LoadedDocument,
-        chunks: Sequence[Chunk],
-        sentences: Sequence[tuple[int, int]],
-        sentence_vectors: Sequence[Sequence[float]],
-        mentions: Sequence[Mention],
-    ) -> None:
-        """Replace a document's catalog rows (call inside a transaction): sentences, the
-        document, its commitments, its chunks and their keyword terms."""
-        db = self.db
-        meta = doc.meta
-        orgs = "|" + "|".join(meta.organisations) + "|" if meta.organisations else ""
-        self._delete_chunk_rows(doc.doc_id)
-        db.executemany(
-            'INSERT INTO sentences (doc_id, start, "end", vector) VALUES (?,?,?,?)',
-            [(doc.doc_id, start, end, _pack(v)) for (start, end), v in zip(sentences, sentence_vectors)],
-        )
-        db.execute(
-            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                doc.doc_id, doc.path, doc.file_hash, meta.title, meta.doc_type,
-                meta.date.isoformat() if meta.date else "", json.dumps(list(meta.organisations)),
-                meta.language, meta.access, int(meta.illustrative), meta.supersedes, len(chunks),
-                time.time(), doc.text,
-            ),
-        )
-        self._write_mentions(doc.doc_id, meta.access, mentions)
-        for c in chunks:
-            cur = db.execute(
-                'INSERT INTO chunks (chunk_id, doc_id, ordinal, text, start, "end", section, page, '
-                "access, doc_type, date_int, language, organisations) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    c.chunk_id, doc.doc_id, c.ordinal, c.text, c.start, c.end, c.section, c.page,
-                    meta.access, meta.doc_type, date_to_int(meta.date), meta.language, orgs,
-                ),
-            )
-            db.execute(
-                "INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)",
-                (cur.lastrowid, _terms(meta.title, c.section, c.text)),
-            )
-
-    def _delete_document_rows(self, doc_id: str) -> None:
-        """Delete a document, its chunks and its commitments (call inside a transaction)."""
-        self._delete_chunk_rows(doc_id)
-        self.db.execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
-        self.db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-
-    def _add_pending(self, chunk_ids: Sequence[str]) -> None:
-        self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(cid,) for cid in chunk_ids])
-
-    def _pending(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT chunk_id FROM pending")]
-
-    def _clear_pending(self, chunk_ids: Sequence[str] | None = None) -> None:
-        if chunk_ids is None:
-            self.db.execute("DELETE FROM pending")
-        else:
-            self.db.executemany("DELETE FROM pending WHERE chunk_id=?", [(cid,) for cid in chunk_ids])
-
-    def _forget_hash(self, doc_id: str) -> None:
-        self.db.execute("UPDATE documents SET file_hash = '' WHERE doc_id=?", (doc_id,))
-
+    @abstractmethod
     def mark_ingested(self) -> None:
         """Record the time of the last completed ingestion."""
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('last_ingest_at', ?)", (str(time.time()),))
+
+    # ----- the write protocol ------------------------------------------------------
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """A transaction: the row writes inside it are committed together or not at all."""
+
+    @abstractmethod
+    def write_document_rows(
+        self, doc: LoadedDocument, chunks: Sequence[Chunk], sentences: Sequence[tuple[int, int]],
+        sentence_vectors: Sequence[Sequence[float]], mentions: Sequence[Mention],
+    ) -> None:
+        """Replace a document's rows: sentences, the document, its commitments, its chunks
+        and their keyword index."""
+
+    @abstractmethod
+    def delete_document_rows(self, doc_id: str) -> None:
+        """Delete a document, its chunks, sentences and commitments."""
+
+    @abstractmethod
+    def add_pending(self, chunk_ids: Sequence[str]) -> None:
+        """Record chunk ids whose vectors are about to be written or deleted."""
+
+    @abstractmethod
+    def pending(self) -> list[str]:
+        """The chunk ids of writes that may not have finished."""
+
+    @abstractmethod
+    def clear_pending(self, chunk_ids: Sequence[str] | None = None) -> None:
+        """Forget pending ids (all of them when None)."""
+
+    @abstractmethod
+    def forget_hash(self, doc_id: str) -> None:
+        """Make a document count as changed until its new rows are committed."""
+
+    @abstractmethod
+    def ingest_lock(self) -> contextlib.AbstractContextManager[None]:
+        """Exclusive right to write the store; a second writer gets StoreBusyError at once."""
+
+    # ----- reset and migration -----------------------------------------------------
+    @abstractmethod
+    def mark_reset(self) -> None:
+        """Durably record that a reset has begun (finished by the next `recover`)."""
+
+    @property
+    @abstractmethod
+    def reset_marked(self) -> bool:
+        """True while a reset has begun and not finished."""
+
+    @abstractmethod
+    def destroy(self) -> None:
+        """Delete the whole catalog and the reset mark; the next use starts an empty one."""
+
+    @abstractmethod
+    def table_rows(self, table: str) -> Iterator[tuple[Any, ...]]:
+        """Every row of `table`, as values in `TABLE_COLUMNS[table]` order."""
+
+    @abstractmethod
+    def insert_rows(self, table: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Insert rows given in `TABLE_COLUMNS[table]` order (keyword index included); returns the count."""
 
 
-def _pack(vector: Sequence[float]) -> bytes:
+def open_catalog(settings: "Settings", model: str) -> Catalog:
+    """The catalog `settings` names: PostgreSQL when `database_url` is set, else SQLite under `store`."""
+    if settings.uses_database_server:
+        from kb.catalog_postgres import PostgresCatalog
+
+        return PostgresCatalog(str(settings.database_url), model)
+    from kb.catalog_sqlite import SqliteCatalog
+
+    return SqliteCatalog(Path(settings.store), model)
+
+
+def _delegate(name: str) -> Any:
+    interface = getattr(Catalog, name)
+
+    @functools.wraps(interface)
+    def method(self: "CatalogAccess", *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.catalog, name)(*args, **kwargs)
+
+    return method
+
+
+class CatalogAccess:
+    """The catalog's public methods on an object holding one as `self.catalog` (`KnowledgeBase`)."""
+
+    catalog: Catalog
+
+    @property
+    def exists(self) -> bool:
+        """True when the catalog has been created."""
+        return self.catalog.exists
+
+    documents = _delegate("documents")
+    document_by_path = _delegate("document_by_path")
+    document_text = _delegate("document_text")
+    chunk_count = _delegate("chunk_count")
+    passage_texts = _delegate("passage_texts")
+    chunk_ids_of = _delegate("chunk_ids_of")
+    chunk_documents = _delegate("chunk_documents")
+    chunks_by_id = _delegate("chunks_by_id")
+    sentences_in = _delegate("sentences_in")
+    keyword_search = _delegate("keyword_search")
+    term_frequencies = _delegate("term_frequencies")
+    get_meta = _delegate("get_meta")
+    set_meta = _delegate("set_meta")
+    mentions = _delegate("mentions")
+    replace_mentions = _delegate("replace_mentions")
+    mark_ingested = _delegate("mark_ingested")
+    ingest_lock = _delegate("ingest_lock")
+    close = _delegate("close")
+
+
+# ----- helpers shared by the implementations -----------------------------------------
+def index_text(title: str, section: str, text: str) -> str:
+    """What the keyword index reads of a chunk: its document's title, its section, its text."""
+    return f"{title}\n{section}\n{text}"
+
+
+def analyzer_terms(title: str, section: str, text: str) -> str:
+    """The chunk's `kb.text.keyword_terms`, space-separated."""
+    return " ".join(keyword_terms(index_text(title, section, text)))
+
+
+def pack_vector(vector: Sequence[float]) -> bytes:
+    """A sentence vector as stored: float16 bytes (halves the catalog; scoring needs no more)."""
     import numpy as np
 
-    # float16 halves the catalog size; sentence scoring does not need more precision.
     return np.asarray(vector, dtype=np.float16).tobytes()
 
 
-def _unpack(blob: bytes) -> Any:
+def unpack_vector(blob: Any) -> Any:
+    """A stored sentence vector as a float32 array."""
     import numpy as np
 
     return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
 
 
-def _terms(title: str, section: str, text: str) -> str:
-    return " ".join(keyword_terms(f"{title}\n{section}\n{text}"))
+def organisations_column(organisations: Sequence[str]) -> str:
+    """The chunks' organisations column: `|A|B|`, so a LIKE '%|A|%' matches one name exactly."""
+    return "|" + "|".join(organisations) + "|" if organisations else ""
 
 
-def _record(row: sqlite3.Row) -> DocumentRecord:
+def document_record(row: dict[str, Any]) -> DocumentRecord:
+    """A `DocumentRecord` from a documents row read by column name."""
     return DocumentRecord(
         doc_id=row["doc_id"], path=row["path"], file_hash=row["file_hash"], title=row["title"],
         doc_type=row["doc_type"], date=row["date"], organisations=tuple(json.loads(row["organisations"])),

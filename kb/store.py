@@ -1,4 +1,4 @@
-"""The knowledge base on disk: Chroma for vectors, the SQLite catalog (`kb.catalog`) beside it.
+"""The knowledge base: Chroma for vectors, the catalog (`kb.catalog`: SQLite or PostgreSQL) beside it.
 
 Consistency between the two stores: a chunk id is written to the `pending` table before
 it is written to Chroma, and old ids go to `pending` in the same transaction that
@@ -13,25 +13,23 @@ Chroma is reached through public APIs only: LangChain's `Chroma` for search, `ge
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import logging
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from kb.catalog import (
     CATALOG_FILE,
-    Catalog,
+    CatalogAccess,
     DocumentRecord,
     EmptyStoreError,
     PassageText,
     StoreBusyError,
     StoreError,
     StoreMismatchError,
+    open_catalog,
 )
 from kb.commitments import Mention
-from kb.files import private_file, private_folder
+from kb.files import private_folder
 from kb.schema import Chunk, LoadedDocument, chunk_metadata
 from kb.search_filter import SearchFilter
 from kb.settings import Settings
@@ -49,10 +47,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CHROMA_DIR = "chroma"
-LOCK_FILE = ".ingest.lock"
-# Present while `reset()` runs: a reset cut short is finished by the next `recover()`, so the
-# old catalog is never trusted once its vectors may be gone.
-RESET_MARKER = ".reset-pending"
 
 
 def model_label(model: str) -> str:
@@ -61,12 +55,14 @@ def model_label(model: str) -> str:
     return f"local:{path.name}" if path.is_dir() else model
 
 
-class KnowledgeBase(Catalog):
-    """Handle on one knowledge base: the catalog (its reads and row writes are `Catalog`'s),
-    and Chroma opened lazily."""
+class KnowledgeBase(CatalogAccess):
+    """Handle on one knowledge base: the catalog chosen by `settings` (its reads are
+    `CatalogAccess`'s), and Chroma opened lazily."""
 
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
-        super().__init__(Path(settings.store), model_label(settings.embedding_model))
+        self.root = Path(settings.store)
+        self.model = model_label(settings.embedding_model)
+        self.catalog = open_catalog(settings, self.model)
         self.settings = settings
         self._embeddings = embeddings
         self._vectors: "Chroma | None" = None
@@ -91,7 +87,7 @@ class KnowledgeBase(Catalog):
         if self._vectors is None:
             from langchain_chroma import Chroma
 
-            self.db  # the catalog's model check runs before anything touches Chroma
+            self.catalog.open()  # the catalog's model check runs before anything touches Chroma
             client = self._chroma_client()
             try:
                 vectors = Chroma(
@@ -147,44 +143,21 @@ class KnowledgeBase(Catalog):
         return self._client
 
     # ----- writing -----------------------------------------------------------------
-    @contextlib.contextmanager
-    def ingest_lock(self) -> Iterator[None]:
-        """Exclusive right to write the store; a second writer gets StoreBusyError at once."""
-        handle = open(private_file(self.root / LOCK_FILE), "a+")
-        try:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EAGAIN, errno.EACCES):
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise StoreBusyError(
-                        f"another ingestion ({holder}) is writing to {self.root}; wait for it to finish"
-                    ) from None
-                raise
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
-            yield
-        finally:
-            handle.close()
-
     def recover(self) -> int:
         """Repair the effects of an interrupted ingestion; returns the orphan vectors removed."""
-        if (self.root / RESET_MARKER).exists():
-            log.warning("finishing an interrupted reset store=%s", self.root)
+        if self.catalog.reset_marked:
+            log.warning("finishing an interrupted reset store=%s", self.catalog.location)
             self.reset()
             return 0
-        pending = self._pending()
+        pending = self.catalog.pending()
         if not pending:
             return 0
         known = set(self.chunks_by_id(pending))
         orphans = [cid for cid in pending if cid not in known]
         if orphans:
             self.vectors.delete(ids=orphans)
-        with self.db:
-            self._clear_pending()
+        with self.catalog.transaction():
+            self.catalog.clear_pending()
         log.info("recovered interrupted ingestion orphans_removed=%d", len(orphans))
         return len(orphans)
 
@@ -204,15 +177,15 @@ class KnowledgeBase(Catalog):
         the document states, written in the same transaction with the document's access
         level. Returns (chunks added, chunks removed), counting only ids that changed.
         """
-        db = self.db
+        catalog = self.catalog
         old_ids = self.chunk_ids_of(doc.doc_id)
         new_ids = [c.chunk_id for c in chunks]
         fresh = [i for i, c in enumerate(chunks) if c.chunk_id not in old_ids]
-        with db:
-            self._add_pending([new_ids[i] for i in fresh])
+        with catalog.transaction():
+            catalog.add_pending([new_ids[i] for i in fresh])
             # Chroma is about to get this version's metadata for ids the catalog may keep: until
             # the catalog commit below, the document counts as changed whatever its file holds.
-            self._forget_hash(doc.doc_id)
+            catalog.forget_hash(doc.doc_id)
         if chunks:
             # All chunks are upserted, not only fresh ones: offsets and metadata may have moved.
             self.collection.upsert(
@@ -222,25 +195,25 @@ class KnowledgeBase(Catalog):
                 metadatas=[chunk_metadata(doc, c) for c in chunks],
             )
         stale = sorted(old_ids - set(new_ids))
-        with db:
-            self._add_pending(stale)
-            self._write_document_rows(doc, chunks, sentences, sentence_vectors, mentions)
+        with catalog.transaction():
+            catalog.add_pending(stale)
+            catalog.write_document_rows(doc, chunks, sentences, sentence_vectors, mentions)
         if stale:
             self.vectors.delete(ids=stale)
-        with db:
-            self._clear_pending([*new_ids, *stale])
+        with catalog.transaction():
+            catalog.clear_pending([*new_ids, *stale])
         return len(fresh), len(stale)
 
     def remove_document(self, doc_id: str) -> int:
         """Delete a document and its chunks from both stores; returns chunks removed."""
         ids = sorted(self.chunk_ids_of(doc_id))
-        with self.db:
-            self._add_pending(ids)
-            self._delete_document_rows(doc_id)
+        with self.catalog.transaction():
+            self.catalog.add_pending(ids)
+            self.catalog.delete_document_rows(doc_id)
         if ids:
             self.vectors.delete(ids=ids)
-        with self.db:
-            self._clear_pending()
+        with self.catalog.transaction():
+            self.catalog.clear_pending()
         return len(ids)
 
     def check_dimension(self, dimension: int) -> None:
@@ -263,18 +236,14 @@ class KnowledgeBase(Catalog):
             )
 
     def reset(self) -> None:
-        """Delete everything: the Chroma collection and the catalog (resumable, see RESET_MARKER)."""
-        self.close()
-        private_folder(self.root)
-        _durable_touch(self.root / RESET_MARKER)
+        """Delete everything: the Chroma collection and the catalog (resumable: the catalog marks
+        the reset first, and `recover()` finishes one cut short)."""
+        self.catalog.mark_reset()
         client = self._chroma_client()
         with contextlib.suppress(Exception):  # an absent collection has nothing to delete
             client.delete_collection(self.settings.collection)
         self._vectors = self._chroma_handle = None
-        for name in (CATALOG_FILE, CATALOG_FILE + "-wal", CATALOG_FILE + "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                (self.root / name).unlink()
-        (self.root / RESET_MARKER).unlink()
+        self.catalog.destroy()
 
     def vector_ids(self) -> set[str]:
         """Every id in the Chroma collection (for consistency checks)."""
@@ -292,15 +261,3 @@ class _LazyEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._kb.embeddings.embed_query(text)
-
-
-def _durable_touch(path: Path) -> None:
-    """Create `path` and make its existence survive a crash (file and folder synced)."""
-    with open(path, "w") as handle:
-        os.fsync(handle.fileno())
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-

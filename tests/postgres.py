@@ -19,6 +19,8 @@ from pathlib import Path
 from tests.conftest import free_port
 
 USER = "passerelle"
+# What `pg_ctl` needs to stop and start each running cluster again, by the port of its URL.
+_RUNNING: dict[int, list[str]] = {}
 
 
 def postgres_bin() -> Path | None:
@@ -61,8 +63,30 @@ def postgres_cluster(root: Path, database: str = "passerelle") -> Iterator[str]:
         url = f"postgresql://{USER}:{password}@127.0.0.1:{port}"
         subprocess.run(["psql", f"{url}/postgres", "-qc", f"CREATE DATABASE {database}"], check=True,
                        capture_output=True)
+        _RUNNING[port] = [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log")]
         yield f"{url}/{database}"
     finally:
+        _RUNNING.pop(port, None)
         subprocess.run(_as_owner([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _pg_ctl(url: str, *action: str) -> None:
+    command = _RUNNING[int(url.rsplit(":", 1)[1].split("/")[0])]
+    subprocess.run(_as_owner([*command, *action]), check=True, capture_output=True, timeout=120)
+
+
+def stop_cluster(url: str) -> None:
+    """Kill the cluster serving `url` the hard way (`pg_ctl stop -m immediate`: like a crash)."""
+    _pg_ctl(url, "-m", "immediate", "stop")
+
+
+def start_cluster(url: str) -> None:
+    """Start the stopped cluster serving `url` again, on the same port, and wait until it answers."""
+    _pg_ctl(url, "-w", "start")
+
+
+def restart_cluster(url: str) -> None:
+    """Restart the cluster serving `url` (`pg_ctl restart -m fast`: open sessions are cut)."""
+    _pg_ctl(url, "-m", "fast", "-w", "restart")

@@ -103,7 +103,7 @@ def test_modified_file_replaced_and_deleted_file_pruned(workspace: Path) -> None
     hits = kb.keyword_search("Teranga2026 wifi", 3, SearchFilter.for_role("admin"))
     assert hits and "faq-personnel" in kb.chunks_by_id([hits[0][0]])[hits[0][0]]["path"]
     assert not any("partnership-summary-en" in r.path for r in kb.documents().values())
-    catalog = {r[0] for r in kb.db.execute("SELECT chunk_id FROM chunks")}
+    catalog = {r[0] for r in kb.catalog.db.execute("SELECT chunk_id FROM chunks")}
     assert kb.vector_ids() == catalog
     kb.close()
 

@@ -314,7 +314,7 @@ def test_crash_after_the_vectors_then_file_reverted_leaves_no_stale_access(tmp_p
     note.write_text(restricted, encoding="utf-8")  # reverted before the next run
     after = KnowledgeBase(fake_kb.settings, embeddings=fake_kb.embeddings)
     ingest_paths([docs], after.settings, kb=after, progress=False)
-    catalog = {r[0]: r[1] for r in after.db.execute("SELECT chunk_id, access FROM chunks")}
+    catalog = {r[0]: r[1] for r in after.catalog.db.execute("SELECT chunk_id, access FROM chunks")}
     stored = after.vectors._collection.get(include=["metadatas"])
     assert {i: m["access"] for i, m in zip(stored["ids"], stored["metadatas"])} == catalog
     assert set(catalog.values()) == {"restricted"}

@@ -24,11 +24,11 @@ def make_corpus(root: Path) -> Path:
 
 def consistent(kb: KnowledgeBase) -> set[str]:
     """Catalog, keyword index and vectors hold the same chunk ids; returns them."""
-    catalog = {r[0] for r in kb.db.execute("SELECT chunk_id FROM chunks")}
-    fts = kb.db.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
+    catalog = {r[0] for r in kb.catalog.db.execute("SELECT chunk_id FROM chunks")}
+    fts = kb.catalog.db.execute("SELECT COUNT(*) FROM chunks_fts").fetchone()[0]
     assert fts == len(catalog)
     assert kb.vector_ids() == catalog
-    assert kb.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
+    assert kb.catalog.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
     return catalog
 
 
@@ -153,8 +153,8 @@ def test_interrupted_write_is_repaired_on_next_run(corpus: Path, fake_kb: Knowle
     ids = consistent(fake_kb)
     # Simulate a crash after vectors were written but before the catalog committed.
     orphan = "deadbeef0000-orphan"
-    with fake_kb.db:
-        fake_kb.db.execute("INSERT INTO pending VALUES (?)", (orphan,))
+    with fake_kb.catalog.db:
+        fake_kb.catalog.db.execute("INSERT INTO pending VALUES (?)", (orphan,))
     fake_kb.vectors._collection.upsert(ids=[orphan], embeddings=[[0.1] * 32], documents=["x"], metadatas=[{"access": "public"}])
     ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
     assert consistent(fake_kb) == ids

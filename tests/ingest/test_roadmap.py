@@ -197,17 +197,17 @@ def test_items_are_stored_replaced_and_pruned_with_their_document(fake_kb: Knowl
     (folder / "protocole.md").write_text(PROTOCOL_FR, encoding="utf-8")
     (folder / "minutes.md").write_text(MINUTES_EN, encoding="utf-8")
     _ingest(fake_kb, folder)
-    count = fake_kb.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
+    count = fake_kb.catalog.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
     assert count == 9
     _ingest(fake_kb, folder)
-    assert fake_kb.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count, "re-ingestion is idempotent"
+    assert fake_kb.catalog.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count, "re-ingestion is idempotent"
     (folder / "minutes.md").write_text(MINUTES_EN.replace("3. IDDA must share its methodology within six months of signature.\n", ""),
                                        encoding="utf-8")
     _ingest(fake_kb, folder)
-    assert fake_kb.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count - 1
+    assert fake_kb.catalog.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count - 1
     (folder / "minutes.md").unlink()
     _ingest(fake_kb, folder, prune=True)
-    assert fake_kb.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == 4
+    assert fake_kb.catalog.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == 4
     assert {r["access"] for r in fake_kb.mentions(SearchFilter(access=("public", "internal", "restricted")))} == {"internal"}
 
 

@@ -100,7 +100,7 @@ def _term_frequencies_one_query_per_term(kb: KnowledgeBase, terms: list[str], wh
     """What `term_frequencies` computed before it became one statement: one MATCH per term."""
     condition, params = where.to_sql("c")
     return {
-        term: kb.db.execute(
+        term: kb.catalog.db.execute(
             f"SELECT COUNT(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
             f"WHERE chunks_fts MATCH ? AND {condition}",
             [f'"{term}"', *params],
@@ -118,7 +118,7 @@ def test_term_frequencies_match_one_query_per_term_on_the_corpus(
     monkeypatch.chdir(PROJECT_ROOT)
     report = ingest_paths([CORPUS], fake_kb.settings, kb=fake_kb, progress=False)
     assert report.failed == 0, report.errors
-    text = " ".join(row["text"] for row in fake_kb.db.execute("SELECT text FROM chunks LIMIT 40"))
+    text = " ".join(row["text"] for row in fake_kb.catalog.db.execute("SELECT text FROM chunks LIMIT 40"))
     terms = keyword_terms(text)[:300] + ["senum", "zzzunknownterm", "senum"]
     assert len(set(terms)) > 100
     for where in (
@@ -148,6 +148,6 @@ def test_a_store_of_an_older_version_keeps_its_commitments_under_the_new_table_n
                     "section TEXT NOT NULL, access TEXT NOT NULL, PRIMARY KEY (doc_id, ordinal)) WITHOUT ROWID")
         old.execute("INSERT INTO roadmap_items VALUES ('d1', 0, 'Publier', 'SENUM', NULL, NULL, '', 'planned', 'q', 0, 1, "
                     "NULL, '', 'internal')")
-    tables = {r[0] for r in fake_kb.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {r[0] for r in fake_kb.catalog.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "mentions" in tables and "roadmap_items" not in tables
-    assert fake_kb.db.execute("SELECT action FROM mentions").fetchall()[0][0] == "Publier"
+    assert fake_kb.catalog.db.execute("SELECT action FROM mentions").fetchall()[0][0] == "Publier"
