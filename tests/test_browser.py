@@ -195,7 +195,7 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
     ask(page, "Qu'est-ce que l'opération Baobab ?")
     reply = page.locator("#chat [data-testid='bot']").last.inner_text()
     assert reply.strip() and "Baobab" not in reply + page.inner_text("#source-cards")
-    page.get_by_role("tab", name="Accueil des nouveaux agents").click()
+    page.get_by_role("tab", name="Accueil", exact=True).click()
     page.locator("#onboarding table.glossary").wait_for()
     onboarding = page.inner_text("#onboarding")
     assert "RSSI" not in onboarding and "Baobab" not in onboarding and "DAGE" not in onboarding
@@ -234,7 +234,7 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
     assert len(rows) == len(before) and all(r["Échéance"] < cutoff.isoformat() for r in rows)
 
     official = open_page(login_server.url, user="officiel")
-    official.get_by_role("tab", name="Accueil des nouveaux agents").click()
+    official.get_by_role("tab", name="Accueil", exact=True).click()
     official.locator("#onboarding table.glossary").get_by_text("RSSI").wait_for()
     official.get_by_role("tab", name="Documents").click()
     assert "Baobab" in official.inner_text("#documents")
