@@ -275,6 +275,7 @@ def test_wrong_password_is_refused(browser, login_server) -> None:
     page.fill("input[type=text]", "officiel")
     page.fill("input[type=password]", "pas-le-bon")
     page.keyboard.press("Enter")
-    page.get_by_text("Incorrect Credentials", exact=False).wait_for()
+    page.get_by_text("Nom d'utilisateur ou mot de passe incorrect", exact=False).wait_for()
     assert page.locator("#question").count() == 0
+    assert page.input_value("input[type=text]") == "officiel", "the name stays after a wrong password"
     context.close()

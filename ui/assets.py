@@ -25,7 +25,7 @@ details.src-earlier { margin-top: 10px; } details.src-earlier > summary { cursor
 .table-scroll { overflow-x: auto; max-width: 100%; -webkit-overflow-scrolling: touch; }
 table.roadmap { min-width: 680px; }
 .timeline-list { display: none; }
-.timeline-list ol { padding-left: 1.2em; } .timeline-list li { margin: 4px 0; }
+.timeline-list ol { padding-left: 1.6em; max-height: 60vh; overflow-y: auto; } .timeline-list li { margin: 4px 0; }
 .timeline-list .date { font-family: var(--font-mono); }
 /* Phone width: the title on one line, four short tabs without the overflow menu, the timeline as a list. */
 @media (max-width: 640px) {
