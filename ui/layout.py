@@ -59,7 +59,10 @@ def build_layout(tr: Relabeler) -> SimpleNamespace:
             onboarding = gr.HTML(elem_id="onboarding")
         with tr(gr.Tab(t("tab_documents"), id="documents"), label="tab_documents"):
             doc_summary = gr.Markdown()
-            doc_table = gr.Dataframe(interactive=False, wrap=True, elem_id="documents", max_height=600)
+            # Widths in pixels: the title column no longer pushes the others out of a desktop's view;
+            # on a phone the table scrolls sideways inside its own box.
+            doc_table = gr.Dataframe(interactive=False, wrap=True, elem_id="documents", max_height=600,
+                                     column_widths=["340px", "170px", "110px", "150px", "90px", "280px"])
             with gr.Group() as upload_box:
                 files = tr(gr.File(label=t("upload_label"), file_count="multiple", elem_id="upload",
                                 file_types=list(SUPPORTED_SUFFIXES)), label="upload_label")
