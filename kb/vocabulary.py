@@ -145,6 +145,11 @@ COMMISSIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def commission_label(name: str, language: str) -> str:
+    """A commission's theme in the reader's language ("cybersécurité" -> "cybersecurity" in English)."""
+    return next((english for french, english, _ in COMMISSIONS if french == name), name) if language == "en" else name
+
+
 def commission_named(text: str) -> str | None:
     """The commission theme a text names ("Commission mixte formation" -> "formation"), if any."""
     for name, _, pattern in COMMISSIONS:

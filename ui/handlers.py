@@ -197,7 +197,7 @@ class Handlers:
         today = dt.date.today()
         role, user = self.session(request)
         readable = commitments(self.store, role, today=today)
-        owners, themes = filter_choices(readable)
+        owners, themes = filter_choices(readable, lang)
         try:
             found = self.matching_commitments(lang, owner, commission, status, after, before, request)
         except gr.Error as exc:

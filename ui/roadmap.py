@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from bot.roadmap import Commitment
-from kb.vocabulary import status_label
+from kb.vocabulary import commission_label, status_label
 from ui.i18n import t
 
 STATUS_COLOURS = {"done": "#16a34a", "in progress": "#2563eb", "planned": "#6b7280", "late": "#dc2626",
@@ -43,7 +43,7 @@ def commitments_table(items: Sequence[Commitment], today: dt.date, language: str
             f"<td class='date'>{e(deadline)}<div class='muted'>{e(item.deadline_text)}</div></td>"
             f"<td><span class='status' style='color:{STATUS_COLOURS.get(item.status, '#000')}'>"
             f"{e(status_label(item.status, language))}</span></td>"
-            f"<td>{e(item.owner)}</td><td>{e(item.commission or '—')}</td><td>{e(item.action)}</td>"
+            f"<td>{e(item.owner)}</td><td>{e(commission_label(item.commission, language) if item.commission else '—')}</td><td>{e(item.action)}</td>"
             f"<td><details><summary>{e(newest)}</summary><ol>{sources}</ol></details></td></tr>"
         )
     caption = t("roadmap_count", language, count=len(items), late=sum(i.late for i in items), today=today.isoformat())
@@ -148,9 +148,9 @@ def parse_day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value.strip()) if value and value.strip() else None
 
 
-def filter_choices(items: Sequence[Commitment]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Dropdown choices for owners and commissions of the items a user may read."""
+def filter_choices(items: Sequence[Commitment], language: str = "fr") -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Dropdown choices for owners and commissions of the items a user may read (commissions named in `language`)."""
     owners = [("—", "")] + [(o, o) for o in sorted({i.owner for i in items})]
-    themes = [("—", "")] + [(c, c) for c in sorted({i.commission for i in items if i.commission})]
+    themes = [("—", "")] + [(commission_label(c, language), c) for c in sorted({i.commission for i in items if i.commission})]
     return owners, themes
 
