@@ -103,7 +103,8 @@ def test_chat_cites_sources_then_english_and_onboarding(page, app_server) -> Non
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
 
     # Thumbs up, then a comment: both stored, and exported by `python -m bot feedback --csv`.
-    page.locator("#chat button[aria-label='Like']").last.click()
+    # Gradio's own labels follow the page's language (French here): "J'aime" is its "Like".
+    page.locator("#chat button[aria-label=\"J'aime\"]").last.click()
     page.get_by_text("Merci : votre avis est enregistré.").wait_for()
     page.get_by_label("Commentaire sur la réponse notée (facultatif)").fill("Réponse utile")
     page.get_by_role("button", name="Envoyer le commentaire").click()
@@ -190,7 +191,7 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
     from bot.roadmap import commitments
 
     page = open_page(login_server.url, user="agent")
-    page.locator("#session-status").get_by_text("Connecté : agent (staff).").wait_for()
+    page.locator("#session-status").get_by_text("Connecté : agent (agent).").wait_for()
     # Staff see internal documents, never restricted ones, wherever text from documents shows.
     ask(page, "Qu'est-ce que l'opération Baobab ?")
     reply = page.locator("#chat [data-testid='bot']").last.inner_text()
