@@ -118,7 +118,7 @@ def test_chat_cites_sources_then_english_and_onboarding(page, app_server) -> Non
 
     page.locator("#ui-language label", has_text="English").click()
     page.get_by_role("button", name="Send", exact=True).wait_for()
-    assert page.get_by_role("tab", name="New staff").is_visible()
+    page.get_by_role("tab", name="New staff").wait_for()  # the tabs are relabelled a moment after the buttons
     assert "Your question" in page.inner_text("body")
     page.get_by_role("tab", name="New staff").click()
     glossary = page.locator("#onboarding table.glossary")

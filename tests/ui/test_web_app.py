@@ -163,6 +163,14 @@ def test_every_tab_in_french_shows_labels_not_codes(browser, login_server, tmp_p
     statuses = page.locator("#roadmap td .status").all_inner_texts()
     assert statuses and set(statuses) <= {"réalisé", "en cours", "prévu", "en retard", "statut inconnu"}
 
+    # English throughout too, after the switch.
+    page.locator("#ui-language label", has_text="English").click()
+    page.locator("#session-status").get_by_text("Signed in: officiel (official).").wait_for()
+    page.locator("#roadmap td .status", has_text=re.compile("^(done|late|planned|in progress)$")).first.wait_for()
+    open_tab(page, "Documents")
+    table = page.inner_text("#documents")
+    assert "meeting notes" in table and "restricted" in table and "diffusion restreinte" not in table
+
 
 def test_bad_dates_name_their_box_and_mark_nothing_else(browser, app_server) -> None:
     page = new_page(browser, app_server.url)
