@@ -23,7 +23,7 @@ from bot.messages import message
 from bot.onboarding import documents_by_type, glossary, starter_questions, timeline
 from bot.query import question_language
 from bot.roadmap import MAX_FILTER_CHARS, Commitment, CommitmentQueryError, commitments, to_csv
-from bot.users import session_role, users_file_exists
+from bot.users import session_role
 from ingest.upload import ingest_uploads
 from kb.schema import DOC_TYPES
 from kb.settings import Settings
@@ -204,7 +204,8 @@ class Handlers:
             return gr.skip(), gr.skip(), gr.skip(), filter_error_html(exc.message)
         figure = timeline_figure(found, today, lang)
         if not readable and commitments(self.store, "admin", today=today):
-            table = internal_only_html(lang, users_file_exists(self.settings))
+            # Signed in means logins are on: another account may read them. Nobody signed in is the demo reader.
+            table = internal_only_html(lang, logins=user is not None)
         else:
             table = commitments_table(found, today, lang)
         return (gr.update(choices=owners), gr.update(choices=themes),

@@ -78,3 +78,12 @@ def test_commissions_are_named_in_the_interface_language() -> None:
 
     items = [SimpleNamespace(owner="SENUM", commission="cybersécurité"), SimpleNamespace(owner="CEAC", commission=None)]
     assert filter_choices(items, "en")[1] == [("—", ""), ("cybersecurity", "cybersécurité")]
+
+
+def test_an_internal_only_roadmap_says_why_and_how_to_see_it() -> None:
+    from ui.roadmap import internal_only_html
+
+    signed_in = internal_only_html("fr", logins=True)
+    assert "documents internes" in signed_in and "href='logout'" in signed_in and "compte d'agent" in signed_in
+    demo = internal_only_html("en", logins=False)
+    assert "internal documents" in demo and "href" not in demo and "ask the administrator" in demo
