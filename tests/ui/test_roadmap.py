@@ -84,6 +84,6 @@ def test_an_internal_only_roadmap_says_why_and_how_to_see_it() -> None:
     from ui.roadmap import internal_only_html
 
     signed_in = internal_only_html("fr", logins=True)
-    assert "documents internes" in signed_in and "href='logout'" in signed_in and "compte d'agent" in signed_in
+    assert "documents internes" in signed_in and "href='logout'" in signed_in and "compte d&#x27;agent" in signed_in
     demo = internal_only_html("en", logins=False)
     assert "internal documents" in demo and "href" not in demo and "ask the administrator" in demo
