@@ -24,6 +24,7 @@ from ui.assets import CSS, JS
 from ui.handlers import Handlers
 from ui.i18n import Relabeler
 from ui.layout import build_layout
+from ui.login import SignInPage
 
 log = logging.getLogger("passerelle.app")
 PRIVATE = {"api_visibility": "private"}
@@ -44,14 +45,16 @@ def build_app(settings: Settings, on: Handlers | None = None) -> gr.Blocks:
         ask_outputs = [ui.chatbot, turns, ui.cards, ui.question]
         ui.question.submit(on.respond, ask_inputs, ask_outputs, **PRIVATE)
         ui.send.click(on.respond, ask_inputs, ask_outputs, **PRIVATE)
-        for dataset in (ui.suggested, ui.starters):
-            dataset.click(lambda sample: sample[0], dataset, ui.question, **PRIVATE).then(
+        for dataset in (ui.suggested, ui.starters):  # a starter on the onboarding tab opens the chat with its answer
+            dataset.click(lambda sample: (sample[0], gr.Tabs(selected="chat")), dataset, [ui.question, ui.tabs],
+                          **PRIVATE).then(
                 on.respond, ask_inputs, ask_outputs, **PRIVATE)
-        ui.clear.click(on.clear, ui.lang, [ui.chatbot, turns, ui.cards, last_feedback, ui.feedback_note], **PRIVATE)
+        ui.clear.click(on.clear, ui.lang, [ui.chatbot, turns, ui.cards, last_feedback, ui.feedback_note, ui.doc_type,
+                                           ui.since, ui.until, ui.doc_language], **PRIVATE)
         ui.chatbot.like(on.rate, [turns, ui.lang], [ui.feedback_note, last_feedback], **PRIVATE)
         ui.remark_send.click(on.comment, [last_feedback, ui.remark, ui.lang], [ui.feedback_note, ui.remark], **PRIVATE)
         page_outputs = [ui.status, ui.onboarding, ui.suggested, ui.starters, ui.doc_table, ui.doc_summary,
-                        ui.upload_box, ui.upload_off]
+                        ui.sign_out, ui.upload_box, ui.upload_off]
         road_inputs = [ui.lang, ui.owner, ui.commission, ui.status_filter, ui.after, ui.before]
         road_outputs = [ui.owner, ui.commission, ui.timeline_chart, ui.roadmap_table]
         for event in (app.load, ui.lang.change):
@@ -59,8 +62,8 @@ def build_app(settings: Settings, on: Handlers | None = None) -> gr.Blocks:
         ui.lang.change(lambda code: [gr.update(**u) for u in tr.relabel(code)], ui.lang, tr.components, **PRIVATE)
         ui.apply.click(on.roadmap, road_inputs, road_outputs, **PRIVATE)
         ui.export.click(on.export, road_inputs, ui.export_file, **PRIVATE)
-        ui.upload_button.click(on.upload, [ui.files, ui.lang], ui.upload_result, **PRIVATE).then(
-            on.refresh, ui.lang, page_outputs, **PRIVATE)
+        ui.upload_button.click(on.upload, [ui.files, ui.lang], [ui.upload_result, ui.files], **PRIVATE).then(
+            on.refresh, ui.lang, page_outputs, **PRIVATE).then(on.roadmap, road_inputs, road_outputs, **PRIVATE)
         gr.api(on.chat_api, api_name="chat")
     return app
 
@@ -113,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
             # log, never to the client.
             show_error=False,
             auth=auth if logins else None, auth_message="Passerelle : identifiez-vous / please sign in.",
-            app_kwargs={"middleware": [Middleware(SessionGuard, settings=settings)]},
+            app_kwargs={"middleware": [Middleware(SessionGuard, settings=settings), Middleware(SignInPage)]},
             max_file_size=int(settings.max_file_mb * 1024 * 1024),
             theme=theme, css=CSS, js=JS, footer_links=["api"],
         )

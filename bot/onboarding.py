@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kb.store import DocumentRecord, KnowledgeBase, SearchFilter
+from kb.vocabulary import with_article
 
 from bot.library import visible_documents
 
@@ -98,7 +99,7 @@ def starter_questions(kb: KnowledgeBase, role: str, language: str = "fr", count:
         questions.append("Who should a new staff member contact first?")
     else:
         questions = ["Quel est l'objectif du programme de coopération ?", "Quelles commissions mixtes ont été créées ?"]
-        questions += [f"Que fait {name} dans le programme ?" for name in top]
+        questions += [f"Que fait {with_article(name)} dans le programme ?" for name in top]
         questions.append("À qui un nouvel agent doit-il s'adresser en premier ?")
     return questions[:count]
 

@@ -92,6 +92,48 @@ def status_label(status: str, language: str) -> str:
     return labels[status]
 
 
+# ----- how French names a body: with its article ("la CEAC", "le MCTN", "l'ASAN") ------
+BODY_ARTICLES: dict[str, str] = {"CEAC": "la ", "SENUM": "la ", "MCTN": "le ", "ASAN": "l'", "IDDA": "l'",
+                                 "MDDT": "le ", "CPC": "le "}
+
+
+def with_article(name: str) -> str:
+    """A body's acronym as a French sentence names it: "la CEAC"; one the table does not know
+    becomes "l'organisme X", which reads right whatever its gender."""
+    return BODY_ARTICLES.get(name, "l'organisme ") + name
+
+
+# ----- codes of documents and people, as a person reads them ------------------------------
+# The catalog, the filters and the roles keep their codes (kb.schema); every screen shows these.
+CODE_LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "doc_type": {
+        "fr": {"protocol": "protocole", "strategy": "stratégie", "meeting_notes": "compte rendu de réunion",
+               "report": "rapport", "other": "autre document"},
+        "en": {"protocol": "protocol", "strategy": "strategy", "meeting_notes": "meeting notes",
+               "report": "report", "other": "other document"},
+    },
+    "access": {
+        "fr": {"public": "tout public", "internal": "interne", "restricted": "diffusion restreinte"},
+        "en": {"public": "public", "internal": "internal", "restricted": "restricted"},
+    },
+    "role": {
+        "fr": {"reader": "lecteur", "staff": "agent", "official": "responsable", "admin": "administrateur"},
+        "en": {"reader": "reader", "staff": "staff member", "official": "official", "admin": "administrator"},
+    },
+    "language": {
+        "fr": {"fr": "français", "en": "anglais"},
+        "en": {"fr": "French", "en": "English"},
+    },
+}
+
+
+def code_label(kind: str, code: str, language: str) -> str:
+    """A document type, access level, role or language code as a person reads it in `language`
+    ("meeting_notes" -> "compte rendu de réunion"); a code the table does not know is shown as is."""
+    labels = CODE_LABELS[kind]
+    return labels.get(language, labels["fr"]).get(code, code)
+
+
 # ----- the five joint commissions -----------------------------------------------------
 # Canonical theme, its English name, then how documents name it.
 COMMISSIONS: tuple[tuple[str, str, str], ...] = (
@@ -101,6 +143,11 @@ COMMISSIONS: tuple[tuple[str, str, str], ...] = (
     ("start-up/État", "start-up/State", r"start-up"),
     ("digitalisation", "digitalisation", r"digitali[sz]ation"),
 )
+
+
+def commission_label(name: str, language: str) -> str:
+    """A commission's theme in the reader's language ("cybersécurité" -> "cybersecurity" in English)."""
+    return next((english for french, english, _ in COMMISSIONS if french == name), name) if language == "en" else name
 
 
 def commission_named(text: str) -> str | None:

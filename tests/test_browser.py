@@ -103,7 +103,8 @@ def test_chat_cites_sources_then_english_and_onboarding(page, app_server) -> Non
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
 
     # Thumbs up, then a comment: both stored, and exported by `python -m bot feedback --csv`.
-    page.locator("#chat button[aria-label='Like']").last.click()
+    # Gradio's own labels follow the page's language (French here): "J'aime" is its "Like".
+    page.locator("#chat button[aria-label=\"J'aime\"]").last.click()
     page.get_by_text("Merci : votre avis est enregistré.").wait_for()
     page.get_by_label("Commentaire sur la réponse notée (facultatif)").fill("Réponse utile")
     page.get_by_role("button", name="Envoyer le commentaire").click()
@@ -117,7 +118,7 @@ def test_chat_cites_sources_then_english_and_onboarding(page, app_server) -> Non
 
     page.locator("#ui-language label", has_text="English").click()
     page.get_by_role("button", name="Send", exact=True).wait_for()
-    assert page.get_by_role("tab", name="New staff").is_visible()
+    page.get_by_role("tab", name="New staff").wait_for()  # the tabs are relabelled a moment after the buttons
     assert "Your question" in page.inner_text("body")
     page.get_by_role("tab", name="New staff").click()
     glossary = page.locator("#onboarding table.glossary")
@@ -190,12 +191,12 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
     from bot.roadmap import commitments
 
     page = open_page(login_server.url, user="agent")
-    page.locator("#session-status").get_by_text("Connecté : agent (staff).").wait_for()
+    page.locator("#session-status").get_by_text("Connecté : agent (agent).").wait_for()
     # Staff see internal documents, never restricted ones, wherever text from documents shows.
     ask(page, "Qu'est-ce que l'opération Baobab ?")
     reply = page.locator("#chat [data-testid='bot']").last.inner_text()
     assert reply.strip() and "Baobab" not in reply + page.inner_text("#source-cards")
-    page.get_by_role("tab", name="Accueil des nouveaux agents").click()
+    page.get_by_role("tab", name="Accueil", exact=True).click()
     page.locator("#onboarding table.glossary").wait_for()
     onboarding = page.inner_text("#onboarding")
     assert "RSSI" not in onboarding and "Baobab" not in onboarding and "DAGE" not in onboarding
@@ -234,7 +235,7 @@ def test_login_roles_and_roadmap_tab(open_page, login_server, corpus_store) -> N
     assert len(rows) == len(before) and all(r["Échéance"] < cutoff.isoformat() for r in rows)
 
     official = open_page(login_server.url, user="officiel")
-    official.get_by_role("tab", name="Accueil des nouveaux agents").click()
+    official.get_by_role("tab", name="Accueil", exact=True).click()
     official.locator("#onboarding table.glossary").get_by_text("RSSI").wait_for()
     official.get_by_role("tab", name="Documents").click()
     assert "Baobab" in official.inner_text("#documents")
@@ -275,6 +276,7 @@ def test_wrong_password_is_refused(browser, login_server) -> None:
     page.fill("input[type=text]", "officiel")
     page.fill("input[type=password]", "pas-le-bon")
     page.keyboard.press("Enter")
-    page.get_by_text("Incorrect Credentials", exact=False).wait_for()
+    page.get_by_text("Nom d'utilisateur ou mot de passe incorrect", exact=False).wait_for()
     assert page.locator("#question").count() == 0
+    assert page.input_value("input[type=text]") == "officiel", "the name stays after a wrong password"
     context.close()

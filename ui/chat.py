@@ -3,6 +3,7 @@ and its source cards out."""
 
 from __future__ import annotations
 
+import html
 import queue
 import threading
 import time
@@ -68,5 +69,26 @@ def respond(settings: Settings, store: KnowledgeBase, role: str, message: str, c
     turn = len(chat) - 1
     contexts = {s.n: passage_context(store, s.path, s.start, s.end, role) for s in result.sources}
     chat[-1] = {"role": "assistant", "content": chat_message(result, turn)}
-    turns = [*turns, {"index": turn, "question": message, "answer": result.to_dict()}]
-    yield chat, turns, source_cards(result, contexts, turn, result.language), ""
+    cards = source_cards(result, contexts, turn, result.language)
+    earlier = [x for x in turns if x.get("cards")]
+    turns = [*turns, {"index": turn, "question": message, "answer": result.to_dict(), "cards": cards}]
+    yield chat, turns, cards + earlier_cards(earlier, lang), ""
+
+
+def chat_refusal(message: str, chat: list, reason: str) -> list:
+    """The chat with the question and, as the reply, why it was not searched (`reason`)."""
+    return [*(chat or []), {"role": "user", "content": escape_user_text(message or "")},
+            {"role": "assistant", "content": f"⚠️ {escape(reason)}"}]
+
+
+def earlier_cards(turns: list, lang: str) -> str:
+    """The source cards of earlier answers, newest first, each answer's folded under its question:
+    their citations still lead to them (the page's script unfolds the card it jumps to)."""
+    return "".join(
+        f"<details class='src-earlier'><summary>{html.escape(t('earlier_sources', lang, question=_short(x['question'])))}"
+        f"</summary>{x['cards']}</details>" for x in reversed(turns))
+
+
+def _short(text: str | None, limit: int = 80) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"

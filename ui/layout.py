@@ -11,17 +11,21 @@ import gradio as gr
 
 from ingest.load import SUPPORTED_SUFFIXES
 from kb.schema import DOC_TYPES
-from kb.vocabulary import STATUSES, status_label
+from kb.vocabulary import STATUSES, code_label, status_label
 from ui.i18n import LANGUAGES, Relabeler, t
 
 
 def build_layout(tr: Relabeler) -> SimpleNamespace:
     """Create the components inside the current `gr.Blocks`; returns them by name."""
-    with gr.Row():
-        header = tr(gr.Markdown(f"# Passerelle\n{t('subtitle')}"), value=lambda l: f"# Passerelle\n{t('subtitle', l)}")
+    with gr.Row(elem_id="page-header"):
+        header = tr(gr.Markdown(f"# Passerelle\n{t('subtitle')}", elem_id="page-title"),
+                    value=lambda l: f"# Passerelle\n{t('subtitle', l)}")
         lang = gr.Radio(LANGUAGES, value="fr", show_label=False, container=False, elem_id="ui-language")
-    status = gr.Markdown(elem_id="session-status")
-    with gr.Tabs():
+    with gr.Row(elem_id="session-row"):
+        status = gr.Markdown(elem_id="session-status")
+        # Gradio's own /logout route ends the session and comes back to the login page.
+        sign_out = gr.Button(t("sign_out"), link="logout", visible=False, size="sm", scale=0, elem_id="sign-out")
+    with gr.Tabs(elem_id="tabs") as tabs:
         with tr(gr.Tab(t("tab_chat"), id="chat"), label="tab_chat"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -35,12 +39,14 @@ def build_layout(tr: Relabeler) -> SimpleNamespace:
                         clear = tr(gr.Button(t("clear")), value="clear")
                     suggested = tr(gr.Dataset(components=[question], samples=[], label=t("suggested")), label="suggested")
                     with tr(gr.Accordion(t("filters"), open=False), label="filters"):
-                        doc_type = tr(gr.Dropdown([("—", "")] + [(d, d) for d in DOC_TYPES], value="", label=t("doc_type")), label="doc_type")
+                        doc_type = tr(gr.Dropdown(_choices("doc_type", DOC_TYPES, "fr"), value="", label=t("doc_type")),
+                                      label="doc_type", choices=lambda l: _choices("doc_type", DOC_TYPES, l))
                         with gr.Row():
                             since = tr(gr.Textbox(label=t("since"), max_lines=1), label="since")
                             until = tr(gr.Textbox(label=t("until"), max_lines=1), label="until")
-                        doc_language = tr(gr.Dropdown([("—", ""), ("fr", "fr"), ("en", "en")], value="",
-                                                      label=t("doc_language")), label="doc_language")
+                        doc_language = tr(gr.Dropdown(_choices("language", ("fr", "en"), "fr"), value="",
+                                                      label=t("doc_language")),
+                                          label="doc_language", choices=lambda l: _choices("language", ("fr", "en"), l))
                     with gr.Row():
                         remark = tr(gr.Textbox(label=t("comment_label"), placeholder=t("comment_placeholder"), scale=3),
                                     label="comment_label", placeholder="comment_placeholder")
@@ -53,7 +59,10 @@ def build_layout(tr: Relabeler) -> SimpleNamespace:
             onboarding = gr.HTML(elem_id="onboarding")
         with tr(gr.Tab(t("tab_documents"), id="documents"), label="tab_documents"):
             doc_summary = gr.Markdown()
-            doc_table = gr.Dataframe(interactive=False, wrap=True, elem_id="documents")
+            # Widths in pixels: the title column no longer pushes the others out of a desktop's view;
+            # on a phone the table scrolls sideways inside its own box.
+            doc_table = gr.Dataframe(interactive=False, wrap=True, elem_id="documents", max_height=600,
+                                     column_widths=["340px", "170px", "110px", "150px", "90px", "280px"])
             with gr.Group() as upload_box:
                 files = tr(gr.File(label=t("upload_label"), file_count="multiple", elem_id="upload",
                                 file_types=list(SUPPORTED_SUFFIXES)), label="upload_label")
@@ -78,3 +87,8 @@ def build_layout(tr: Relabeler) -> SimpleNamespace:
                                         elem_id="roadmap-timeline"), label="timeline")
             roadmap_table = gr.HTML(elem_id="roadmap")
     return SimpleNamespace(**{k: v for k, v in locals().items() if k != "tr"})
+
+
+def _choices(kind: str, codes, language: str) -> list[tuple[str, str]]:
+    """A dropdown's choices: "—" for any, then each code under its label in `language`."""
+    return [("—", "")] + [(code_label(kind, code, language), code) for code in codes]

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from bot.answer import Answer
 from bot.library import PassageContext
+from kb.vocabulary import code_label
 from ui.i18n import t
 
 
@@ -30,7 +31,8 @@ def answer_markdown(result: Answer) -> str:
     for heading, group in result.source_groups():
         lines += [f"**{heading}**", ""]
         for s in group:
-            lines.append(f"{s.n}. **{escape(s.title)}** ({escape(s.doc_type)}; {escape(s.location())})  ")
+            kind = code_label("doc_type", s.doc_type, result.language)
+            lines.append(f"{s.n}. **{escape(s.title)}** ({escape(kind)}; {escape(s.location())})  ")
             lines.append(f"   « {escape(s.quote)} »")
         lines.append("")
     return "\n".join(lines).strip()
@@ -62,7 +64,8 @@ def source_cards(result: Answer, contexts: Mapping[int, PassageContext | None], 
                 body = (f"{_plain(context.before)}<mark>{_plain(context.quote)}</mark>{_plain(context.after)}")
             else:
                 body = f"<mark>{_plain(s.quote)}</mark>"
-            meta = " · ".join(html.escape(part) for part in (s.doc_type, s.location(), s.path) if part)
+            kind = code_label("doc_type", s.doc_type, language)
+            meta = " · ".join(html.escape(part) for part in (kind, s.location(), s.path) if part)
             parts.append(
                 f'<div class="src-card{" cited" if s.cited else ""}" id="src-{turn}-{s.n}">'
                 f'<div class="src-title"><span class="src-n">[{s.n}]</span> {html.escape(s.title)}</div>'

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from bot.roadmap import Commitment
-from kb.vocabulary import status_label
+from kb.vocabulary import commission_label, status_label
 from ui.i18n import t
 
 STATUS_COLOURS = {"done": "#16a34a", "in progress": "#2563eb", "planned": "#6b7280", "late": "#dc2626",
@@ -43,12 +43,40 @@ def commitments_table(items: Sequence[Commitment], today: dt.date, language: str
             f"<td class='date'>{e(deadline)}<div class='muted'>{e(item.deadline_text)}</div></td>"
             f"<td><span class='status' style='color:{STATUS_COLOURS.get(item.status, '#000')}'>"
             f"{e(status_label(item.status, language))}</span></td>"
-            f"<td>{e(item.owner)}</td><td>{e(item.commission or '—')}</td><td>{e(item.action)}</td>"
+            f"<td>{e(item.owner)}</td><td>{e(commission_label(item.commission, language) if item.commission else '—')}</td><td>{e(item.action)}</td>"
             f"<td><details><summary>{e(newest)}</summary><ol>{sources}</ol></details></td></tr>"
         )
     caption = t("roadmap_count", language, count=len(items), late=sum(i.late for i in items), today=today.isoformat())
-    return (f"<p>{e(caption)}</p><table class='roadmap'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+    # The table scrolls sideways inside its own box on a phone; the dated list stands in for the chart there.
+    return (f"<p>{e(caption)}</p>{timeline_list(items, language)}<div class='table-scroll'><table class='roadmap'>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def timeline_list(items: Sequence[Commitment], language: str) -> str:
+    """The timeline as a list of deadlines, in date order (shown instead of the chart at phone width)."""
+    e = html.escape
+    dated = sorted((i for i in items if i.deadline), key=lambda i: (i.deadline, i.owner))
+    if not dated:
+        return ""
+    colon = " : " if language == "fr" else ": "
+    rows = "".join(
+        f"<li class='{'late' if i.late else ''}'><span class='date'>{e(i.deadline.isoformat())}</span> "
+        f"<span class='status' style='color:{STATUS_COLOURS.get(i.status, '#000')}'>{e(status_label(i.status, language))}</span>"
+        f" — <b>{e(i.owner)}</b>{colon}{e(i.action)}</li>" for i in dated)
+    return f"<div class='timeline-list'><h3>{e(t('timeline', language))}</h3><ol>{rows}</ol></div>"
+
+
+def filter_error_html(message: str) -> str:
+    """A roadmap filter's error, in the table's place (the other outputs keep what they show)."""
+    return f"<p class='filter-error' role='alert'>⚠️ {html.escape(message)}</p>"
+
+
+def internal_only_html(language: str, logins: bool) -> str:
+    """Why a visitor who may not read the commitments sees none, and how to see them."""
+    e = html.escape
+    how = (f"<a class='sign-in' href='logout'>{e(t('roadmap_sign_in', language))}</a>" if logins
+           else e(t("roadmap_no_logins", language)))
+    return f"<p class='roadmap-internal'>{e(t('roadmap_internal', language))} {how}</p>"
 
 
 def timeline_figure(items: Sequence[Commitment], today: dt.date, language: str) -> go.Figure | None:
@@ -120,9 +148,9 @@ def parse_day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value.strip()) if value and value.strip() else None
 
 
-def filter_choices(items: Sequence[Commitment]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Dropdown choices for owners and commissions of the items a user may read."""
+def filter_choices(items: Sequence[Commitment], language: str = "fr") -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Dropdown choices for owners and commissions of the items a user may read (commissions named in `language`)."""
     owners = [("—", "")] + [(o, o) for o in sorted({i.owner for i in items})]
-    themes = [("—", "")] + [(c, c) for c in sorted({i.commission for i in items if i.commission})]
+    themes = [("—", "")] + [(commission_label(c, language), c) for c in sorted({i.commission for i in items if i.commission})]
     return owners, themes
 

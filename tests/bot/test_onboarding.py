@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,9 @@ def test_passage_context_surrounds_the_quote_and_respects_access(onboarding_kb: 
 def test_empty_store_gives_empty_material(fake_kb: KnowledgeBase) -> None:
     assert glossary(fake_kb, "admin") == [] and timeline(fake_kb, "admin") == []
     assert last_ingestion(fake_kb) is None
+
+
+def test_french_starter_questions_name_bodies_with_their_article(onboarding_kb: KnowledgeBase) -> None:
+    about = [q for q in starter_questions(onboarding_kb, "reader", "fr") if q.startswith("Que fait")]
+    assert about and all(re.match(r"Que fait (la |le |l'|l'organisme )[A-Z]", q) for q in about), about
+    assert "Que fait la SENUM dans le programme ?" in about

@@ -66,3 +66,25 @@ def test_partial_and_relative_dates() -> None:
     assert parse_relative("six", "months", date(2026, 1, 31)) == date(2026, 7, 31)
     assert month_end(2028, 2) == date(2028, 2, 29)
     assert safe_date(2026, 2, 30) is None
+
+
+def test_codes_read_as_words_in_both_languages() -> None:
+    from kb.schema import ACCESS_LEVELS, DOC_TYPES, ROLES
+    from kb.vocabulary import code_label
+
+    for kind, codes in (("doc_type", DOC_TYPES), ("access", ACCESS_LEVELS), ("role", ROLES)):
+        french = [code_label(kind, code, "fr") for code in codes]
+        assert len(set(french)) == len(codes), "two codes never read the same"
+        assert all(code_label(kind, code, "en") for code in codes)
+    assert code_label("doc_type", "meeting_notes", "fr") == "compte rendu de réunion"
+    assert code_label("access", "restricted", "fr") == "diffusion restreinte"
+    assert code_label("role", "official", "fr") == "responsable"
+    assert code_label("doc_type", "meeting_notes", "en") == "meeting notes"
+    assert code_label("doc_type", "memo", "fr") == "memo", "an unknown code is shown as it is"
+
+
+def test_bodies_take_their_french_article() -> None:
+    from kb.vocabulary import with_article
+
+    assert [with_article(n) for n in ("CEAC", "MCTN", "ASAN", "XYZ")] == ["la CEAC", "le MCTN", "l'ASAN",
+                                                                        "l'organisme XYZ"]

@@ -39,3 +39,13 @@ def test_an_empty_question_is_shown_as_an_error_in_the_chat(fake_kb) -> None:
     steps = [(c[-1]["content"], cards) for c, _, cards, _ in
              chat.respond(fake_kb.settings, fake_kb, "reader", "   ", [], [], {}, "fr")]
     assert steps[-1][0] == "⚠️ La question est vide : écrivez une question."
+
+
+def test_earlier_answers_keep_their_cards_folded_under_their_question() -> None:
+    from ui.chat import earlier_cards
+
+    turns = [{"question": "Q1 <b>?</b>", "cards": "<div id='src-1-1'>c1</div>"},
+             {"question": "Q2", "cards": "<div id='src-3-1'>c3</div>"}]
+    html = earlier_cards(turns, "fr")
+    assert html.index("src-3-1") < html.index("src-1-1"), "newest first"
+    assert html.count("<details class='src-earlier'>") == 2 and "Sources de la question « Q1 &lt;b&gt;?&lt;/b&gt; »" in html

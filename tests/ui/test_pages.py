@@ -35,3 +35,24 @@ def test_documents_table_and_summary_in_both_languages() -> None:
 def test_upload_summary_lists_rejections_escaped() -> None:
     text = upload_summary(["corpus/uploads/a.md"], [{"file": "<x>.pdf", "error": "not a PDF"}], "en")
     assert "1 file(s) ingested, 1 rejected." in text and "&lt;x&gt;.pdf" in text
+
+
+def test_codes_show_as_labels_in_french() -> None:
+    meeting = DocumentRecord("d/m", "corpus/m.md", "h", "Réunion", "meeting_notes", "2026-02-01", (), "fr",
+                             "restricted", True, None, 1, 0.0)
+    headers, rows = documents_table([meeting], "fr")
+    assert rows[0][1:4] == ["compte rendu de réunion", "2026-02-01", "diffusion restreinte"]
+    page = onboarding_html({"meeting_notes": [meeting]}, [], [TimelineEvent("2026-02-01", "R", "other", "r.md")], "fr")
+    assert "<h3>Compte rendu de réunion</h3>" in page and "[autre document]" in page
+    assert "meeting_notes" not in page and "[other]" not in page
+
+
+def test_rejections_are_said_in_the_interface_language() -> None:
+    corrupt = {"file": "scan.pdf", "error": "corrupt or unreadable PDF (PdfStreamError: Stream has ended unexpectedly)"}
+    french = upload_summary([], [corrupt], "fr")
+    assert "scan.pdf : fichier corrompu ou illisible (PDF)" in french and "PdfStreamError" not in french
+    assert "scan.pdf: corrupt or unreadable file (PDF)" in upload_summary([], [corrupt], "en")
+    too_big = {"file": "gros.docx", "error": "31.5 MB is over the 25 MB limit"}
+    assert "31.5 Mo, au-delà de la limite de 25 Mo" in upload_summary([], [too_big], "fr")
+    odd = {"file": "x.md", "error": "something nobody foresaw"}
+    assert "fichier illisible (MD)" in upload_summary([], [odd], "fr")

@@ -64,3 +64,26 @@ def test_height_grows_with_owners_and_ticks_stay_few() -> None:
 def test_nothing_dated_gives_no_figure() -> None:
     assert timeline_figure([], TODAY, "fr") is None
     assert timeline_figure([item("ASAN", None, "unknown")], TODAY, "en") is None
+
+
+def test_commissions_are_named_in_the_interface_language() -> None:
+    from kb.vocabulary import commission_label
+
+    assert commission_label("cybersécurité", "en") == "cybersecurity"
+    assert commission_label("start-up/État", "en") == "start-up/State"
+    assert commission_label("cybersécurité", "fr") == "cybersécurité"
+    from types import SimpleNamespace
+
+    from ui.roadmap import filter_choices
+
+    items = [SimpleNamespace(owner="SENUM", commission="cybersécurité"), SimpleNamespace(owner="CEAC", commission=None)]
+    assert filter_choices(items, "en")[1] == [("—", ""), ("cybersecurity", "cybersécurité")]
+
+
+def test_an_internal_only_roadmap_says_why_and_how_to_see_it() -> None:
+    from ui.roadmap import internal_only_html
+
+    signed_in = internal_only_html("fr", logins=True)
+    assert "documents internes" in signed_in and "href='logout'" in signed_in and "compte d&#x27;agent" in signed_in
+    demo = internal_only_html("en", logins=False)
+    assert "internal documents" in demo and "href" not in demo and "ask the administrator" in demo
