@@ -126,6 +126,11 @@ class KnowledgeBase(Catalog):
         self.vectors
         return self._chroma_handle
 
+    @property
+    def chroma(self) -> Any:
+        """The chromadb client of this store, server or embedded (opened on first use)."""
+        return self._chroma_client()
+
     def _chroma_client(self) -> Any:
         if self._client is None:
             # The embedded folder is only created when there is no server.
