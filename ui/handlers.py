@@ -85,7 +85,8 @@ class Handlers:
                             filters=search_filters(doc_type, since, until, language, lang),
                             role=self.session(request)[0], settings=self.settings)
         except (QuestionError, StoreError) as exc:
-            raise gr.Error(store_problem(exc, lang)) from None
+            # A refused question is an answer, not a fault: no traceback in the log.
+            raise gr.Error(store_problem(exc, lang), print_exception=False) from None
         return answer_markdown(result)
 
     def respond(self, message, chat, turns, doc_type, since, until, doc_language, lang, request: gr.Request):
