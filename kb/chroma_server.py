@@ -11,6 +11,10 @@ needs `Authorization: Bearer <token>`; a missing or wrong token gets 403 and no 
 
 The token is read from the environment through `Settings`, never from the command line
 (other users of the machine can read command lines).
+
+chromadb 1.5.9's Python server also fails every `get` or `query` that asks for embeddings
+(it calls `.tolist()` on the plain lists its Rust engine returns); `EmbeddingsAsArrays`, the
+engine it is given here through Chroma's `chroma_api_impl` setting, hands them over as arrays.
 """
 
 from __future__ import annotations
@@ -18,9 +22,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from kb.settings import offline_environment
 offline_environment()  # before chromadb is imported: it reads it then
+import numpy as np  # noqa: E402
+from chromadb.api.rust import RustBindingsAPI  # noqa: E402  (this module exists to run a Chroma server)
+from chromadb.api.types import GetResult, QueryResult  # noqa: E402
+from overrides import override  # noqa: E402  (chromadb's classes require it on every override)
+
 from kb.logs import configure_logging  # noqa: E402
 from kb.settings import Settings, SettingsError  # noqa: E402
 
@@ -45,6 +55,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class EmbeddingsAsArrays(RustBindingsAPI):
+    """Chroma's Rust engine, with the embeddings it returns as numpy arrays (the server expects them)."""
+
+    @override
+    def _get(self, *args: Any, **kwargs: Any) -> GetResult:
+        result = super()._get(*args, **kwargs)
+        if result.get("embeddings") is not None:
+            result["embeddings"] = [np.asarray(e, dtype=np.float32) for e in result["embeddings"]]
+        return result
+
+    @override
+    def _query(self, *args: Any, **kwargs: Any) -> QueryResult:
+        result = super()._query(*args, **kwargs)
+        if result.get("embeddings") is not None:
+            result["embeddings"] = [[np.asarray(e, dtype=np.float32) for e in row] for row in result["embeddings"]]
+        return result
+
+
 def server_app(path: Path, token: str):
     """The ASGI application of a Chroma server storing in `path` and requiring `token`."""
     import chromadb.config
@@ -53,7 +81,7 @@ def server_app(path: Path, token: str):
     settings = chromadb.config.Settings(
         is_persistent=True, persist_directory=str(path), anonymized_telemetry=False,
         chroma_server_authn_provider="chromadb.auth.token_authn.TokenAuthenticationServerProvider",
-        chroma_server_authn_credentials=token,
+        chroma_server_authn_credentials=token, chroma_api_impl="kb.chroma_server.EmbeddingsAsArrays",
     )
     return FastAPI(settings).app()
 

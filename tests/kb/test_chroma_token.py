@@ -49,6 +49,11 @@ def test_only_a_client_with_the_token_gets_anything(token_server: TokenServer, t
     assert report.added == 2 and report.chunks_total > 0
     hits = kb.vectors.similarity_search("protocole", k=5, filter=SearchFilter.for_role("official").to_chroma())
     assert {h.metadata["title"] for h in hits} == {"Protocole test", "Note publique"}
+    # chromadb's own server fails these without kb.chroma_server's engine (EmbeddingsAsArrays).
+    got = kb.collection.get(limit=2, include=["embeddings"])
+    assert len(got["embeddings"]) == 2 and len(got["embeddings"][0]) == 32
+    near = kb.collection.query(query_embeddings=[list(got["embeddings"][0])], n_results=1, include=["embeddings"])
+    assert near["ids"][0] == got["ids"][:1] and len(near["embeddings"][0][0]) == 32
 
     base = f"http://127.0.0.1:{token_server.port}{API}"
     collection_id = kb.collection.id
