@@ -87,15 +87,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     configure_logging(logging.WARNING if args.quiet or args.json else settings.log_level)
-    from ingest.index import IngestError, ingest_paths
-    from kb.embeddings import EmbeddingModelError
-    from kb.store import ChromaUnreachableError, StoreError
-
     if args.check:
         if args.paths or args.reset or args.prune or args.dry_run:
             print("error: --check takes no PATH and no other action", file=sys.stderr)
             return 1
         return _check(settings, args.json)
+    return _ingest(args, settings)
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.index import IngestError, ingest_paths
+    from kb.embeddings import EmbeddingModelError
+    from kb.store import ChromaUnreachableError, StoreError
+
     try:
         report = ingest_paths(
             args.paths, settings, prune=args.prune, reset=args.reset, dry_run=args.dry_run,
