@@ -15,6 +15,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from kb.chroma_client import chroma_calls
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import keyword_terms
 
@@ -80,9 +81,10 @@ def dense_search(kb: KnowledgeBase, query_vector: Sequence[float], k: int, where
     """(chunk_id, cosine similarity) best first, filter applied inside Chroma."""
     if k <= 0:
         return []
-    hits = kb.vectors.similarity_search_by_vector_with_relevance_scores(
-        list(map(float, query_vector)), k=k, filter=where.to_chroma()
-    )
+    with chroma_calls(kb.settings, "searching"):
+        hits = kb.vectors.similarity_search_by_vector_with_relevance_scores(
+            list(map(float, query_vector)), k=k, filter=where.to_chroma()
+        )
     # Chroma returns cosine distances for this collection; similarity = 1 - distance.
     return [(doc.id, 1.0 - float(distance)) for doc, distance in hits]
 

@@ -30,13 +30,18 @@ illustrative (true|false), supersedes (a document id).
 """
 
 EPILOG = """\
-exit codes: 0 all files ingested; 1 the ingestion could not run; 2 some files failed.
+exit codes: 0 all files ingested; 1 the ingestion could not run; 2 some files failed;
+3 (--check) the catalog and Chroma differ.
 environment: PASSERELLE_STORE, PASSERELLE_EMBEDDING_MODEL, PASSERELLE_CHROMA_HOST,
-PASSERELLE_CHROMA_PORT, PASSERELLE_MAX_FILE_MB, PASSERELLE_CHUNK_SIZE.
+PASSERELLE_CHROMA_PORT, PASSERELLE_CHROMA_TOKEN, PASSERELLE_DATABASE_URL, PASSERELLE_MAX_FILE_MB,
+PASSERELLE_CHUNK_SIZE.
 examples:
   python -m ingest                      # ingest corpus/ into data/
   python -m ingest corpus/ --prune      # also drop documents whose files are gone
   python -m ingest notes.docx --json    # one file, machine-readable report
+  python -m ingest --check              # compare the catalog with Chroma, list what differs
+  python -m ingest backup /srv/backups/2026-12-06    # the whole knowledge base (see backup --help)
+  python -m ingest restore /srv/backups/2026-12-06   # into an empty store (see restore --help)
 """
 
 
@@ -61,11 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true",
                         help="print exactly one JSON report on stdout (progress still goes to stderr)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only warnings and errors")
+    parser.add_argument("--check", action="store_true",
+                        help="ingest nothing: check that every passage of the catalog has exactly one vector in "
+                             "Chroma with its text and access level, and no vector lacks a passage; print what "
+                             "differs and exit 3 if anything does")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("backup", "restore"):
+        from ingest.backup_cli import main as backup_main
+
+        return backup_main(argv)
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env(store=args.store)
@@ -73,15 +87,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     configure_logging(logging.WARNING if args.quiet or args.json else settings.log_level)
+    if args.check:
+        if args.paths or args.reset or args.prune or args.dry_run:
+            print("error: --check takes no PATH and no other action", file=sys.stderr)
+            return 1
+        return _check(settings, args.json)
+    return _ingest(args, settings)
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.index import IngestError, ingest_paths
     from kb.embeddings import EmbeddingModelError
-    from kb.store import StoreError
+    from kb.store import ChromaUnreachableError, StoreError
 
     try:
         report = ingest_paths(
             args.paths, settings, prune=args.prune, reset=args.reset, dry_run=args.dry_run,
             progress=not args.quiet and sys.stderr.isatty(),
         )
+    except ChromaUnreachableError as exc:
+        print(f"error: {exc}. What was written so far is kept: run the same command again once the "
+              "Chroma server is back to finish", file=sys.stderr)
+        return 1
     except (IngestError, StoreError, EmbeddingModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -93,6 +120,25 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _summary(report)
     return 2 if report.failed else 0
+
+
+def _check(settings: Settings, as_json: bool) -> int:
+    from ingest.check import check_store
+    from kb.store import CATALOG_FILE, KnowledgeBase, StoreError
+
+    if not (settings.store / CATALOG_FILE).exists() and not settings.uses_database_server:
+        print(f"error: no knowledge base in {settings.store}", file=sys.stderr)
+        return 1
+    try:
+        report = check_store(KnowledgeBase(settings))
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        print("\n".join(report.lines()))
+    return 0 if report.consistent else 3
 
 
 def _summary(report) -> None:

@@ -28,6 +28,7 @@ from kb.catalog import (
     StoreMismatchError,
     open_catalog,
 )
+from kb.chroma_client import ChromaUnreachableError, connect, guarded, mapped_error
 from kb.commitments import Mention
 from kb.files import private_folder
 from kb.schema import Chunk, LoadedDocument, chunk_metadata
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
 __all__ = [
-    "CATALOG_FILE", "DocumentRecord", "EmptyStoreError", "KnowledgeBase", "PassageText", "SearchFilter",
-    "StoreBusyError", "StoreError", "StoreMismatchError", "model_label",
+    "CATALOG_FILE", "ChromaUnreachableError", "DocumentRecord", "EmptyStoreError", "KnowledgeBase", "PassageText",
+    "SearchFilter", "StoreBusyError", "StoreError", "StoreMismatchError", "model_label",
 ]
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,12 @@ class KnowledgeBase(CatalogAccess):
                 )
                 # The same collection through chromadb's own API, for what LangChain does not wrap.
                 collection = client.get_collection(self.settings.collection, embedding_function=None)
+            except StoreError:
+                raise
             except Exception as exc:  # chromadb raises many types; all mean "cannot open"
+                mapped = mapped_error(self.settings, exc, "opening the collection")
+                if mapped is not None:
+                    raise mapped from exc
                 raise StoreError(f"cannot open the Chroma collection {self.settings.collection!r}: {exc}") from exc
             recorded = (collection.metadata or {}).get("embedding_model")
             if recorded and recorded != self.model:
@@ -116,33 +122,20 @@ class KnowledgeBase(CatalogAccess):
         self.vectors
         return self._chroma_handle
 
-    def _chroma_client(self) -> Any:
-        if self._client is not None:
-            return self._client
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
+    @property
+    def chroma(self) -> Any:
+        """The chromadb client of this store, server or embedded (opened on first use)."""
+        return self._chroma_client()
 
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        try:
-            if self.settings.uses_chroma_server:
-                self._client = chromadb.HttpClient(
-                    host=self.settings.chroma_host, port=self.settings.chroma_port, settings=chroma_settings
-                )
-                self._client.heartbeat()
-            else:
-                self._client = chromadb.PersistentClient(
-                    path=str(private_folder(self.root / CHROMA_DIR)), settings=chroma_settings
-                )
-        except Exception as exc:
-            where = (
-                f"the Chroma server at {self.settings.chroma_host}:{self.settings.chroma_port}"
-                if self.settings.uses_chroma_server
-                else f"the embedded Chroma store in {self.root / CHROMA_DIR}"
-            )
-            raise StoreError(f"cannot reach {where}: {exc}") from exc
+    def _chroma_client(self) -> Any:
+        if self._client is None:
+            # The embedded folder is only created when there is no server.
+            folder = self.root / CHROMA_DIR if self.settings.uses_chroma_server else private_folder(self.root / CHROMA_DIR)
+            self._client = connect(self.settings, folder)
         return self._client
 
     # ----- writing -----------------------------------------------------------------
+    @guarded("recovering an interrupted ingestion")
     def recover(self) -> int:
         """Repair the effects of an interrupted ingestion; returns the orphan vectors removed."""
         if self.catalog.reset_marked:
@@ -161,6 +154,7 @@ class KnowledgeBase(CatalogAccess):
         log.info("recovered interrupted ingestion orphans_removed=%d", len(orphans))
         return len(orphans)
 
+    @guarded("writing a document")
     def replace_document(
         self,
         doc: LoadedDocument,
@@ -204,6 +198,7 @@ class KnowledgeBase(CatalogAccess):
             catalog.clear_pending([*new_ids, *stale])
         return len(fresh), len(stale)
 
+    @guarded("removing a document")
     def remove_document(self, doc_id: str) -> int:
         """Delete a document and its chunks from both stores; returns chunks removed."""
         ids = sorted(self.chunk_ids_of(doc_id))
@@ -216,6 +211,7 @@ class KnowledgeBase(CatalogAccess):
             self.catalog.clear_pending()
         return len(ids)
 
+    @guarded("checking the vector size")
     def check_dimension(self, dimension: int) -> None:
         """Record the vector dimension on first write; refuse vectors of another size."""
         recorded = self.get_meta("embedding_dimension")
@@ -235,16 +231,22 @@ class KnowledgeBase(CatalogAccess):
                 "run `python -m ingest --reset` to rebuild it"
             )
 
+    @guarded("resetting the store")
     def reset(self) -> None:
         """Delete everything: the Chroma collection and the catalog (resumable: the catalog marks
         the reset first, and `recover()` finishes one cut short)."""
         self.catalog.mark_reset()
         client = self._chroma_client()
-        with contextlib.suppress(Exception):  # an absent collection has nothing to delete
+        try:
             client.delete_collection(self.settings.collection)
+        except Exception as exc:  # an absent collection has nothing to delete; a dead server stops the reset
+            mapped = mapped_error(self.settings, exc, "resetting the store")
+            if mapped is not None:
+                raise mapped from exc
         self._vectors = self._chroma_handle = None
         self.catalog.destroy()
 
+    @guarded("listing the vectors")
     def vector_ids(self) -> set[str]:
         """Every id in the Chroma collection (for consistency checks)."""
         return set(self.vectors.get(include=[])["ids"])

@@ -14,7 +14,7 @@ from bot.answer import QuestionError, answer
 from bot.library import passage_context
 from bot.reply import Answer
 from kb.settings import Settings
-from kb.store import KnowledgeBase, StoreError
+from kb.store import ChromaUnreachableError, KnowledgeBase, StoreError
 from ui.i18n import t
 from ui.render import chat_message, escape, escape_user_text, source_cards
 
@@ -47,6 +47,12 @@ def drafts_then_answer(ask: Callable[[Callable[[str], None]], Answer]) -> Iterat
             yield value, None
 
 
+def store_problem(exc: Exception, lang: str) -> str:
+    """What the page says about a failed question: the interface's own sentence when the
+    knowledge base is unreachable (the details go to the log), else the error's message."""
+    return t("kb_unreachable", lang) if isinstance(exc, ChromaUnreachableError) else str(exc)
+
+
 def respond(settings: Settings, store: KnowledgeBase, role: str, message: str, chat: list, turns: list,
             filters: dict, lang: str) -> Iterator[tuple[Any, Any, Any, str]]:
     """Answer `message` in the chat: "searching", the LLM's draft as it is written (when an LLM
@@ -63,7 +69,7 @@ def respond(settings: Settings, store: KnowledgeBase, role: str, message: str, c
                 chat[-1] = {"role": "assistant", "content": f"{escape(draft or '')}\n\n*{t('drafting', lang)}*"}
                 yield chat, turns, None, ""
     except (QuestionError, StoreError) as exc:
-        chat[-1] = {"role": "assistant", "content": f"⚠️ {escape(str(exc))}"}
+        chat[-1] = {"role": "assistant", "content": f"⚠️ {escape(store_problem(exc, lang))}"}
         yield chat, turns, None, ""
         return
     turn = len(chat) - 1

@@ -29,7 +29,8 @@ from kb.schema import DOC_TYPES
 from kb.settings import Settings
 from kb.store import KnowledgeBase, StoreError
 from kb.vocabulary import code_label
-from ui.chat import chat_refusal, respond as chat_turn
+from ui.chat import chat_refusal, store_problem
+from ui.chat import respond as chat_turn
 from ui.exports import ExportFolders
 from ui.i18n import LANGUAGES, t
 from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
@@ -99,7 +100,8 @@ class Handlers:
                             filters=search_filters(doc_type, since, until, language, lang),
                             role=self.session(request)[0], settings=self.settings)
         except (QuestionError, StoreError) as exc:
-            raise gr.Error(str(exc)) from None
+            # A refused question is an answer, not a fault: no traceback in the log.
+            raise gr.Error(store_problem(exc, lang), print_exception=False) from None
         return answer_markdown(result)
 
     def respond(self, message, chat, turns, doc_type, since, until, doc_language, lang, request: gr.Request):

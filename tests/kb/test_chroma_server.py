@@ -68,5 +68,5 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
         {"PASSERELLE_CHROMA_HOST": "127.0.0.1", "PASSERELLE_CHROMA_PORT": str(free_port())}, store=tmp_path / "c",
         embedding_model="fake-embedding",
     )
-    with pytest.raises(StoreError, match=r"cannot reach the Chroma server at 127.0.0.1:\d+"):
+    with pytest.raises(StoreError, match=r"unreachable: the Chroma server at 127.0.0.1:\d+ does not answer"):
         KnowledgeBase(settings).vectors
