@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from bot.answer import knowledge_base
 from bot.logins import LoginThrottle, SessionGuard, login_check
 from bot.users import users_file_exists
+from bot.warmup import WarmStart, wait_until_listening
 from kb.logs import configure_logging
 from kb.settings import Settings
 from ui.assets import CSS, JS
@@ -92,7 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     logins = users_file_exists(settings)
     auth = login_check(settings, LoginThrottle(settings.login_free_failures, settings.login_lockout_s))
-    on = Handlers(settings, store)
+    on = Handlers(settings, store, WarmStart(settings, store))
+    # Models and indexes load in the background while Gradio starts; questions wait for them.
+    on.warm.start(on_ready=lambda seconds: _announce_ready(settings, seconds))
     # SIGTERM (systemd, docker stop, the tests) stops the server as Ctrl-C does: Gradio then
     # deletes its cache (uploads, served copies of the exports) on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -112,6 +115,14 @@ def main(argv: list[str] | None = None) -> None:
         log.info("stopped during start")
     finally:
         on.exports.remove_all()
+
+
+def _announce_ready(settings: Settings, seconds: float) -> None:
+    """Say, once the models are loaded and the server listens, where the chat is."""
+    if wait_until_listening(settings.host, settings.port):
+        url = f"http://{settings.host}:{settings.port}"
+        log.info("ready url=%s warm_start_s=%.1f", url, seconds)
+        print(f"Passerelle est prête : {url} (Passerelle is ready)", flush=True)
 
 
 def _interrupt(signum, frame) -> None:

@@ -24,6 +24,7 @@ from bot.onboarding import documents_by_type, glossary, starter_questions, timel
 from bot.query import question_language
 from bot.roadmap import MAX_FILTER_CHARS, Commitment, CommitmentQueryError, commitments, to_csv
 from bot.users import session_role
+from bot.warmup import WarmStart
 from ingest.upload import ingest_uploads
 from kb.schema import DOC_TYPES
 from kb.settings import Settings
@@ -60,10 +61,11 @@ def search_filters(doc_type: Any, since: Any, until: Any, doc_language: Any, lan
 class Handlers:
     """The event handlers of one app, over its `settings` and its knowledge base `store`."""
 
-    def __init__(self, settings: Settings, store: KnowledgeBase) -> None:
+    def __init__(self, settings: Settings, store: KnowledgeBase, warm: WarmStart | None = None) -> None:
         self.settings = settings
         self.store = store
         self.exports = ExportFolders(settings.export_keep_s)
+        self.warm = warm  # the app's warm start: questions wait for it (None: nothing to wait for)
 
     def session(self, request: gr.Request | None) -> tuple[str, str | None]:
         """(role, user name or None) of the request's signed-in user; the local reader without logins."""
@@ -79,6 +81,8 @@ class Handlers:
                  until: str = "", language: str = "", request: gr.Request = None) -> str:
         """Answer `message` (earlier questions in `history`): the answer with its [n] citations, then the sources."""
         lang = question_language(message if isinstance(message, str) else "")
+        if self.warm is not None:
+            self.warm.wait()
         try:
             result = answer(message, history=history or (),
                             filters=search_filters(doc_type, since, until, language, lang),
@@ -91,7 +95,7 @@ class Handlers:
         """The chat turn (see `ui.chat.respond`); source cards are left as they are until the answer is ready."""
         filters = search_filters(doc_type, since, until, doc_language, lang)
         for chat, turns, cards, box in chat_turn(self.settings, self.store, self.session(request)[0], message, chat,
-                                               turns, filters, lang):
+                                               turns, filters, lang, warm=self.warm):
             yield chat, turns, gr.skip() if cards is None else cards, box
 
     @staticmethod
