@@ -21,6 +21,7 @@ from bot.warmup import WarmStart, wait_until_listening
 from kb.logs import configure_logging
 from kb.settings import Settings
 from ui.assets import CSS, JS
+from ui.exports import ExportGuard
 from ui.handlers import Handlers
 from ui.i18n import Relabeler
 from ui.layout import build_layout
@@ -106,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
             # log, never to the client.
             show_error=False,
             auth=auth if logins else None, auth_message="Passerelle : identifiez-vous / please sign in.",
-            app_kwargs={"middleware": [Middleware(SessionGuard, settings=settings)]},
+            app_kwargs={"middleware": [Middleware(SessionGuard, settings=settings),
+                                       Middleware(ExportGuard, exports=on.exports)]},
             max_file_size=int(settings.max_file_mb * 1024 * 1024),
             theme=theme, css=CSS, js=JS, footer_links=["api"],
         )

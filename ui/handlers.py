@@ -30,7 +30,7 @@ from kb.schema import DOC_TYPES
 from kb.settings import Settings
 from kb.store import KnowledgeBase, StoreError
 from ui.chat import respond as chat_turn
-from ui.exports import ExportFolders
+from ui.exports import ExportFolders, request_session
 from ui.i18n import LANGUAGES, t
 from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
 from ui.render import answer_markdown
@@ -177,9 +177,10 @@ class Handlers:
 
     def export(self, lang, owner, commission, status, after, before, request: gr.Request):
         """The filtered commitments as a CSV file to download, written in the session's own export
-        folder (removed after `Settings.export_keep_s` and when the app stops)."""
+        folder, served to this browser session only (removed after `Settings.export_keep_s` and
+        when the app stops)."""
         text = to_csv(self.matching_commitments(lang, owner, commission, status, after, before, request),
                       lang if lang in LANGUAGE_CODES else "fr")
         name = f"{t('export_name', lang)}-{dt.date.today().isoformat()}.csv"
-        path = self.exports.write(getattr(request, "session_hash", None), name, text)
+        path = self.exports.write(request_session(request), name, text)
         return gr.update(value=str(path), visible=True)
