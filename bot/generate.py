@@ -176,9 +176,12 @@ def draft(model: Any, messages: Sequence[Any], timeout_s: float, max_tokens: int
           on_text: Callable[[str], None] | None = None) -> Draft:
     """The model's text for `messages`, streamed to `on_text` (the text so far) as it comes.
 
-    Raises LLMUnavailable when the server fails, or is still writing after `timeout_s`.
+    Raises LLMUnavailable when the server fails, or is still writing after `timeout_s`. The
+    time `on_text` takes (the verification of each sentence) counts neither towards the
+    timeout nor in the draft's speed: the server keeps writing meanwhile.
     """
     started = time.monotonic()
+    busy = 0.0  # seconds spent in on_text
     first = None
     parts: list[str] = []
     try:
@@ -189,8 +192,10 @@ def draft(model: Any, messages: Sequence[Any], timeout_s: float, max_tokens: int
                 first = time.monotonic() - started if first is None else first
                 parts.append(piece)
                 if on_text is not None:
+                    called = time.monotonic()
                     on_text("".join(parts))
-            if time.monotonic() - started > timeout_s:
+                    busy += time.monotonic() - called
+            if time.monotonic() - started - busy > timeout_s:
                 raise LLMUnavailable(f"no complete answer after {timeout_s:g} s")
     except LLMUnavailable:
         raise
@@ -199,7 +204,7 @@ def draft(model: Any, messages: Sequence[Any], timeout_s: float, max_tokens: int
     text = "".join(parts).strip()
     if not text or first is None:
         raise LLMUnavailable("the server returned no text")
-    return Draft(text, first, time.monotonic() - started, len(parts))
+    return Draft(text, first, time.monotonic() - started - busy, len(parts))
 
 
 # ----- verification -----------------------------------------------------------------------
