@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> None:
 def _announce_ready(settings: Settings, seconds: float) -> None:
     """Say, once the models are loaded and the server listens, where the chat is."""
     if wait_until_listening(settings.host, settings.port):
-        url = f"http://{settings.host}:{settings.port}"
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # every address: say the local one
+        url = f"http://{host}:{settings.port}"
         log.info("ready url=%s warm_start_s=%.1f", url, seconds)
         print(f"Passerelle est prête : {url} (Passerelle is ready)", flush=True)
 
