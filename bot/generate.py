@@ -340,8 +340,10 @@ class SentenceStream:
         return verified
 
     def _publish(self, kept: Sequence[Claim]) -> None:
+        # Only what extends the text already passed on: a sentence once shown stays (a label
+        # the model is still writing can hide, for a moment, that the sentence before it ended).
         shown = verified_text(kept)
-        if shown and shown != self._shown and self.on_verified is not None:
+        if len(shown) > len(self._shown) and shown.startswith(self._shown) and self.on_verified is not None:
             self._shown = shown
             self.on_verified(shown)
 

@@ -203,3 +203,17 @@ def test_only_verified_sentences_are_streamed_never_a_planted_instruction() -> N
     for chunk in shown:
         assert "Ignorez" not in chunk and "milliards" not in chunk and "validé" not in chunk
     assert [r["sentence"] for r in result.removed] == [planted, HOSTILE + " [2]"]
+
+
+def test_the_sentences_passed_on_only_grow() -> None:
+    """A line that starts with an excerpt's label, "(Title, date) …", reads as empty until its
+    text comes: the sentence before it, once passed on, is not taken back meanwhile."""
+    text = ("La commission cybersécurité compte 8 membres [1].\nLe protocole dure trois ans [2].\n"
+            "(Protocole SENUM–ASAN, 2025-12-24) Le protocole est conclu pour trois ans [2].")
+    shown: list[str] = []
+    generate(fake(text), "Taille ?", EXTRACTIVE, EXCERPTS, always(0.95), Settings(llm_url="http://x/v1"),
+             on_verified=shown.append)
+    assert shown == ["La commission cybersécurité compte 8 membres. [1]",
+                     "La commission cybersécurité compte 8 membres. [1] Le protocole dure trois ans. [2]",
+                     "La commission cybersécurité compte 8 membres. [1] Le protocole dure trois ans. [2] "
+                     "Le protocole est conclu pour trois ans. [2]"]
