@@ -17,10 +17,12 @@ from starlette.middleware import Middleware
 from bot.answer import knowledge_base
 from bot.logins import LoginThrottle, SessionGuard, login_check
 from bot.users import UsersFileError, users_file_exists
+from bot.warmup import WarmStart, wait_until_listening
 from kb.logs import configure_logging
 from kb.settings import Settings
 from kb.store import StoreError
 from ui.assets import CSS, JS
+from ui.exports import ExportGuard
 from ui.handlers import Handlers
 from ui.i18n import Relabeler
 from ui.layout import build_layout
@@ -105,7 +107,9 @@ def main(argv: list[str] | None = None) -> None:
         log.error("%s", exc)
         raise SystemExit(1) from None
     auth = login_check(settings, LoginThrottle(settings.login_free_failures, settings.login_lockout_s))
-    on = Handlers(settings, store)
+    on = Handlers(settings, store, WarmStart(settings, store))
+    # Models and indexes load in the background while Gradio starts; questions wait for them.
+    on.warm.start(on_ready=lambda seconds: _announce_ready(settings, seconds))
     # SIGTERM (systemd, docker stop, the tests) stops the server as Ctrl-C does: Gradio then
     # deletes its cache (uploads, served copies of the exports) on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -116,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
             # log, never to the client.
             show_error=False,
             auth=auth if logins else None, auth_message="Passerelle : identifiez-vous / please sign in.",
-            app_kwargs={"middleware": [Middleware(SessionGuard, settings=settings), Middleware(SignInPage)]},
+            app_kwargs={"middleware": [Middleware(SessionGuard, settings=settings), Middleware(SignInPage),
+                                       Middleware(ExportGuard, exports=on.exports)]},
             max_file_size=int(settings.max_file_mb * 1024 * 1024),
             theme=theme, css=CSS, js=JS, footer_links=["api"],
         )
@@ -125,6 +130,15 @@ def main(argv: list[str] | None = None) -> None:
         log.info("stopped during start")
     finally:
         on.exports.remove_all()
+
+
+def _announce_ready(settings: Settings, seconds: float) -> None:
+    """Say, once the models are loaded and the server listens, where the chat is."""
+    if wait_until_listening(settings.host, settings.port):
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # every address: say the local one
+        url = f"http://{host}:{settings.port}"
+        log.info("ready url=%s warm_start_s=%.1f", url, seconds)
+        print(f"Passerelle est prête : {url} (Passerelle is ready)", flush=True)
 
 
 def _interrupt(signum, frame) -> None:

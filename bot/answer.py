@@ -45,7 +45,7 @@ from kb.store import EmptyStoreError, KnowledgeBase, SearchFilter
 __all__ = [
     "FILTER_KEYS", "Answer", "AnswerConfig", "Candidate", "Evidence", "QuestionError", "ScoredSentence", "Source",
     "abstention_score", "answer", "best_units", "candidates", "choose_sentences", "choose_units", "compose_units", "decided", "declined",
-    "gather_evidence", "knowledge_base", "prompt_excerpts", "read", "search_filter", "structured_units",
+    "gather_evidence", "knowledge_base", "prompt_excerpts", "read", "search_filter", "structured_units", "warm_up",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def answer(
     fusion: FusionConfig = FusionConfig(),
     today: date | None = None,
     generation: GenerationConfig = GenerationConfig(),
-    on_draft: Callable[[str], None] | None = None,
+    on_verified: Callable[[str], None] | None = None,
     where: SearchFilter | None = None,
 ) -> Answer:
     """Answer `question` from the documents `role` may read.
@@ -90,7 +90,8 @@ def answer(
     are answered from the roadmap commitments, lateness judged on `today` (default: the
     current date). With an LLM server configured (`Settings.llm_url`), an answerable
     question gets a written answer whose every sentence is verified (`bot.generate`);
-    `on_draft` then receives the unverified draft as it grows. `where`, when given, is the
+    `on_verified` then receives the answer's verified sentences as they pass the checks
+    (never unverified text). `where`, when given, is the
     search filter itself instead of `role` and `filters` (evaluation). Raises QuestionError for
     unusable input and EmptyStoreError when there is nothing to search.
     """
@@ -118,11 +119,26 @@ def answer(
     if model is not None and _worth_writing(result, evidence):
         excerpts = prompt_excerpts(kb, evidence, config, generation.excerpts)
         result = generate(model, question, result, excerpts, reader_support(kb.embeddings), kb.settings,
-                          generation, on_draft)
+                          generation, on_verified)
         result.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 1)
     log.info("answered mode=%s abstained=%s sources=%d total_ms=%.0f", result.mode, result.abstained,
              len(result.sources), result.timings_ms["total"])
     return result
+
+
+WARM_UP_QUESTIONS = ("Quels sont les objectifs du programme ?", "Who chairs the cybersecurity commission?")
+
+
+def warm_up(kb: KnowledgeBase, config: AnswerConfig = AnswerConfig()) -> None:
+    """Run the quoted-answer path once per language on `kb` as a reader, so that the embedding
+    model, Chroma, the keyword index, the reader and the calibrator are loaded and their first
+    (slow) calls made before a visitor asks. The LLM server, if any, is not called."""
+    where = search_filter("reader", None)
+    for question in WARM_UP_QUESTIONS:
+        query = parse_query(question)
+        route(kb, query, where)
+        evidence = gather_evidence(kb, query, where, config=config, for_reader=uses_reader(kb, config))
+        _extractive(kb, query, evidence, config, 5)
 
 
 def _extractive(kb: KnowledgeBase, query: Query, evidence: Evidence, config: AnswerConfig, k: int) -> Answer:

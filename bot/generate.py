@@ -176,9 +176,12 @@ def draft(model: Any, messages: Sequence[Any], timeout_s: float, max_tokens: int
           on_text: Callable[[str], None] | None = None) -> Draft:
     """The model's text for `messages`, streamed to `on_text` (the text so far) as it comes.
 
-    Raises LLMUnavailable when the server fails, or is still writing after `timeout_s`.
+    Raises LLMUnavailable when the server fails, or is still writing after `timeout_s`. The
+    time `on_text` takes (the verification of each sentence) counts neither towards the
+    timeout nor in the draft's speed: the server keeps writing meanwhile.
     """
     started = time.monotonic()
+    busy = 0.0  # seconds spent in on_text
     first = None
     parts: list[str] = []
     try:
@@ -189,8 +192,10 @@ def draft(model: Any, messages: Sequence[Any], timeout_s: float, max_tokens: int
                 first = time.monotonic() - started if first is None else first
                 parts.append(piece)
                 if on_text is not None:
+                    called = time.monotonic()
                     on_text("".join(parts))
-            if time.monotonic() - started > timeout_s:
+                    busy += time.monotonic() - called
+            if time.monotonic() - started - busy > timeout_s:
                 raise LLMUnavailable(f"no complete answer after {timeout_s:g} s")
     except LLMUnavailable:
         raise
@@ -199,7 +204,7 @@ def draft(model: Any, messages: Sequence[Any], timeout_s: float, max_tokens: int
     text = "".join(parts).strip()
     if not text or first is None:
         raise LLMUnavailable("the server returned no text")
-    return Draft(text, first, time.monotonic() - started, len(parts))
+    return Draft(text, first, time.monotonic() - started - busy, len(parts))
 
 
 # ----- verification -----------------------------------------------------------------------
@@ -300,18 +305,66 @@ def verify(text: str, excerpts: Sequence[Excerpt],
 
     `support(sentence, excerpts)` gives the probability that each excerpt supports the sentence.
     """
-    kept: list[Claim] = []
-    removed: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for claim in claims(text):
-        # Small models loop: a sentence said twice is said once.
-        reason = "repeats an earlier sentence" if fold(claim.content) in seen else _check(claim, excerpts, support, config)
-        seen.add(fold(claim.content))
-        if reason is None:
-            kept.append(claim)
-        else:
-            removed.append({"sentence": claim.written, "reason": reason})
-    return Verified(kept, removed)
+    return SentenceStream(excerpts, support, config).result(text)
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+class SentenceStream:
+    """A draft verified while it is written. `feed` takes the text so far; a sentence is
+    checked once it is complete (a later sentence has begun with a word, so its citation
+    marks are all there), and `on_verified` receives the answer made of the sentences kept so
+    far, citations renumbered as in the final answer, each time it grows. Text that has not
+    passed the checks is never passed on. `result` verifies the whole draft, reusing the
+    checks already made."""
+
+    def __init__(self, excerpts: Sequence[Excerpt], support: Callable[[str, Sequence[Excerpt]], Sequence[float]],
+                 config: GenerationConfig = GenerationConfig(),
+                 on_verified: Callable[[str], None] | None = None) -> None:
+        self.excerpts, self.support, self.config, self.on_verified = excerpts, support, config, on_verified
+        self._reasons: dict[Claim, str | None] = {}
+        self._shown = ""
+
+    def feed(self, text: str) -> None:
+        """The draft so far: check its complete sentences; pass on the kept ones when they grew."""
+        found = claims(text)
+        complete = max((i for i, c in enumerate(found) if _LETTER.search(c.content)), default=0)
+        self._publish(self._verify(found[:complete]).kept)
+
+    def result(self, text: str) -> Verified:
+        """Every sentence of the finished draft `text`, kept or removed with its reason (the
+        last kept ones are passed on too)."""
+        verified = self._verify(claims(text))
+        self._publish(verified.kept)
+        return verified
+
+    def _publish(self, kept: Sequence[Claim]) -> None:
+        # Only what extends the text already passed on: a sentence once shown stays (a label
+        # the model is still writing can hide, for a moment, that the sentence before it ended).
+        shown = verified_text(kept)
+        if len(shown) > len(self._shown) and shown.startswith(self._shown) and self.on_verified is not None:
+            self._shown = shown
+            self.on_verified(shown)
+
+    def _verify(self, found: Sequence[Claim]) -> Verified:
+        kept: list[Claim] = []
+        removed: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for claim in found:
+            # Small models loop: a sentence said twice is said once.
+            if fold(claim.content) in seen:
+                reason = "repeats an earlier sentence"
+            else:
+                if claim not in self._reasons:
+                    self._reasons[claim] = _check(claim, self.excerpts, self.support, self.config)
+                reason = self._reasons[claim]
+            seen.add(fold(claim.content))
+            if reason is None:
+                kept.append(claim)
+            else:
+                removed.append({"sentence": claim.written, "reason": reason})
+        return Verified(kept, removed)
 
 
 def _check(claim: Claim, excerpts: Sequence[Excerpt],
@@ -358,14 +411,7 @@ def written_answer(extractive: Answer, excerpts: Sequence[Excerpt], verified: Ve
     "see also". Falls back to `extractive` (with the removed sentences) when nothing was kept."""
     if not verified.kept:
         return replace(extractive, removed=list(verified.removed))
-    order: dict[int, int] = {}
-    for claim in verified.kept:
-        for n in claim.cites:
-            order.setdefault(n, len(order) + 1)
-    sentences = []
-    for claim in verified.kept:
-        marks = "".join(f"[{order[n]}]" for n in dict.fromkeys(claim.cites))
-        sentences.append(f"{claim.content.rstrip()} {marks}")
+    sentences, order = _renumbered(verified.kept)
     sources = [replace(excerpts[old - 1].source, n=new, cited=True) for old, new in order.items()]
     used = {(s.path, s.start, s.end) for s in sources}
     k = max(len(extractive.sources), len(sources))
@@ -376,6 +422,25 @@ def written_answer(extractive: Answer, excerpts: Sequence[Excerpt], verified: Ve
             sources.append(replace(s, n=len(sources) + 1, cited=False))
     return Answer(" ".join(sentences), False, extractive.language, sources, dict(extractive.timings_ms),
                   mode="generated", removed=list(verified.removed))
+
+
+def verified_text(kept: Sequence[Claim]) -> str:
+    """The answer text the `kept` sentences make (as `written_answer` writes it)."""
+    return " ".join(_renumbered(kept)[0])
+
+
+def _renumbered(kept: Sequence[Claim]) -> tuple[list[str], dict[int, int]]:
+    """Each kept sentence followed by its citations renumbered 1..m in order of first use,
+    and that numbering ({excerpt number: new number})."""
+    order: dict[int, int] = {}
+    for claim in kept:
+        for n in claim.cites:
+            order.setdefault(n, len(order) + 1)
+    sentences = []
+    for claim in kept:
+        marks = "".join(f"[{order[n]}]" for n in dict.fromkeys(claim.cites))
+        sentences.append(f"{claim.content.rstrip()} {marks}")
+    return sentences, order
 
 
 def declines(text: str) -> bool:
@@ -395,15 +460,19 @@ def declined_by_model(extractive: Answer) -> Answer:
 def generate(
     model: Any, question: str, extractive: Answer, excerpts: Sequence[Excerpt],
     support: Callable[[str, Sequence[Excerpt]], Sequence[float]], settings: Settings,
-    config: GenerationConfig = GenerationConfig(), on_text: Callable[[str], None] | None = None,
+    config: GenerationConfig = GenerationConfig(), on_verified: Callable[[str], None] | None = None,
 ) -> Answer:
     """The written answer for `question` from `excerpts`, or `extractive` when the server
-    fails or no sentence passes the verification (one log line says why)."""
+    fails or no sentence passes the verification (one log line says why). While the model
+    writes, `on_verified` receives the sentences verified so far (`SentenceStream`), never
+    the unverified draft."""
     if not excerpts:
         return extractive
     messages = prompt_messages(question, extractive.language, excerpts)
+    stream = SentenceStream(excerpts, support, config, on_verified)
     try:
-        written = draft(model, messages, settings.llm_timeout_s, config.max_tokens, on_text)
+        written = draft(model, messages, settings.llm_timeout_s, config.max_tokens,
+                        stream.feed if on_verified is not None else None)
     except LLMUnavailable as exc:
         log.warning("LLM server %s unavailable, extractive answer given: %s", settings.llm_url, exc)
         return extractive
@@ -413,7 +482,7 @@ def generate(
         result = declined_by_model(extractive)
         result.timings_ms = {**extractive.timings_ms, "generate": round(written.seconds * 1000, 1)}
         return result
-    verified = verify(written.text, excerpts, support, config)
+    verified = stream.result(written.text)
     result = written_answer(extractive, excerpts, verified)
     for item in verified.removed:
         log.info("generated sentence removed (%s): %s", item["reason"], item["sentence"][:200])

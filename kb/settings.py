@@ -108,6 +108,8 @@ class Settings:
     """The longest wait between two tries once throttled, and how long failures are remembered."""
     export_keep_s: float = 600.0
     """Seconds a CSV export stays on the server (it is also removed when the app stops)."""
+    warm_start: bool = True
+    """The web app loads its models and indexes as it starts (0: at the first question)."""
 
     def __post_init__(self) -> None:
         if self.embedding_precision not in PRECISIONS:

@@ -110,3 +110,23 @@ def test_official_reads_restricted_text_and_anonymous_calls_are_refused(login_se
     assert "Baobab" in official.predict("Qu'est-ce que l'opération Baobab ?", api_name="/chat")
     with pytest.raises(Exception):
         Client(login_server.url, verbose=False).predict("Qu'est-ce que l'opération Baobab ?", api_name="/chat")
+
+
+def test_the_models_are_loaded_when_the_app_says_it_is_ready(app_server, client) -> None:
+    """Item 5 (warm start): `python app.py` loads the models and indexes as it starts and then
+    prints "Passerelle est prête : URL"; the first question after that loads nothing."""
+    import time
+
+    deadline = time.monotonic() + 300
+    while "Passerelle est prête : http://127.0.0.1:" not in app_server.log.read_text():
+        assert time.monotonic() < deadline, "the app never said it was ready"
+        time.sleep(0.5)
+    log = app_server.log.read_text()
+    ready = log.index("Passerelle est prête")
+    assert log.index("loaded reader") < ready and log.index("warm start done") < ready
+    assert "ready url=http://127.0.0.1:" in log
+    before = log.count("loaded reader")
+    assert "SENUM" in client.predict("Qui copréside la commission mixte cybersécurité ?", api_name="/chat")
+    after = app_server.log.read_text()
+    assert after.count("loaded reader") == before, "the question loaded nothing more"
+    assert after.count("Passerelle est prête") == 1

@@ -83,7 +83,9 @@ def ask(page, question: str) -> None:
             const chat = document.querySelector('#chat');
             const text = chat ? chat.innerText : '';
             const rows = chat.querySelectorAll('.message-row, [data-testid="bot"]').length;
-            return rows > before && !text.includes('Recherche dans les documents') && !text.includes('Searching the documents');
+            const busy = ['Recherche dans les documents', 'Searching the documents', 'Chargement des modèles',
+                          'Loading the models'];
+            return rows > before && !busy.some((words) => text.includes(words));
         }""",
         arg=[before],
     )

@@ -24,6 +24,7 @@ from bot.onboarding import documents_by_type, glossary, starter_questions, timel
 from bot.query import question_language
 from bot.roadmap import MAX_FILTER_CHARS, Commitment, CommitmentQueryError, commitments, to_csv
 from bot.users import session_role
+from bot.warmup import WarmStart
 from ingest.upload import ingest_uploads
 from kb.schema import DOC_TYPES
 from kb.settings import Settings
@@ -31,7 +32,7 @@ from kb.store import KnowledgeBase, StoreError
 from kb.vocabulary import code_label
 from ui.chat import chat_refusal, store_problem
 from ui.chat import respond as chat_turn
-from ui.exports import ExportFolders
+from ui.exports import ExportFolders, request_session
 from ui.i18n import LANGUAGES, t
 from ui.pages import documents_summary, documents_table, onboarding_html, upload_summary
 from ui.render import answer_markdown
@@ -76,10 +77,11 @@ def bad_value(field: str, value: Any, kind: str, lang: str) -> str:
 class Handlers:
     """The event handlers of one app, over its `settings` and its knowledge base `store`."""
 
-    def __init__(self, settings: Settings, store: KnowledgeBase) -> None:
+    def __init__(self, settings: Settings, store: KnowledgeBase, warm: WarmStart | None = None) -> None:
         self.settings = settings
         self.store = store
         self.exports = ExportFolders(settings.export_keep_s)
+        self.warm = warm  # the app's warm start: questions wait for it (None: nothing to wait for)
 
     def session(self, request: gr.Request | None) -> tuple[str, str | None]:
         """(role, user name or None) of the request's signed-in user; the local reader without logins."""
@@ -95,6 +97,8 @@ class Handlers:
                  until: str = "", language: str = "", request: gr.Request = None) -> str:
         """Answer `message` (earlier questions in `history`): the answer with its [n] citations, then the sources."""
         lang = question_language(message if isinstance(message, str) else "")
+        if self.warm is not None:
+            self.warm.wait()
         try:
             result = answer(message, history=history or (),
                             filters=search_filters(doc_type, since, until, language, lang),
@@ -113,7 +117,7 @@ class Handlers:
             yield chat_refusal(message, chat, exc.message), turns, gr.skip(), message
             return
         for chat, turns, cards, box in chat_turn(self.settings, self.store, self.session(request)[0], message, chat,
-                                               turns, filters, lang):
+                                               turns, filters, lang, warm=self.warm):
             yield chat, turns, gr.skip() if cards is None else cards, box
 
     @staticmethod
@@ -215,9 +219,10 @@ class Handlers:
 
     def export(self, lang, owner, commission, status, after, before, request: gr.Request):
         """The filtered commitments as a CSV file to download, written in the session's own export
-        folder (removed after `Settings.export_keep_s` and when the app stops)."""
+        folder, served to this browser session only (removed after `Settings.export_keep_s` and
+        when the app stops)."""
         text = to_csv(self.matching_commitments(lang, owner, commission, status, after, before, request),
                       lang if lang in LANGUAGE_CODES else "fr")
         name = f"{t('export_name', lang)}-{dt.date.today().isoformat()}.csv"
-        path = self.exports.write(getattr(request, "session_hash", None), name, text)
+        path = self.exports.write(request_session(request), name, text)
         return gr.update(value=str(path), visible=True)

@@ -44,3 +44,39 @@ def test_exports_live_in_a_folder_per_session_and_go_after_a_while() -> None:
     assert exports.sweep() == 1 and not first.exists() and not first.parent.exists() and second.exists()
     exports.remove_all()
     assert not second.exists() and not second.parent.parent.exists()
+
+
+def test_an_exports_cache_folder_belongs_to_the_sessions_that_wrote_it() -> None:
+    import asyncio
+
+    from gradio.processing_utils import hash_file
+
+    from ui.exports import BROWSER_COOKIE, ExportFolders, ExportGuard, browser_session
+
+    exports = ExportFolders(keep_s=600)
+    mine = browser_session([(b"cookie", b"access-token-abc=t1; other=x")])
+    path = exports.write(mine, "feuille-de-route.csv", "\ufeffÉchéance;Statut\n")
+    folder = hash_file(path)
+    assert exports.owners(folder) == {"login:t1"} and exports.owners("autre") is None
+    assert browser_session([(b"cookie", f"{BROWSER_COOKIE}=b1".encode())]) == "browser:b1"
+
+    async def served(cookie: bytes) -> tuple[int, list]:
+        sent: list[dict] = []
+
+        async def app(scope, receive, send):
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": f"/gradio_api/file=/tmp/gradio/{hash_file(path)}/{path.name}",
+                 "headers": [(b"cookie", cookie)] if cookie else []}
+        await ExportGuard(app, exports)(scope, None, send)
+        return sent[0]["status"], sent[0]["headers"]
+
+    assert asyncio.run(served(b"access-token-abc=t1"))[0] == 200
+    assert asyncio.run(served(b"access-token-abc=t2"))[0] == 403
+    status, headers = asyncio.run(served(b""))
+    assert status == 403 and not any(k == b"set-cookie" for k, _ in headers)
+    exports.remove_all()
+    assert exports.owners(folder) is None
