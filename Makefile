@@ -78,6 +78,8 @@ bench: install install-dev ## print speed and quality figures next to their base
 	$(PY) -m evals.conversations --store bench-results/corpus-store --json bench-results/conversations.json
 	$(PY) -m bench.load --clients 20 --seconds 60 --json bench-results/load.json
 	$(PY) -m bench.warm_start --json bench-results/warm_start.json
+	$(PY) -m bench.catalogs --work bench-results/piaf --json bench-results/catalogs.json
+	$(PY) -m bench.replicas
 
 # Seeded; the committed weights (bot/reader_model/) came from these settings in ~55 minutes on
 # 2 cores, so installing needs no training. The overlap weight PIAF dev prefers (6) hurt
