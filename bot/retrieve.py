@@ -77,14 +77,10 @@ _OTHER_LANGUAGE = {"fr": "en", "en": "fr"}
 
 
 def dense_search(kb: KnowledgeBase, query_vector: Sequence[float], k: int, where: SearchFilter) -> list[tuple[str, float]]:
-    """(chunk_id, cosine similarity) best first, filter applied inside Chroma."""
-    if k <= 0:
-        return []
-    hits = kb.vectors.similarity_search_by_vector_with_relevance_scores(
-        list(map(float, query_vector)), k=k, filter=where.to_chroma()
-    )
-    # Chroma returns cosine distances for this collection; similarity = 1 - distance.
-    return [(doc.id, 1.0 - float(distance)) for doc, distance in hits]
+    """(chunk_id, cosine similarity) best first, among the vectors `where` allows: only the
+    store's partitions of the allowed access levels and language are searched (`KnowledgeBase.nearest`)."""
+    # Chroma returns cosine distances for these collections; similarity = 1 - distance.
+    return [(cid, 1.0 - distance) for cid, distance in kb.nearest(query_vector, k, where)]
 
 
 def fuse(

@@ -13,6 +13,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
@@ -97,11 +98,20 @@ CREATE TABLE IF NOT EXISTS mentions (
     "end" INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL, access TEXT NOT NULL,
     PRIMARY KEY (doc_id, ordinal)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS term_stats (
+    term TEXT NOT NULL, access TEXT NOT NULL, language TEXT NOT NULL, passages INTEGER NOT NULL,
+    PRIMARY KEY (term, access, language)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL,
     PRIMARY KEY (doc_id, start)
 ) WITHOUT ROWID;
 """
+# term_stats counts, per access level and language, the passages holding each keyword term;
+# the row of the empty term counts all passages. Kept at ingestion, so a question's term
+# statistics are a few index lookups instead of counting matches over the whole index.
+TOTAL_TERM = ""
+TERM_STATS_VERSION = "1"
 # Tables renamed since a store may have been built: old name -> current name.
 _RENAMED_TABLES = {"roadmap_items": "mentions"}
 
@@ -148,6 +158,7 @@ class Catalog:
             self._db = db
             self._check_model(db)
             self._check_analyzer(db)
+            self._check_term_stats(db)
         return self._db
 
     def _check_model(self, db: sqlite3.Connection) -> None:
@@ -183,6 +194,37 @@ class Catalog:
             )
         if rows:
             log.info("keyword index rebuilt chunks=%d analyzer=%s", len(rows), KEYWORD_ANALYZER_VERSION)
+
+    def _check_term_stats(self, db: sqlite3.Connection) -> None:
+        """Count the term statistics from the keyword index when they are missing (a store built
+        before them) or the analyzer changed; no model is needed."""
+        row = db.execute("SELECT value FROM meta WHERE key='term_stats'").fetchone()
+        wanted = f"{TERM_STATS_VERSION}/{KEYWORD_ANALYZER_VERSION}"
+        if row is not None and row["value"] == wanted:
+            return
+        counts: Counter[tuple[str, str, str]] = Counter()
+        rows = db.execute("SELECT f.terms, c.access, c.language FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid")
+        for terms, access, language in rows:
+            counts.update((term, access, language) for term in {TOTAL_TERM, *terms.split()})
+        with db:
+            db.execute("DELETE FROM term_stats")
+            db.executemany("INSERT INTO term_stats VALUES (?,?,?,?)", [(*key, n) for key, n in counts.items()])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('term_stats', ?)", (wanted,))
+        if counts:
+            log.info("term statistics counted terms=%d", len(counts))
+
+    def _count_terms(self, access: str, language: str, term_lists: Sequence[str], sign: int) -> None:
+        """Add (sign 1) or remove (sign -1) passages' keyword terms to the statistics (inside a transaction)."""
+        counts: Counter[str] = Counter()
+        for terms in term_lists:
+            counts.update({TOTAL_TERM, *terms.split()})
+        self.db.executemany(
+            "INSERT INTO term_stats VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET passages = passages + excluded.passages",
+            [(term, access, language, sign * n) for term, n in counts.items()],
+        )
+        if sign < 0:
+            self.db.executemany("DELETE FROM term_stats WHERE term=? AND access=? AND language=? AND passages<=0",
+                                [(term, access, language) for term in counts])
 
     def close(self) -> None:
         """Close the catalog connection."""
@@ -272,12 +314,26 @@ class Catalog:
         self, terms: Sequence[str], where: SearchFilter, language: str = ""
     ) -> tuple[dict[str, int], int, int]:
         """How many passages `where` allows contain each keyword term, how many it allows,
-        and how many of those are in `language`."""
+        and how many of those are in `language`. From the term statistics when `where` only
+        restricts access levels and language, else counted in the keyword index."""
+        unique = list(dict.fromkeys(terms))
+        if where == SearchFilter(access=where.access, language=where.language):
+            marks = ",".join("?" * (len(unique) + 1))
+            rows = self.db.execute(
+                f"SELECT term, language, SUM(passages) FROM term_stats WHERE term IN ({marks}) "
+                f"AND access IN ({','.join('?' * len(where.access))}) AND language = COALESCE(?, language) "
+                "GROUP BY term, language",
+                [*unique, TOTAL_TERM, *where.access, where.language],
+            ).fetchall()
+            counts: Counter[str] = Counter()
+            for term, row_language, n in rows:
+                counts[term] += n
+            in_language = sum(n for term, row_language, n in rows if term == TOTAL_TERM and row_language == language)
+            return {term: counts[term] for term in unique}, counts[TOTAL_TERM], in_language
         condition, params = where.to_sql("c")
         total, in_language = self.db.execute(
             f"SELECT COUNT(*), COALESCE(SUM(c.language = ?), 0) FROM chunks c WHERE {condition}", [language, *params]
         ).fetchone()
-        unique = list(dict.fromkeys(terms))
         if not unique:
             return {}, total, in_language
         # One statement for all terms: each row of the VALUES list is matched as a phrase.
@@ -334,6 +390,12 @@ class Catalog:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def _delete_chunk_rows(self, doc_id: str) -> None:
+        rows = self.db.execute(
+            "SELECT c.access, c.language, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid WHERE c.doc_id=?",
+            (doc_id,),
+        ).fetchall()
+        if rows:  # a document's passages share its access level and language
+            self._count_terms(rows[0][0], rows[0][1], [r[2] for r in rows], -1)
         self.db.execute(
             "DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id=?)", (doc_id,)
         )
@@ -368,6 +430,7 @@ class Catalog:
             ),
         )
         self._write_mentions(doc.doc_id, meta.access, mentions)
+        term_lists = []
         for c in chunks:
             cur = db.execute(
                 'INSERT INTO chunks (chunk_id, doc_id, ordinal, text, start, "end", section, page, '
@@ -377,10 +440,10 @@ class Catalog:
                     meta.access, meta.doc_type, date_to_int(meta.date), meta.language, orgs,
                 ),
             )
-            db.execute(
-                "INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)",
-                (cur.lastrowid, _terms(meta.title, c.section, c.text)),
-            )
+            term_lists.append(_terms(meta.title, c.section, c.text))
+            db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)", (cur.lastrowid, term_lists[-1]))
+        if chunks:
+            self._count_terms(meta.access, meta.language, term_lists, 1)
 
     def _delete_document_rows(self, doc_id: str) -> None:
         """Delete a document, its chunks and its commitments (call inside a transaction)."""
