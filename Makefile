@@ -68,6 +68,7 @@ bench: install install-dev ## print speed and quality figures next to their base
 	$(PY) -m evals.answers --piaf test --json bench-results/answers.json
 	$(PY) -m evals.conversations --store bench-results/corpus-store --json bench-results/conversations.json
 	$(PY) -m bench.load --clients 20 --seconds 60 --json bench-results/load.json
+	nice -n 10 $(PY) -m bench.scale --json bench-results/scale.json
 
 # Seeded; the committed weights (bot/reader_model/) came from these settings in ~55 minutes on
 # 2 cores, so installing needs no training. The overlap weight PIAF dev prefers (6) hurt

@@ -218,22 +218,25 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def prepare_inputs(settings, questions: int, cache: Path) -> dict[str, Any]:
+def prepare_inputs(settings, questions: int, cache: Path, corpus_store: Path | None = None) -> dict[str, Any]:
     """The embedding model, the sentence pool, the corpus with its vectors, the questions and their vectors."""
     from bench.synthetic import build_pool, corpus_documents, prepare_corpus
     from bot.query import parse_query
     from evals.corpus import QUESTIONS, load_questions
     from kb.embeddings import load_embeddings
-    from kb.store import model_label
+    from kb.store import KnowledgeBase, model_label
 
     embeddings = load_embeddings(settings.embedding_model, settings.embedding_precision)
     model = model_label(settings.embedding_model)
     docs = corpus_documents()
     chosen = load_questions(QUESTIONS)[:questions]
+    source = None
+    if corpus_store is not None:
+        source = KnowledgeBase(dataclasses.replace(settings, store=corpus_store, chroma_host=None), embeddings)
     return {
         "embeddings": embeddings,
         "pool": build_pool(embeddings, model, cache, docs),
-        "corpus": prepare_corpus(docs, embeddings, model, cache, settings.chunk_size, settings.chunk_overlap),
+        "corpus": prepare_corpus(docs, embeddings, model, cache, settings.chunk_size, settings.chunk_overlap, source),
         "questions": chosen,
         "question_vectors": [embeddings.embed_query(parse_query(q["question"], q.get("history") or ()).search)
                              for q in chosen],
@@ -252,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=40, help="corpus questions timed at each size (default 40)")
     parser.add_argument("--work", type=Path, default=REPO_ROOT / "bench-results" / "scale",
                         help="folder of the stores and of the embedding cache (default bench-results/scale)")
+    parser.add_argument("--corpus-store", type=Path,
+                        help="an embedded store of the sample corpus built with the same model (e.g. a copy of data/): "
+                             "its vectors are reused instead of embedding the corpus once for the cache")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results" / "scale.json",
                         help="where the results are written (default bench-results/scale.json)")
     args = parser.parse_args(argv)
@@ -266,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 1
-    inputs = prepare_inputs(settings, args.questions, args.work / "cache")
+    inputs = prepare_inputs(settings, args.questions, args.work / "cache", args.corpus_store)
     rows = []
     for mode in args.modes:
         rows.extend(run_mode(mode, settings, args.sizes, inputs, args.work))

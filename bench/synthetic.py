@@ -85,14 +85,17 @@ def corpus_documents(corpus: Path = CORPUS) -> list[LoadedDocument]:
     return [load_document(path, max_bytes=1 << 30) for path in paths]
 
 
-def _cached_vectors(texts: list[str], embeddings, cache: Path, label: str) -> np.ndarray:
-    """Vectors of `texts` from the model, computed once and kept in `cache`."""
+def _cached_vectors(texts: list[str], embeddings, cache: Path, label: str, stored=None) -> np.ndarray:
+    """Vectors of `texts` from the model, computed once and kept in `cache`; `stored(texts)`,
+    when given, returns them without the model (or None)."""
     key = hashlib.sha256(json.dumps([label, texts], ensure_ascii=False).encode()).hexdigest()[:16]
     path = cache / f"{label.split(':')[0]}-{key}.npy"
     if path.exists():
         return np.load(path)
-    log.info("embedding %d texts once for the bench cache=%s", len(texts), path)
-    vectors = np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
+    vectors = stored() if stored else None
+    if vectors is None:
+        log.info("embedding %d texts once for the bench cache=%s", len(texts), path)
+        vectors = np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
     cache.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
     return vectors
@@ -110,9 +113,25 @@ def build_pool(embeddings, model: str, cache: Path, corpus_docs: list[LoadedDocu
     return Pool(sentences, vectors, titles)
 
 
+def _vectors_in_store(source, layout) -> np.ndarray | None:
+    """The vectors of the corpus chunks and sentences as a store of the corpus holds them, in
+    `prepare_corpus`'s order; None when the store lacks any (built from another corpus version)."""
+    chunk_vectors = source.chunk_vectors([c.chunk_id for _, chunks, _ in layout for c in chunks])
+    vectors = []
+    for doc, chunks, spans in layout:
+        stored = {start: vector for start, _, vector in source.sentences_in(doc.doc_id, 0, len(doc.text))}
+        if any(c.chunk_id not in chunk_vectors for c in chunks) or any(s not in stored for s, _ in spans):
+            log.info("the corpus store lacks vectors of %s: embedding the corpus", doc.doc_id)
+            return None
+        vectors.extend(chunk_vectors[c.chunk_id] for c in chunks)
+        vectors.extend(stored[s] for s, _ in spans)
+    return np.asarray(vectors, dtype=np.float32)
+
+
 def prepare_corpus(corpus_docs: list[LoadedDocument], embeddings, model: str, cache: Path, chunk_size: int,
-                   chunk_overlap: int) -> list[Prepared]:
-    """The sample corpus with vectors as ingestion computes them (cached)."""
+                   chunk_overlap: int, source=None) -> list[Prepared]:
+    """The sample corpus with vectors as ingestion computes them (cached; taken from the
+    knowledge base `source` of the same corpus when given, else embedded)."""
     from ingest.index import _in_context
 
     texts: list[str] = []
@@ -123,7 +142,8 @@ def prepare_corpus(corpus_docs: list[LoadedDocument], embeddings, model: str, ca
         texts.extend(c.embedding_text(doc.meta.title) for c in chunks)
         texts.extend(_in_context(doc.meta.title, section, doc.text[s:e]) for s, e, section in spans)
         layout.append((doc, chunks, [(s, e) for s, e, _ in spans]))
-    vectors = _cached_vectors(texts, embeddings, cache, f"corpus:{model}")
+    stored = (lambda: _vectors_in_store(source, layout)) if source is not None else None
+    vectors = _cached_vectors(texts, embeddings, cache, f"corpus:{model}", stored)
     prepared, offset = [], 0
     for doc, chunks, spans in layout:
         chunk_vectors = vectors[offset: offset + len(chunks)]
