@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
@@ -156,22 +156,26 @@ def measure_searches(kb, questions: list[dict[str, Any]], vectors) -> dict[str, 
     return {"keyword_ms": _percentiles(keyword_ms), "dense_ms": _percentiles(dense_ms)}
 
 
-def measure_answers(kb, questions: list[dict[str, Any]]) -> dict[str, float]:
-    """p50/p95 (ms) of warm `bot.answer` calls (one warm-up call first)."""
+def measure_answers(kb, questions: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """p50/p95 (ms) of warm `bot.answer` calls (one warm-up call first), and of their retrieval
+    stage alone (`timings_ms["retrieve"]`: the part the store's size can change; the reader's
+    time depends on the question only)."""
     from bot.answer import answer
 
     answer(questions[0]["question"], role="official", kb=kb)
-    times = []
+    times, retrieval = [], []
     for q in questions:
         started = time.perf_counter()
-        answer(q["question"], history=q.get("history") or (), filters=q.get("filters") or None,
-               role=q.get("role", "reader"), kb=kb)
+        result = answer(q["question"], history=q.get("history") or (), filters=q.get("filters") or None,
+                        role=q.get("role", "reader"), kb=kb)
         times.append((time.perf_counter() - started) * 1000)
-    return _percentiles(times)
+        retrieval.append(result.timings_ms.get("retrieve", 0.0))
+    return {"answer_ms": _percentiles(times), "retrieve_ms": _percentiles(retrieval)}
 
 
-def run_mode(mode: str, settings, sizes: list[int], inputs: dict[str, Any], work: Path) -> list[dict[str, Any]]:
-    """Grow one store through `sizes` in `mode` and measure it at each size."""
+def run_mode(mode: str, settings, sizes: list[int], inputs: dict[str, Any], work: Path,
+             measured: Callable[[dict[str, Any]], None]) -> None:
+    """Grow one store through `sizes` in `mode` and measure it at each size; `measured` gets each row."""
     from bench.synthetic import SyntheticDocuments
     from kb.store import KnowledgeBase
 
@@ -188,23 +192,22 @@ def run_mode(mode: str, settings, sizes: list[int], inputs: dict[str, Any], work
         kb = KnowledgeBase(settings, embeddings=inputs["embeddings"])
         synthetic = SyntheticDocuments(inputs["pool"], settings.chunk_size, settings.chunk_overlap)
         store = GrowingStore(kb, inputs["corpus"], synthetic)
-        rows = []
         for size in sizes:
             ingest = store.grow_to(size)
             row = {"mode": mode, "size": size, "passages": kb.chunk_count(), "ingest": ingest,
                    "disk_mb": _disk_mb(*[f for f in (settings.store, server_dir) if f])}
             row.update(measure_searches(kb, inputs["questions"], inputs["question_vectors"]))
-            row["answer_ms"] = measure_answers(kb, inputs["questions"])
+            row.update(measure_answers(kb, inputs["questions"]))
             log.info("measured %s", json.dumps(row))
-            rows.append(row)
+            measured(row)
         kb.close()
-    return rows
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table, each figure next to its ratio to the first size of its mode."""
     lines = ["| mode | passages | ingest passages/s | disk MB | answer p50 / p95 ms | p95 × baseline | "
-             "keyword p50 / p95 ms | dense p50 / p95 ms |", "|---|---|---|---|---|---|---|---|"]
+             "its retrieval p50 / p95 ms | keyword p50 / p95 ms | dense p50 / p95 ms |",
+             "|---|---|---|---|---|---|---|---|---|"]
     baselines: dict[str, dict[str, Any]] = {}
     for row in rows:
         base = baselines.setdefault(row["mode"], row)
@@ -213,14 +216,16 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {row['mode']} | {row['passages']:,} | {row['ingest']['passages_per_s']:,} | {row['disk_mb']:,} | "
             f"{row['answer_ms']['p50']} / {row['answer_ms']['p95']} | {label} | "
+            f"{row['retrieve_ms']['p50']} / {row['retrieve_ms']['p95']} | "
             f"{row['keyword_ms']['p50']} / {row['keyword_ms']['p95']} | {row['dense_ms']['p50']} / {row['dense_ms']['p95']} |"
         )
     return "\n".join(lines)
 
 
-def prepare_inputs(settings, questions: int, cache: Path, corpus_store: Path | None = None) -> dict[str, Any]:
+def prepare_inputs(settings, questions: int, cache: Path, corpus_store: Path | None = None,
+                   pool_stores: list[Path] = ()) -> dict[str, Any]:
     """The embedding model, the sentence pool, the corpus with its vectors, the questions and their vectors."""
-    from bench.synthetic import build_pool, corpus_documents, prepare_corpus
+    from bench.synthetic import build_pool, corpus_documents, pool_from_stores, prepare_corpus
     from bot.query import parse_query
     from evals.corpus import QUESTIONS, load_questions
     from kb.embeddings import load_embeddings
@@ -230,12 +235,14 @@ def prepare_inputs(settings, questions: int, cache: Path, corpus_store: Path | N
     model = model_label(settings.embedding_model)
     docs = corpus_documents()
     chosen = load_questions(QUESTIONS)[:questions]
-    source = None
-    if corpus_store is not None:
-        source = KnowledgeBase(dataclasses.replace(settings, store=corpus_store, chroma_host=None), embeddings)
+    def store(folder: Path) -> KnowledgeBase:
+        return KnowledgeBase(dataclasses.replace(settings, store=folder, chroma_host=None), embeddings)
+
+    source = store(corpus_store) if corpus_store is not None else None
+    pool = pool_from_stores([store(f) for f in pool_stores]) if pool_stores else build_pool(embeddings, model, cache, docs)
     return {
         "embeddings": embeddings,
-        "pool": build_pool(embeddings, model, cache, docs),
+        "pool": pool,
         "corpus": prepare_corpus(docs, embeddings, model, cache, settings.chunk_size, settings.chunk_overlap, source),
         "questions": chosen,
         "question_vectors": [embeddings.embed_query(parse_query(q["question"], q.get("history") or ()).search)
@@ -258,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus-store", type=Path,
                         help="an embedded store of the sample corpus built with the same model (e.g. a copy of data/): "
                              "its vectors are reused instead of embedding the corpus once for the cache")
+    parser.add_argument("--pool-stores", type=Path, nargs="+", default=[],
+                        help="embedded stores built with the same model (e.g. bench-results/piaf/store-* and a corpus "
+                             "store) whose sentences and stored sentence vectors make the pool: no model run")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results" / "scale.json",
                         help="where the results are written (default bench-results/scale.json)")
     args = parser.parse_args(argv)
@@ -272,17 +282,23 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 1
-    inputs = prepare_inputs(settings, args.questions, args.work / "cache", args.corpus_store)
-    rows = []
+    inputs = prepare_inputs(settings, args.questions, args.work / "cache", args.corpus_store, args.pool_stores)
+    pool = inputs["pool"]
+    about = (f"Synthetic documents: {len(pool.sentences['fr'])} French sentences (PIAF's Wikipedia paragraphs and the "
+             f"corpus) and {len(pool.sentences['en'])} English ones (the corpus) recombined at random; vectors: means "
+             "of real sentence embeddings, embedded once (bench/synthetic.py). Ingestion excludes embedding.")
+    rows: list[dict[str, Any]] = []
+
+    def measured(row: dict[str, Any]) -> None:  # written after every size, so a long run keeps what it measured
+        rows.append(row)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"about": about, "rows": rows, "target_ratio": TARGET_RATIO,
+                                         "table": format_table(rows)}, indent=2), encoding="utf-8")
+
     for mode in args.modes:
-        rows.extend(run_mode(mode, settings, args.sizes, inputs, args.work))
-    table = format_table(rows)
-    print("Synthetic documents: PIAF French Wikipedia and corpus sentences recombined; vectors: means of "
-          "cached real sentence embeddings (bench/synthetic.py). Ingestion excludes embedding.\n")
-    print(table)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"rows": rows, "target_ratio": TARGET_RATIO, "table": table}, indent=2),
-                         encoding="utf-8")
+        run_mode(mode, settings, args.sizes, inputs, args.work, measured)
+    print(about + "\n")
+    print(format_table(rows))
     return 0
 
 

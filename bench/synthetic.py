@@ -2,13 +2,15 @@
 
 Text. Every sentence of PIAF's French Wikipedia paragraphs (761 paragraphs, 191 articles) and of
 the sample corpus forms a pool (French and English kept apart). A synthetic document takes the
-title of a PIAF article plus a number, and 3 to 6 paragraphs of 3 to 8 sentences drawn at random
+title of a PIAF article plus a number, and 10 to 40 paragraphs of 3 to 8 sentences drawn at random
 from the pool of its language: no two passages are copies, and the keyword index sees the real
 vocabulary and term frequencies of encyclopedic French (copies of one text, the worst case for
 BM25, are avoided).
 
 Vectors. Each pool sentence is embedded once with the real model (the passage prompt) and
-cached on disk (`<cache>/pool-<hash>.npy`, about 2 minutes on 2 cores the first time). A
+cached on disk (`<cache>/pool-<hash>.npy`, minutes on 2 cores the first time), or, with
+`--pool-stores`, taken with its text from the sentence vectors of existing stores built with the
+same model (the PIAF store of `evals.piaf` and a corpus store: no model run at all). A
 passage's vector is the normalised mean of its sentences' vectors, with a little noise, and a
 sentence keeps its own vector: the geometry is that of real French sentences, so the vector
 index faces realistic neighbourhoods, but no passage is embedded for itself.
@@ -65,6 +67,26 @@ class Pool:
     sentences: dict[str, list[str]]
     vectors: dict[str, np.ndarray]
     titles: list[str]
+
+
+def pool_from_stores(stores: list) -> Pool:
+    """The sentence pool read from knowledge bases built with the same model (e.g. the PIAF
+    store of `evals.piaf` and a store of the corpus): each sentence with the vector ingestion
+    stored for it, so no model runs."""
+    sentences: dict[str, list[str]] = {"fr": [], "en": []}
+    vectors: dict[str, list] = {"fr": [], "en": []}
+    titles = []
+    for kb in stores:
+        for record in kb.documents().values():
+            language = "en" if record.language == "en" else "fr"
+            text = kb.document_text(record.doc_id) or ""
+            titles.append(record.title)
+            for start, end, vector in kb.sentences_in(record.doc_id, 0, len(text)):
+                if 30 <= end - start <= 400:
+                    sentences[language].append(text[start:end])
+                    vectors[language].append(vector)
+    return Pool(sentences, {lang: _normalised(np.asarray(v, dtype=np.float32)) for lang, v in vectors.items()},
+                sorted(set(titles)))
 
 
 def _piaf_sentences(piaf: Path) -> tuple[list[str], list[str]]:
@@ -180,7 +202,7 @@ class SyntheticDocuments:
         sentences, vectors = self.pool.sentences[language], self.pool.vectors[language]
         title = f"{rng.choice(self.pool.titles)} — dossier {number}"
         text, blocks, picked = "", [], []  # picked: (start, end, pool index) of every sentence
-        for part in range(rng.randint(3, 6)):
+        for part in range(rng.randint(10, 40)):
             if text:
                 text += "\n\n"
             start = len(text)

@@ -66,7 +66,7 @@ LOCK_FILE = ".ingest.lock"
 # old catalog is never trusted once its vectors may be gone.
 RESET_MARKER = ".reset-pending"
 # Catalog meta rows: the vector partitions ({collection name: [access, language]}), and
-# "partitioned" once no vector is left in the single collection of older stores.
+# "partitioned:<collection>" once no vector is left in the single collection of older stores.
 PARTITIONS_META = "vector_partitions"
 LAYOUT_META = "vector_layout"
 PARTITIONED = "partitioned"
@@ -161,7 +161,7 @@ class KnowledgeBase(Catalog):
     @property
     def partitioned(self) -> bool:
         """True when every vector lives in a partition (no single collection to search)."""
-        return self.get_meta(LAYOUT_META) == PARTITIONED
+        return self.get_meta(LAYOUT_META) == f"{PARTITIONED}:{self.settings.collection}"
 
     def _partition(self, name: str, create: bool = False) -> Any:
         """The chromadb collection of a partition (None if it does not exist and `create` is off)."""
@@ -274,7 +274,7 @@ class KnowledgeBase(Catalog):
                 )
                 moved += len(picked)
             single.delete(ids=batch["ids"])  # vectors with no catalog row are orphans: dropped
-        self.set_meta(LAYOUT_META, PARTITIONED)
+        self.set_meta(LAYOUT_META, f"{PARTITIONED}:{self.settings.collection}")
         if moved:
             log.info("vectors moved into partitions moved=%d partitions=%d", moved, len(self.partitions()))
         return moved
@@ -427,7 +427,7 @@ class KnowledgeBase(Catalog):
             collection.modify(metadata={"embedding_model": self.model, "embedding_dimension": dimension})
             self.set_meta("embedding_dimension", str(dimension))
             if not self.partitioned and collection.count() == 0:
-                self.set_meta(LAYOUT_META, PARTITIONED)  # a new store: nothing to migrate
+                self.set_meta(LAYOUT_META, f"{PARTITIONED}:{self.settings.collection}")  # a new store: nothing to migrate
         elif int(recorded) != dimension:
             raise StoreMismatchError(
                 f"the store holds {recorded}-dimension vectors but the model gives {dimension}; "

@@ -42,7 +42,7 @@ def recorded(fake_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch):
 
     names = {partition_name("passerelle", a, lang): [a, lang] for a in ACCESS_LEVELS for lang in LANGUAGES}
     fake_kb.set_meta(PARTITIONS_META, json.dumps(names))
-    fake_kb.set_meta(LAYOUT_META, "partitioned")
+    fake_kb.set_meta(LAYOUT_META, "partitioned:passerelle")
     calls: list = []
     monkeypatch.setattr(KnowledgeBase, "_partition", lambda self, name, create=False: RecordingCollection(name, calls))
     return fake_kb, calls
