@@ -5,14 +5,9 @@ it is written to Chroma, and old ids go to `pending` in the same transaction tha
 replaces a document in the catalog. `recover()` deletes from Chroma every pending id the
 catalog does not hold, so a crash at any point is repaired by the next ingestion.
 
-Vectors are partitioned: one Chroma collection per access level and language
-(`<collection>--<access>--<language>`), listed in the catalog's meta row `vector_partitions`.
-A search queries only the partitions the caller's filter allows, with no `where` clause on
-access or language, and merges them by distance: Chroma answers a filtered query by first
-listing every row the filter allows, which grows with the store, while an unfiltered query
-walks its HNSW graph. The collection named `Settings.collection` records the embedding model
-and dimension; a store built before partitions keeps its vectors there until the next
-ingestion moves them (`migrate_vectors`), and is searched with a filter until then.
+Vectors live in one Chroma collection per access level and language (`kb.partitions`), so a
+search reads only what the caller may read without a filter over the whole index; a store built
+before is moved into them by the next ingestion (`recover`).
 
 Chroma is reached through public APIs only: chromadb's collections for queries, upserts of
 precomputed embeddings and deletes; LangChain's `Chroma` (`vectors`) wraps the named collection
@@ -24,11 +19,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
-import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
@@ -44,6 +36,7 @@ from kb.catalog import (
 )
 from kb.commitments import Mention
 from kb.files import private_file, private_folder
+from kb.partitions import LAYOUT_META, PARTITIONED, VectorPartitions, partition_name
 from kb.schema import Chunk, LoadedDocument, chunk_metadata
 from kb.search_filter import SearchFilter
 from kb.settings import Settings
@@ -65,24 +58,6 @@ LOCK_FILE = ".ingest.lock"
 # Present while `reset()` runs: a reset cut short is finished by the next `recover()`, so the
 # old catalog is never trusted once its vectors may be gone.
 RESET_MARKER = ".reset-pending"
-# Catalog meta rows: the vector partitions ({collection name: [access, language]}), and
-# "partitioned:<collection>" once no vector is left in the single collection of older stores.
-PARTITIONS_META = "vector_partitions"
-LAYOUT_META = "vector_layout"
-PARTITIONED = "partitioned"
-MIGRATION_BATCH = 1000
-
-
-def partition_name(collection: str, access: str, language: str) -> str:
-    """The Chroma collection holding the vectors of one access level in one language."""
-    return f"{collection}--{_name_part(access)}--{_name_part(language)}"
-
-
-def _name_part(value: str) -> str:
-    # Chroma names allow [a-zA-Z0-9._-]; any other value gets a stable digest.
-    if re.fullmatch(r"[a-z0-9]{1,40}", value):
-        return value
-    return "x" + hashlib.sha1(value.encode("utf-8")).hexdigest()[:12]
 
 
 def model_label(model: str) -> str:
@@ -91,7 +66,7 @@ def model_label(model: str) -> str:
     return f"local:{path.name}" if path.is_dir() else model
 
 
-class KnowledgeBase(Catalog):
+class KnowledgeBase(VectorPartitions, Catalog):
     """Handle on one knowledge base: the catalog (its reads and row writes are `Catalog`'s),
     and Chroma opened lazily."""
 
@@ -103,6 +78,7 @@ class KnowledgeBase(Catalog):
         self._chroma_handle: Any = None
         self._client: Any = None
         self._partition_handles: dict[str, Any] = {}
+        self._recent: dict[tuple, tuple[int, list[tuple[str, float]]]] = {}
 
     # ----- opening -----------------------------------------------------------------
     @property
@@ -151,133 +127,6 @@ class KnowledgeBase(Catalog):
         """The chromadb collection behind `vectors` (opened on first use)."""
         self.vectors
         return self._chroma_handle
-
-    # ----- partitions ---------------------------------------------------------------
-    def partitions(self) -> dict[str, tuple[str, str]]:
-        """Every vector partition: collection name -> (access level, language)."""
-        raw = self.get_meta(PARTITIONS_META)
-        return {name: (pair[0], pair[1]) for name, pair in json.loads(raw).items()} if raw else {}
-
-    @property
-    def partitioned(self) -> bool:
-        """True when every vector lives in a partition (no single collection to search)."""
-        return self.get_meta(LAYOUT_META) == f"{PARTITIONED}:{self.settings.collection}"
-
-    def _partition(self, name: str, create: bool = False) -> Any:
-        """The chromadb collection of a partition (None if it does not exist and `create` is off)."""
-        handle = self._partition_handles.get(name)
-        if handle is not None:
-            return handle
-        client = self._chroma_client()
-        try:
-            if create:
-                handle = client.get_or_create_collection(
-                    name, metadata={"embedding_model": self.model}, configuration={"hnsw": {"space": "cosine"}},
-                    embedding_function=None,
-                )
-            else:
-                handle = client.get_collection(name, embedding_function=None)
-        except Exception as exc:  # chromadb raises many types for a missing collection
-            if create:
-                raise StoreError(f"cannot open the Chroma collection {name!r}: {exc}") from exc
-            return None
-        self._partition_handles[name] = handle
-        return handle
-
-    def _partition_for(self, access: str, language: str) -> Any:
-        """The partition of (access, language), registered in the catalog and created if new.
-
-        Registered before any vector is written to it, so a reader that lists the partitions
-        never misses one that holds vectors."""
-        name = partition_name(self.settings.collection, access, language)
-        known = self.partitions()
-        if name not in known:
-            known[name] = (access, language)
-            self.set_meta(PARTITIONS_META, json.dumps({n: list(p) for n, p in sorted(known.items())}))
-        return self._partition(name, create=True)
-
-    def _vector_collections(self) -> list[Any]:
-        """Every collection that may hold vectors: the partitions, and the single collection of
-        a store not yet migrated."""
-        handles = [h for h in map(self._partition, self.partitions()) if h is not None]
-        return handles if self.partitioned else [*handles, self.collection]
-
-    def _delete_vectors(self, ids: Sequence[str], where: tuple[str, str] | None = None) -> None:
-        """Delete vectors by id from the partition of `where` (access, language), or from every
-        collection when it is not known; the unmigrated single collection always."""
-        if not ids:
-            return
-        if where is None:
-            targets = self._vector_collections()
-        else:
-            targets = [self._partition(partition_name(self.settings.collection, *where))]
-            if not self.partitioned:
-                targets.append(self.collection)
-        for handle in targets:
-            if handle is not None:
-                handle.delete(ids=list(ids))
-
-    def nearest(self, vector: Sequence[float], k: int, where: SearchFilter) -> list[tuple[str, float]]:
-        """The `k` vectors nearest to `vector` among those `where` allows: (chunk_id, cosine
-        distance), nearest first. Only the partitions of the allowed access levels and language
-        are queried, with no filter on either."""
-        if k <= 0:
-            return []
-        embedding = [list(map(float, vector))]
-        residual = where.chroma_residual()
-        found: dict[str, float] = {}
-        queries = []
-        for name, (access, language) in self.partitions().items():
-            if access in where.access and where.language in (None, language):
-                queries.append((self._partition(name), residual))
-        if not self.partitioned:
-            queries.append((self.collection, where.to_chroma()))
-        for handle, clause in queries:
-            if handle is None:
-                continue
-            result = handle.query(query_embeddings=embedding, n_results=k, where=clause, include=["distances"])
-            for cid, distance in zip(result["ids"][0], result["distances"][0]):
-                found[cid] = min(float(distance), found.get(cid, 2.0))
-        return sorted(found.items(), key=lambda item: item[1])[:k]
-
-    def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
-        """The stored vectors of the given chunks, by id (those found in any collection)."""
-        found: dict[str, list[float]] = {}
-        for handle in self._vector_collections():
-            got = handle.get(ids=list(chunk_ids), include=["embeddings"])
-            found.update(zip(got["ids"], got["embeddings"]))
-        return found
-
-    def migrate_vectors(self) -> int:
-        """Move the vectors of a store built before partitions into their partitions (call
-        holding the ingestion lock); returns how many moved. Each batch is copied before it is
-        deleted, so an interrupted migration is finished by the next one and searches, which
-        query both sides until the end, never miss a vector."""
-        if self.partitioned:
-            return 0
-        single = self.collection
-        moved = 0
-        while True:
-            batch = single.get(limit=MIGRATION_BATCH, include=["embeddings", "documents", "metadatas"])
-            if not batch["ids"]:
-                break
-            rows = self.chunks_by_id(batch["ids"])  # the catalog's access level, not the old metadata's
-            groups: dict[tuple[str, str], list[int]] = {}
-            for n, cid in enumerate(batch["ids"]):
-                if cid in rows:
-                    groups.setdefault((rows[cid]["access"], rows[cid]["language"]), []).append(n)
-            for (access, language), picked in groups.items():
-                metadatas = [{**batch["metadatas"][n], "access": access, "language": language} for n in picked]
-                self._partition_for(access, language).upsert(
-                    ids=[batch["ids"][n] for n in picked], embeddings=[batch["embeddings"][n] for n in picked],
-                    documents=[batch["documents"][n] for n in picked], metadatas=metadatas,
-                )
-                moved += len(picked)
-            single.delete(ids=batch["ids"])  # vectors with no catalog row are orphans: dropped
-        self.set_meta(LAYOUT_META, f"{PARTITIONED}:{self.settings.collection}")
-        if moved:
-            log.info("vectors moved into partitions moved=%d partitions=%d", moved, len(self.partitions()))
-        return moved
 
     def _chroma_client(self) -> Any:
         if self._client is not None:
@@ -451,22 +300,6 @@ class KnowledgeBase(Catalog):
             with contextlib.suppress(FileNotFoundError):
                 (self.root / name).unlink()
         (self.root / RESET_MARKER).unlink()
-
-    def vector_records(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Every vector's (text, metadata) by id, over all partitions (for consistency checks)."""
-        records: dict[str, tuple[str, dict[str, Any]]] = {}
-        for handle in self._vector_collections():
-            got = handle.get(include=["documents", "metadatas"])
-            records.update(zip(got["ids"], zip(got["documents"], got["metadatas"])))
-        return records
-
-    def vector_ids(self) -> set[str]:
-        """Every id in Chroma, over all partitions (for consistency checks)."""
-        ids: set[str] = set()
-        for handle in self._vector_collections():
-            ids.update(handle.get(include=[])["ids"])
-        return ids
-
 
 class _LazyEmbeddings(Embeddings):
     """Stands in for the embedding model so opening Chroma does not load it."""

@@ -15,9 +15,10 @@ import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from ingest.index import ingest_paths
-from kb import store as store_module
+from kb import partitions as partitions_module
 from kb.schema import ACCESS_LEVELS, ROLES, access_for_role
-from kb.store import LAYOUT_META, PARTITIONS_META, KnowledgeBase, SearchFilter, partition_name
+from kb.partitions import LAYOUT_META, PARTITIONS_META, partition_name
+from kb.store import KnowledgeBase, SearchFilter
 from tests.ingest import samples
 
 LANGUAGES = ("fr", "en")
@@ -154,7 +155,7 @@ def test_a_single_collection_store_is_searched_then_migrated_by_the_next_ingesti
     assert _check_levels(old) > 0
 
     # An ingestion interrupted in the middle of the migration leaves both layouts searchable.
-    monkeypatch.setattr(store_module, "MIGRATION_BATCH", len(ids) // 3)
+    monkeypatch.setattr(partitions_module, "MIGRATION_BATCH", len(ids) // 3)
     real_delete = type(old.collection).delete
     deletes = []
 
@@ -178,3 +179,16 @@ def test_a_single_collection_store_is_searched_then_migrated_by_the_next_ingesti
     assert old.vector_ids() == ids
     assert {role: _hits(old, role) for role in ROLES} == expected
     assert _check_levels(old) > 0
+
+
+def test_the_other_language_search_of_an_answer_reuses_the_first_one(recorded) -> None:
+    kb, calls = recorded
+    vector = [0.5] * 32
+    first = kb.nearest(vector, 40, SearchFilter.for_role("official"))
+    assert len(calls) == 6
+    again = kb.nearest(vector, 20, SearchFilter.for_role("official", language="en"))
+    assert len(calls) == 6, "the English partitions were already searched deep enough"
+    assert len(first) == 40 and len(again) == 20 and all("--en/" in cid for cid, _ in again)
+    kb.nearest(vector, 60, SearchFilter.for_role("official", language="en"))
+    kb.nearest([0.25] * 32, 20, SearchFilter.for_role("official", language="en"))
+    assert len(calls) == 12, "a deeper search or another vector queries again"
