@@ -115,6 +115,15 @@ class VectorPartitions:
             if handle is not None:
                 handle.delete(ids=list(ids))
 
+    def _drop_misplaced(self, rows: dict[str, dict[str, Any]]) -> None:
+        """Delete catalogued chunks' vectors from every partition but the one of their catalog
+        row (a document moved to another access level or language, interrupted mid-way)."""
+        for name, pair in self.partitions().items():
+            misplaced = [cid for cid, row in rows.items() if (row["access"], row["language"]) != pair]
+            handle = self._partition(name) if misplaced else None
+            if handle is not None:
+                handle.delete(ids=misplaced)
+
     def nearest(self, vector: Sequence[float], k: int, where: SearchFilter) -> list[tuple[str, float]]:
         """The `k` vectors nearest to `vector` among those `where` allows: (chunk_id, cosine
         distance), nearest first. Only the partitions of the allowed access levels and language

@@ -187,9 +187,10 @@ class KnowledgeBase(VectorPartitions, Catalog):
             return 0
         pending = self._pending()
         if pending:
-            known = set(self.chunks_by_id(pending))
+            known = self.chunks_by_id(pending)
             orphans = [cid for cid in pending if cid not in known]
             self._delete_vectors(orphans)
+            self._drop_misplaced(known)
         self.migrate_vectors()
         if not pending:
             return 0
@@ -220,8 +221,11 @@ class KnowledgeBase(VectorPartitions, Catalog):
         new_partition = (doc.meta.access, doc.meta.language)
         new_ids = [c.chunk_id for c in chunks]
         fresh = [i for i, c in enumerate(chunks) if c.chunk_id not in old_ids]
+        # A document whose access level or language changed moves to another partition: every id
+        # is pending, so an interruption leaves no vector in the partition the catalog does not name.
+        moved = old_partition not in (None, new_partition)
         with db:
-            self._add_pending([new_ids[i] for i in fresh])
+            self._add_pending(new_ids if moved else [new_ids[i] for i in fresh])
             # Chroma is about to get this version's metadata for ids the catalog may keep: until
             # the catalog commit below, the document counts as changed whatever its file holds.
             self._forget_hash(doc.doc_id)
@@ -233,15 +237,16 @@ class KnowledgeBase(VectorPartitions, Catalog):
                 documents=[c.text for c in chunks],
                 metadatas=[chunk_metadata(doc, c) for c in chunks],
             )
-        # A document whose access level or language changed leaves its old partition whole.
-        stale = sorted(old_ids if old_partition not in (None, new_partition) else old_ids - set(new_ids))
+            if not self.partitioned:  # the old copies must not be migrated over the new ones
+                self.collection.delete(ids=new_ids)
+        stale = sorted(old_ids - set(new_ids))
+        leaving = sorted(old_ids) if moved else stale  # a moved document leaves its old partition whole
         with db:
-            self._add_pending(stale)
+            self._add_pending(leaving)
             self._write_document_rows(doc, chunks, sentences, sentence_vectors, mentions)
-        if stale:
-            self._delete_vectors(stale, old_partition)
+        self._delete_vectors(leaving, old_partition)
         with db:
-            self._clear_pending([*new_ids, *stale])
+            self._clear_pending([*new_ids, *leaving])
         return len(fresh), len(stale)
 
     def remove_document(self, doc_id: str) -> int:

@@ -192,3 +192,34 @@ def test_the_other_language_search_of_an_answer_reuses_the_first_one(recorded) -
     kb.nearest(vector, 60, SearchFilter.for_role("official", language="en"))
     kb.nearest([0.25] * 32, 20, SearchFilter.for_role("official", language="en"))
     assert len(calls) == 12, "a deeper search or another vector queries again"
+
+
+def test_a_move_interrupted_between_the_two_stores_leaves_no_vector_in_the_wrong_partition(
+        tmp_path: Path, fake_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write_corpus(tmp_path / "c")
+    ingest_paths([tmp_path / "c"], fake_kb.settings, kb=fake_kb, progress=False)
+    _write_corpus(tmp_path / "c", access_of_secret="public")  # restricted -> public, same text
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed before the catalog commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(KnowledgeBase, "_write_document_rows", killed)
+        with pytest.raises(RuntimeError, match="killed"):
+            ingest_paths([tmp_path / "c"], fake_kb.settings, kb=fake_kb, progress=False)
+    public = fake_kb._partition(partition_name("passerelle", "public", "fr"))
+    assert any(m["access"] == "public" and "secret" in m["path"] for m in public.get(include=["metadatas"])["metadatas"])
+
+    after = KnowledgeBase(fake_kb.settings, embeddings=fake_kb.embeddings)
+    with after.ingest_lock():
+        after.recover()  # the catalog still says restricted: the public copies go
+    catalog = {cid: (row["access"], row["language"]) for cid, row in after.chunks_by_id(sorted(after.vector_ids())).items()}
+    for name, pair in after.partitions().items():
+        held = after._partition(name).get(include=[])["ids"]
+        assert all(catalog[cid] == pair for cid in held), name
+    assert _check_levels(after) > 0
+    ingest_paths([tmp_path / "c"], after.settings, kb=after, progress=False)
+    restricted = after._partition(partition_name("passerelle", "restricted", "fr")).get(include=[])["ids"]
+    assert not restricted
+    assert after.vector_ids() == set(after.chunks_by_id(sorted(after.vector_ids())))
