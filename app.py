@@ -16,7 +16,7 @@ from starlette.middleware import Middleware
 
 from bot.answer import knowledge_base
 from bot.logins import LoginThrottle, SessionGuard, login_check
-from bot.users import users_file_exists
+from bot.users import UsersFileError, users_file_exists
 from kb.logs import configure_logging
 from kb.settings import Settings
 from ui.assets import CSS, JS
@@ -90,7 +90,11 @@ def main(argv: list[str] | None = None) -> None:
     import torch
 
     torch.set_num_threads(1)
-    logins = users_file_exists(settings)
+    try:
+        logins = users_file_exists(settings)
+    except UsersFileError as exc:  # the shared users table out of reach: no server that skips the logins
+        log.error("%s", exc)
+        raise SystemExit(1) from None
     auth = login_check(settings, LoginThrottle(settings.login_free_failures, settings.login_lockout_s))
     on = Handlers(settings, store)
     # SIGTERM (systemd, docker stop, the tests) stops the server as Ctrl-C does: Gradio then

@@ -9,14 +9,15 @@ from pathlib import Path
 
 from kb.settings import Settings
 
-from bot.feedback import export_csv, feedback_path
+from bot.feedback import FeedbackError, export_csv, feedback_location, has_feedback
 
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 Export the ratings users gave to answers in the web chat (thumbs up / down with an
 optional comment), with the question, the answer, its sources, the user's role and
-the time. They are stored in feedback.sqlite3 inside the store folder.
+the time. They are stored in feedback.sqlite3 inside the store folder or, when
+PASSERELLE_DATABASE_URL is set, in the feedback table of that PostgreSQL database.
 """
 
 
@@ -38,14 +39,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Export the feedback; a store with no ratings yet gives just the header."""
-    if not feedback_path(settings).is_file():
-        print(f"note: no ratings yet in {settings.store}", file=sys.stderr)
     try:
+        if not has_feedback(settings):
+            print(f"note: no ratings yet in {feedback_location(settings)}", file=sys.stderr)
         if args.output:
             with open(args.output, "w", encoding="utf-8", newline="") as out:
                 count = export_csv(settings, out, args.lang)
         else:
             count = export_csv(settings, sys.stdout, args.lang)
+    except FeedbackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"error: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from bot.users import authenticate, user_fingerprint, users_path
+from bot.users import authenticate, user_fingerprint, users_stamp
 from kb.logs import loggable
 from kb.settings import Settings
 
@@ -125,7 +125,7 @@ class SessionGuard:
     def __init__(self, app: Any, settings: Settings) -> None:
         self.app, self.settings = app, settings
         self.sessions: dict[str, str] = {}  # session token -> user fingerprint at login
-        self._stamp: tuple[int, int, int] | None = None
+        self._stamp: Any = None
         self._current: dict[str, str | None] = {}
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -169,12 +169,9 @@ class SessionGuard:
                             "user-removed" if now is None else "user-changed")
 
     def _fingerprint(self, name: str) -> str | None:
-        """The user's fingerprint now; the users file is read again only when it changed."""
-        try:
-            stat = users_path(self.settings).stat()
-            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        except OSError:
-            stamp = None
+        """The user's fingerprint now; the users file is read again only when it changed (a
+        shared users table is asked on every request: other servers change it unseen)."""
+        stamp = users_stamp(self.settings)
         if stamp != self._stamp:
             self._stamp, self._current = stamp, {}
         if name not in self._current:

@@ -1,14 +1,16 @@
-"""Users of the web chat and their roles, in a small JSON file under the store folder.
+"""Users of the web chat and their roles, in a small JSON file under the store folder or, when
+several app servers share a PostgreSQL database (`Settings.database_url`), in its `users` table
+(`bot.user_store` holds both).
 
-The file (`<store>/users.json`, mode 0600) maps each user name to a role and a password
-hash; passwords are never stored. Hashes use the standard library's scrypt with a
+The file (`<store>/users.json`, mode 0600) or the table maps each user name to a role and a
+password hash; passwords are never stored. Hashes use the standard library's scrypt with a
 random 16-byte salt per user and slow parameters (N=2**15, r=8, p=1: about 0.1 s and
 32 MiB per check); the parameters are stored with each hash, so they can be raised later
 without invalidating existing users. Every write goes to a temporary file that replaces
 the old one, under a lock, so a crash or two administrators at once never leave a
-half-written file.
+half-written file; in PostgreSQL each change is one transaction and the name is the key.
 
-When no users file exists, the web chat runs as a single local `reader` (public
+When no users file (or table) exists, the web chat runs as a single local `reader` (public
 documents only); once it exists, the chat asks for a login and the user's role decides
 what may be read. Nothing here runs at import time.
 """
@@ -16,41 +18,29 @@ what may be read. Nothing here runs at import time.
 from __future__ import annotations
 
 import base64
-import contextlib
-import fcntl
 import hashlib
 import hmac
-import json
 import logging
-import os
 import re
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-from kb.files import private_file
+from bot.user_store import USERS_FILE, UserError, UsersFileError, user_store
 from kb.logs import loggable
 from kb.schema import ROLES
 from kb.settings import Settings
 
 log = logging.getLogger(__name__)
 
-USERS_FILE = "users.json"
-LOCK_FILE = ".users.lock"
-FORMAT_VERSION = 1
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 1024
 # scrypt cost: N (CPU/memory), r (block size), p (parallelism); 128*N*r bytes of memory.
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**15, 8, 1, 32
 _SCHEME = "scrypt"
-
-
-class UserError(ValueError):
-    """A users operation cannot be done; the message says why and what to do."""
 
 
 class UnknownRoleError(UserError):
@@ -77,10 +67,6 @@ class WeakPasswordError(UserError):
     """The password is too short or is the user name."""
 
 
-class UsersFileError(UserError):
-    """The users file cannot be read or written."""
-
-
 @dataclass(frozen=True)
 class User:
     """A user as listed (no password hash)."""
@@ -95,49 +81,64 @@ def users_path(settings: Settings) -> Path:
     return Path(settings.store) / USERS_FILE
 
 
+def users_location(settings: Settings) -> str:
+    """Where the users of `settings` live, as shown to an administrator (never a password)."""
+    return user_store(settings).where
+
+
 def users_file_exists(settings: Settings) -> bool:
-    """True when a users file exists: the web chat must then ask for a login."""
-    return users_path(settings).is_file()
+    """True when a users file (or, with a database, the users table) exists: the web chat must
+    then ask for a login."""
+    return user_store(settings).exists()
+
+
+def users_stamp(settings: Settings) -> Any:
+    """Changes whenever the users change (None when there are none): what was derived from
+    them may be kept until it does. With a shared database every call differs, since other
+    servers change the table unseen."""
+    return user_store(settings).stamp()
 
 
 def add_user(settings: Settings, name: str, password: str, role: str) -> User:
     """Create a user; raises BadNameError, EmptyPasswordError, WeakPasswordError, UnknownRoleError,
     DuplicateUserError."""
     check_password(password, name)
-    with _locked(settings):
-        users = _read(settings)
-        _check_new(users, name, role)
-        users[name] = {"role": role, "password": hash_password(password), "created_at": time.time()}
-        _write(settings, users)
+    _check_name(name)
+    _check_role(role)
+    entry = {"role": role, "password": hash_password(password), "created_at": time.time()}
+    existing = user_store(settings).insert(name, entry)
+    if existing is not None:
+        raise _duplicate(name, existing["role"])
     log.info("user added name=%s role=%s", loggable(name), role)
-    return User(name, role, users[name]["created_at"])
+    return User(name, role, entry["created_at"])
 
 
 def check_new_user(settings: Settings, name: str, role: str) -> None:
     """Raise what `add_user` would for this name and role (before asking for a password)."""
-    _check_new(_read(settings), name, role)
+    _check_name(name)
+    _check_role(role)
+    existing = user_store(settings).get(name)
+    if existing is not None:
+        raise _duplicate(name, existing["role"])
 
 
 def remove_user(settings: Settings, name: str) -> None:
     """Delete a user; raises UnknownUserError when there is none of that name."""
-    with _locked(settings):
-        users = _read(settings)
-        if name not in users:
-            raise UnknownUserError(_unknown(name, users))
-        del users[name]
-        _write(settings, users)
+    store = user_store(settings)
+    if not isinstance(name, str) or not store.delete(name):
+        raise UnknownUserError(_unknown(name, store.read()))
     log.info("user removed name=%s", loggable(name))
 
 
 def list_users(settings: Settings) -> list[User]:
     """Every user, sorted by name (empty when there is no users file)."""
-    users = _read(settings)
+    users = user_store(settings).read()
     return [User(name, entry["role"], entry.get("created_at", 0.0)) for name, entry in sorted(users.items())]
 
 
 def user_role(settings: Settings, name: str) -> str | None:
     """The role of user `name`, or None when there is no such user."""
-    entry = _read(settings).get(name) if isinstance(name, str) else None
+    entry = user_store(settings).get(name) if isinstance(name, str) else None
     return entry["role"] if entry else None
 
 
@@ -150,9 +151,9 @@ def authenticate(settings: Settings, name: str, password: str) -> str | None:
     if not isinstance(name, str) or not isinstance(password, str):
         return None
     try:
-        entry = _read(settings).get(name)
-    except UsersFileError:
-        log.error("login refused: the users file %s cannot be read", users_path(settings), exc_info=True)
+        entry = user_store(settings).get(name)
+    except UsersFileError as exc:
+        log.error("login refused: %s", exc)
         return None
     if entry is None:
         verify_password(password, _DUMMY_HASH)
@@ -179,8 +180,9 @@ def user_fingerprint(settings: Settings, name: str) -> str | None:
     it changes when the user is removed, added again, given another password or role, so a
     session opened before no longer matches (`bot.logins`)."""
     try:
-        entry = _read(settings).get(name) if isinstance(name, str) else None
-    except UsersFileError:
+        entry = user_store(settings).get(name) if isinstance(name, str) else None
+    except UsersFileError as exc:  # unreadable: no fingerprint, so the session ends (fail closed)
+        log.error("user check failed name=%s: %s", loggable(name, 64), exc)
         return None
     if entry is None:
         return None
@@ -249,83 +251,15 @@ def _check_role(role: Any) -> None:
         raise UnknownRoleError(f"unknown role {role!r}: choose one of {', '.join(ROLES)}")
 
 
-def _check_new(users: dict[str, Any], name: str, role: str) -> None:
-    _check_name(name)
-    _check_role(role)
-    if name in users:
-        raise DuplicateUserError(
-            f"user {name!r} already exists (role {users[name]['role']}); "
-            f"remove it first with `python -m bot users remove {name}`"
-        )
+def _duplicate(name: str, role: str) -> DuplicateUserError:
+    return DuplicateUserError(
+        f"user {name!r} already exists (role {role}); remove it first with `python -m bot users remove {name}`"
+    )
 
 
 def _unknown(name: str, users: dict[str, Any]) -> str:
     known = ", ".join(sorted(users)) or "none"
     return f"no user named {name!r} (users: {known})"
-
-
-# ----- the file ------------------------------------------------------------------------
-@contextlib.contextmanager
-def _locked(settings: Settings) -> Iterator[None]:
-    """Serialise writers of the users file (a second one waits)."""
-    root = Path(settings.store)
-    try:
-        handle = open(private_file(root / LOCK_FILE), "a")
-    except OSError as exc:
-        raise UsersFileError(f"cannot write in the store folder {root}: {exc.strerror or exc}") from None
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
-def _read(settings: Settings) -> dict[str, dict[str, Any]]:
-    path = users_path(settings)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        raise UsersFileError(f"cannot read the users file {path}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(raw)
-        users = data["users"]
-        if not isinstance(users, dict) or not all(
-            isinstance(e, dict) and e.get("role") in ROLES and isinstance(e.get("password"), str)
-            for e in users.values()
-        ):
-            raise ValueError("bad entries")
-    except (ValueError, KeyError, TypeError):
-        raise UsersFileError(
-            f"the users file {path} is damaged; restore it from a backup, or delete it and add the users again"
-        ) from None
-    return users
-
-
-def _write(settings: Settings, users: dict[str, dict[str, Any]]) -> None:
-    """Replace the users file atomically; it is created with mode 0600."""
-    path = users_path(settings)
-    data = json.dumps({"version": FORMAT_VERSION, "users": users}, indent=2, sort_keys=True) + "\n"
-    try:
-        # mkstemp creates the file with mode 0600, so no other user can read it at any moment.
-        fd, temporary = tempfile.mkstemp(prefix=".users-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, 0o600)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
-    except OSError as exc:
-        raise UsersFileError(f"cannot write the users file {path}: {exc.strerror or exc}") from None
 
 
 def session_role(settings: Settings, name: str | None) -> tuple[str, str | None]:

@@ -13,9 +13,11 @@ from kb.settings import Settings
 
 DESCRIPTION = """\
 Manage the users of the web chat. They live in users.json in the store folder
-(data/, or PASSERELLE_STORE), readable by its owner only; passwords are stored as
-salted scrypt hashes, never in clear. Once the file exists the web chat asks for a
-login; without it, the chat runs as a single local reader (public documents only).
+(data/, or PASSERELLE_STORE), readable by its owner only, or, when PASSERELLE_DATABASE_URL
+is set, in the users table of that PostgreSQL database, shared by every app server.
+Passwords are stored as salted scrypt hashes, never in clear. Once the file (or table)
+exists the web chat asks for a login; without it, the chat runs as a single local
+reader (public documents only).
 
 roles: reader (public documents), staff (public + internal),
        official (all, restricted included), admin (official + upload)
@@ -61,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
     """`users add NAME --role ROLE`."""
-    from bot.users import UserError, add_user, check_new_user, users_path
+    from bot.users import UserError, add_user, check_new_user, users_location
 
     try:
         check_new_user(settings, args.name, args.role)
@@ -71,23 +73,23 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(str(exc))
     except (EOFError, KeyboardInterrupt):
         return _fail("no password given: nothing changed")
-    print(f"added {args.name} ({args.role}) to {users_path(settings)}")
+    print(f"added {args.name} ({args.role}) to {users_location(settings)}")
     return 0
 
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     """`users list`."""
-    from bot.users import UserError, list_users, users_file_exists, users_path
+    from bot.users import UserError, list_users, users_file_exists, users_location
 
-    if not users_file_exists(settings):
-        print(f"no users file ({users_path(settings)}): the web chat runs as a single local reader")
-        return 0
     try:
+        if not users_file_exists(settings):
+            print(f"no users file ({users_location(settings)}): the web chat runs as a single local reader")
+            return 0
         users = list_users(settings)
     except UserError as exc:
         return _fail(str(exc))
     if not users:
-        print(f"no users in {users_path(settings)}: the web chat refuses every login until one is added")
+        print(f"no users in {users_location(settings)}: the web chat refuses every login until one is added")
         return 0
     width = max(len(u.name) for u in users)
     for user in users:
@@ -97,17 +99,18 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_remove(args: argparse.Namespace, settings: Settings) -> int:
     """`users remove NAME`."""
-    from bot.users import UserError, list_users, remove_user, users_path
+    from bot.users import UserError, list_users, remove_user, users_location
 
     try:
         remove_user(settings, args.name)
         left = len(list_users(settings))
     except UserError as exc:
         return _fail(str(exc))
-    print(f"removed {args.name} from {users_path(settings)}")
+    print(f"removed {args.name} from {users_location(settings)}")
     if not left:
-        print(f"no users left: the web chat refuses every login until one is added "
-              f"(delete {users_path(settings)} to go back to a single local reader)")
+        back = "" if settings.uses_database_server else \
+            f" (delete {users_location(settings)} to go back to a single local reader)"
+        print(f"no users left: the web chat refuses every login until one is added{back}")
     return 0
 
 

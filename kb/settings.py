@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -62,9 +63,9 @@ class Settings:
     """Chroma server host; when unset, Chroma is embedded under `store`."""
     chroma_port: int = 8000
     """Chroma server port, used with `chroma_host`."""
-    chroma_token: str | None = None
+    chroma_token: str | None = dataclass_field(default=None, repr=False)  # out of repr: a secret
     """Token sent to the Chroma server (its token authentication); unset: no token."""
-    database_url: str | None = None
+    database_url: str | None = dataclass_field(default=None, repr=False)  # out of repr: it holds a password
     """postgresql://user:password@host:port/db of a shared catalog (documents, passages, users,
     feedback); unset: SQLite files under `store`, nothing to install."""
     collection: str = "passerelle"
@@ -116,8 +117,7 @@ class Settings:
             raise SettingsError("PASSERELLE_MAX_FILE_MB must be positive")
         if self.embedding_batch_size < 1:
             raise SettingsError("PASSERELLE_EMBEDDING_BATCH_SIZE must be at least 1")
-        if self.llm_url is not None and not self.llm_url.startswith(("http://", "https://")):
-            raise SettingsError(f"PASSERELLE_LLM_URL={self.llm_url!r}: give an http(s) address ending in /v1")
+        self._check_addresses()
         if self.llm_timeout_s <= 0:
             raise SettingsError("PASSERELLE_LLM_TIMEOUT_S must be positive")
         if self.login_free_failures < 1 or self.login_lockout_s <= 0:
@@ -125,11 +125,16 @@ class Settings:
                                 "PASSERELLE_LOGIN_LOCKOUT_S positive")
         if self.export_keep_s <= 0:
             raise SettingsError("PASSERELLE_EXPORT_KEEP_S must be positive")
-        if self.database_url is not None and not self.database_url.startswith(("postgresql://", "postgres://")):
-            raise SettingsError(f"PASSERELLE_DATABASE_URL must start with postgresql:// (got {self.database_url.split(':')[0]}:…)")
         for name in ("chroma_port", "port"):
             if not 0 < getattr(self, name) < 65536:
                 raise SettingsError(f"PASSERELLE_{name.upper()} must be a port number (1-65535)")
+
+    def _check_addresses(self) -> None:
+        """The servers' addresses: an http(s) LLM endpoint, a postgresql:// database."""
+        if self.llm_url is not None and not self.llm_url.startswith(("http://", "https://")):
+            raise SettingsError(f"PASSERELLE_LLM_URL={self.llm_url!r}: give an http(s) address ending in /v1")
+        if self.database_url is not None and not self.database_url.startswith(("postgresql://", "postgres://")):
+            raise SettingsError(f"PASSERELLE_DATABASE_URL must start with postgresql:// (got {self.database_url.split(':')[0]}:…)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
