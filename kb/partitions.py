@@ -128,44 +128,55 @@ class VectorPartitions:
         """The `k` vectors nearest to `vector` among those `where` allows: (chunk_id, cosine
         distance), nearest first. Only the partitions of the allowed access levels and language
         are queried, with no filter on either (in parallel on a Chroma server)."""
-        if k <= 0:
-            return []
-        embedding = [list(map(float, vector))]
-        residual = where.chroma_residual()
-        queries = [(name, residual) for name, (access, language) in self.partitions().items()
-                   if access in where.access and where.language in (None, language)]
-        if not self.partitioned:
-            queries.append((None, where.to_chroma()))
-        key = tuple(embedding[0])
-        if self.settings.uses_chroma_server and len(queries) > 1:
-            with ThreadPoolExecutor(max_workers=min(8, len(queries))) as pool:
-                results = list(pool.map(lambda q: self._query(q[0], q[1], embedding, k, key), queries))
-        else:
-            results = [self._query(name, clause, embedding, k, key) for name, clause in queries]
-        found: dict[str, float] = {}
-        for hits in results:
-            for cid, distance in hits:
-                found[cid] = min(distance, found.get(cid, 2.0))
-        return sorted(found.items(), key=lambda item: item[1])[:k]
+        return self.nearest_each(vector, [(k, where)])[0]
 
-    def _query(self, name: str | None, clause: dict[str, Any] | None, embedding: list[list[float]], k: int,
-               vector_key: tuple[float, ...]) -> list[tuple[str, float]]:
-        """The `k` nearest of one partition (None: the single collection of an unmigrated store).
-        One answer searches the same vector twice (its languages, then the other language): the
-        second search reuses the first's results of a partition when they are deep enough."""
-        key = (name, vector_key, json.dumps(clause, sort_keys=True))
-        recent = self._recent.get(key)
-        if recent is not None and recent[0] >= k:
-            return recent[1][:k]
-        handle = self.collection if name is None else self._partition(name)
-        if handle is None:
-            return []
-        result = handle.query(query_embeddings=embedding, n_results=k, where=clause, include=["distances"])
-        hits = [(cid, float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
-        if len(self._recent) > 64:
-            self._recent.clear()
-        self._recent[key] = (k, hits)
-        return hits
+    def nearest_each(self, vector: Sequence[float],
+                     searches: Sequence[tuple[int, SearchFilter]]) -> list[list[tuple[str, float]]]:
+        """`nearest` for several (k, filter) searches of one vector: a partition several of
+        them read is queried once, as deep as the deepest (an answer searches its question's
+        languages, then the other language alone)."""
+        embedding = [list(map(float, vector))]
+        plans = [self._targets(where) for _, where in searches]
+        depth: dict[tuple[str | None, str], tuple[int, dict[str, Any] | None]] = {}
+        for (k, _), targets in zip(searches, plans):
+            for name, clause in targets:
+                key = (name, json.dumps(clause, sort_keys=True))
+                depth[key] = (max(k, depth.get(key, (0, None))[0]), clause)
+        keys = [key for key, (k, _) in depth.items() if k > 0]
+
+        def query(key: tuple[str | None, str]) -> list[tuple[str, float]]:
+            k, clause = depth[key]
+            handle = self.collection if key[0] is None else self._partition(key[0])
+            if handle is None:
+                return []
+            result = handle.query(query_embeddings=embedding, n_results=k, where=clause, include=["distances"])
+            return [(cid, float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+
+        if self.settings.uses_chroma_server and len(keys) > 1:
+            with ThreadPoolExecutor(max_workers=min(8, len(keys))) as pool:
+                hits = dict(zip(keys, pool.map(query, keys)))
+        else:
+            hits = {key: query(key) for key in keys}
+        results = []
+        for (k, _), targets in zip(searches, plans):
+            found: dict[str, float] = {}
+            for name, clause in targets:
+                for cid, distance in hits.get((name, json.dumps(clause, sort_keys=True)), [])[:k]:
+                    found[cid] = min(distance, found.get(cid, 2.0))
+            results.append(sorted(found.items(), key=lambda item: item[1])[:max(k, 0)])
+        return results
+
+    def _targets(self, where: SearchFilter) -> list[tuple[str | None, dict[str, Any] | None]]:
+        """(partition, `where` clause) pairs a search under `where` reads; None names the single
+        collection of a store not yet migrated, searched with the whole filter."""
+        residual = where.chroma_residual()
+        targets: list[tuple[str | None, dict[str, Any] | None]] = [
+            (name, residual) for name, (access, language) in self.partitions().items()
+            if access in where.access and where.language in (None, language)
+        ]
+        if not self.partitioned:
+            targets.append((None, where.to_chroma()))
+        return targets
 
     def chunk_vectors(self, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored vectors of the given chunks, by id (those found in any collection)."""

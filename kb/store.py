@@ -78,7 +78,6 @@ class KnowledgeBase(VectorPartitions, Catalog):
         self._chroma_handle: Any = None
         self._client: Any = None
         self._partition_handles: dict[str, Any] = {}
-        self._recent: dict[tuple, tuple[int, list[tuple[str, float]]]] = {}
 
     # ----- opening -----------------------------------------------------------------
     @property
