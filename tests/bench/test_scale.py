@@ -31,7 +31,7 @@ def test_bench_scale_prints_and_writes_every_figure_at_200_passages(fake_model, 
     for row in rows:
         assert row["passages"] >= row["size"]
         assert row["ingest"]["passages_per_s"] > 0 and row["disk_mb"] > 0
-        for key in ("answer_ms", "keyword_ms", "dense_ms"):
+        for key in ("answer_ms", "answer_cpu_ms", "retrieve_ms", "keyword_ms", "dense_ms", "dense_cpu_ms"):
             assert 0 < row[key]["p50"] <= row[key]["p95"]
     store = tmp_path / "work" / "embedded" / "store"
     assert (store / "catalog.sqlite3").is_file()
