@@ -80,6 +80,7 @@ bench: install install-dev ## print speed and quality figures next to their base
 	$(PY) -m bench.warm_start --json bench-results/warm_start.json
 	$(PY) -m bench.catalogs --work bench-results/piaf --json bench-results/catalogs.json
 	$(PY) -m bench.replicas
+	nice -n 10 $(PY) -m bench.scale --json bench-results/scale.json
 
 # Seeded; the committed weights (bot/reader_model/) came from these settings in ~55 minutes on
 # 2 cores, so installing needs no training. The overlap weight PIAF dev prefers (6) hurt

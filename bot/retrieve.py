@@ -15,7 +15,6 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from kb.chroma_client import chroma_calls
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import keyword_terms
 
@@ -78,15 +77,16 @@ _OTHER_LANGUAGE = {"fr": "en", "en": "fr"}
 
 
 def dense_search(kb: KnowledgeBase, query_vector: Sequence[float], k: int, where: SearchFilter) -> list[tuple[str, float]]:
-    """(chunk_id, cosine similarity) best first, filter applied inside Chroma."""
-    if k <= 0:
-        return []
-    with chroma_calls(kb.settings, "searching"):
-        hits = kb.vectors.similarity_search_by_vector_with_relevance_scores(
-            list(map(float, query_vector)), k=k, filter=where.to_chroma()
-        )
-    # Chroma returns cosine distances for this collection; similarity = 1 - distance.
-    return [(doc.id, 1.0 - float(distance)) for doc, distance in hits]
+    """(chunk_id, cosine similarity) best first, among the vectors `where` allows: only the
+    store's partitions of the allowed access levels and language are searched (`KnowledgeBase.nearest`)."""
+    return dense_searches(kb, query_vector, [(k, where)])[0]
+
+
+def dense_searches(kb: KnowledgeBase, query_vector: Sequence[float],
+                   searches: Sequence[tuple[int, SearchFilter]]) -> list[list[tuple[str, float]]]:
+    """`dense_search` for several (k, filter) pairs of one vector, each partition queried once."""
+    # Chroma returns cosine distances for these collections; similarity = 1 - distance.
+    return [[(cid, 1.0 - distance) for cid, distance in hits] for hits in kb.nearest_each(query_vector, searches)]
 
 
 def fuse(
@@ -162,13 +162,13 @@ def rank_passages(
     """
     if query_vector is None:
         query_vector = kb.embeddings.embed_query(query)
-    dense = dense_search(kb, query_vector, config.candidates, where)
+    searches = [(config.candidates, where)]
+    if _crosses_languages(where, config, language):
+        searches.append((config.candidates // 2, replace(where, language=_OTHER_LANGUAGE[str(language)])))
+    dense, *other = dense_searches(kb, query_vector, searches)
     keyword = kb.keyword_search(query, config.candidates, where)
-    crossing = _crosses_languages(where, config, language)
-    if crossing:
-        other = dense_search(kb, query_vector, config.candidates // 2,
-                             replace(where, language=_OTHER_LANGUAGE[str(language)]))
-        dense = sorted(dict(dense + other).items(), key=lambda item: item[1], reverse=True)
+    if other:
+        dense = sorted(dict(dense + other[0]).items(), key=lambda item: item[1], reverse=True)
     fused = fuse(dense, keyword, config)
     rows = kb.chunks_by_id([cid for cid, _ in fused])
     # Defence in depth: the catalog's access level is checked again, whatever Chroma's metadata says.

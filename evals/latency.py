@@ -39,8 +39,7 @@ def build_large_store(source: KnowledgeBase, work_dir: Path, chunks: int = 20_00
     for record in records:
         doc = load_document(Path(record.path), max_bytes=1 << 30)
         doc_chunks = split_document(doc, settings.chunk_size, settings.chunk_overlap)
-        got = source.vectors.get(ids=[c.chunk_id for c in doc_chunks], include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
+        by_id = source.chunk_vectors([c.chunk_id for c in doc_chunks])
         chunk_vectors = np.asarray([by_id[c.chunk_id] for c in doc_chunks], dtype=np.float32)
         spans = [(s, e) for s, e, _ in answer_sentences(doc)]
         stored = {start: vector for start, _, vector in source.sentences_in(doc.doc_id, 0, len(doc.text))}

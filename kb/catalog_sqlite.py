@@ -13,6 +13,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -25,6 +26,11 @@ from kb.text import KEYWORD_ANALYZER_VERSION, keyword_terms
 
 log = logging.getLogger(__name__)
 
+# term_stats counts, per access level and language, the passages holding each keyword term;
+# the row of the empty term counts all passages. Kept at ingestion, so a question's term
+# statistics are a few index lookups instead of counting matches over the whole index.
+TOTAL_TERM = ""
+TERM_STATS_VERSION = "1"
 LOCK_FILE = ".ingest.lock"
 # Present while a reset runs: a reset cut short is finished by the next `recover()`, so the
 # old catalog is never trusted once its vectors may be gone.
@@ -53,6 +59,10 @@ CREATE TABLE IF NOT EXISTS mentions (
     deadline TEXT, deadline_text TEXT NOT NULL, status TEXT NOT NULL, quote TEXT NOT NULL, start INTEGER NOT NULL,
     "end" INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL, access TEXT NOT NULL,
     PRIMARY KEY (doc_id, ordinal)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS term_stats (
+    term TEXT NOT NULL, access TEXT NOT NULL, language TEXT NOT NULL, passages INTEGER NOT NULL,
+    PRIMARY KEY (term, access, language)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sentences (
     doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL,
@@ -108,6 +118,7 @@ class SqliteCatalog(SqlCatalog):
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             self._check_model()
             self._check_analyzer(db)
+            self._check_term_stats(db)
         return self._db
 
     def open(self) -> None:
@@ -132,6 +143,36 @@ class SqliteCatalog(SqlCatalog):
             )
         if rows:
             log.info("keyword index rebuilt chunks=%d analyzer=%s", len(rows), KEYWORD_ANALYZER_VERSION)
+
+    def _check_term_stats(self, db: sqlite3.Connection) -> None:
+        """Count the term statistics from the keyword index when they are missing (a store built
+        before them) or the analyzer changed; no model is needed."""
+        wanted = f"{TERM_STATS_VERSION}/{KEYWORD_ANALYZER_VERSION}"
+        if self.get_meta("term_stats") == wanted:
+            return
+        counts: Counter[tuple[str, str, str]] = Counter()
+        rows = db.execute("SELECT f.terms, c.access, c.language FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid")
+        for terms, access, language in rows:
+            counts.update((term, access, language) for term in {TOTAL_TERM, *terms.split()})
+        with db:
+            db.execute("DELETE FROM term_stats")
+            db.executemany("INSERT INTO term_stats VALUES (?,?,?,?)", [(*key, n) for key, n in counts.items()])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('term_stats', ?)", (wanted,))
+        if counts:
+            log.info("term statistics counted terms=%d", len(counts))
+
+    def _count_terms(self, access: str, language: str, term_lists: Sequence[str], sign: int) -> None:
+        """Add (sign 1) or remove (sign -1) passages' keyword terms to the statistics (inside a transaction)."""
+        counts: Counter[str] = Counter()
+        for terms in term_lists:
+            counts.update({TOTAL_TERM, *terms.split()})
+        self.db.executemany(
+            "INSERT INTO term_stats VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET passages = passages + excluded.passages",
+            [(term, access, language, sign * n) for term, n in counts.items()],
+        )
+        if sign < 0:
+            self.db.executemany("DELETE FROM term_stats WHERE term=? AND access=? AND language=? AND passages<=0",
+                                [(term, access, language) for term in counts])
 
     def close(self) -> None:
         if self._db is not None:
@@ -177,11 +218,13 @@ class SqliteCatalog(SqlCatalog):
     def term_frequencies(
         self, terms: Sequence[str], where: SearchFilter, language: str = ""
     ) -> tuple[dict[str, int], int, int]:
+        unique = list(dict.fromkeys(terms))
+        if where == SearchFilter(access=where.access, language=where.language):
+            return self._stored_term_frequencies(unique, where, language)
         condition, params = where.to_sql("c")
         total, in_language = self.db.execute(
             f"SELECT COUNT(*), COALESCE(SUM(c.language = ?), 0) FROM chunks c WHERE {condition}", [language, *params]
         ).fetchone()
-        unique = list(dict.fromkeys(terms))
         if not unique:
             return {}, total, in_language
         # One statement for all terms: each row of the VALUES list is matched as a phrase.
@@ -195,26 +238,52 @@ class SqliteCatalog(SqlCatalog):
         counts = {term: count for term, count in rows}
         return {term: counts[term] for term in unique}, total, in_language
 
+    def _stored_term_frequencies(self, unique: list[str], where: SearchFilter,
+                                 language: str) -> tuple[dict[str, int], int, int]:
+        """`term_frequencies` from the term statistics (`where` restricts access and language only)."""
+        marks = ",".join("?" * (len(unique) + 1))
+        rows = self.db.execute(
+            f"SELECT term, language, SUM(passages) FROM term_stats WHERE term IN ({marks}) "
+            f"AND access IN ({','.join('?' * len(where.access))}) AND language = COALESCE(?, language) "
+            "GROUP BY term, language",
+            [*unique, TOTAL_TERM, *where.access, where.language],
+        ).fetchall()
+        counts: Counter[str] = Counter()
+        for term, _, n in rows:
+            counts[term] += n
+        in_language = sum(n for term, row_language, n in rows if term == TOTAL_TERM and row_language == language)
+        return {term: counts[term] for term in unique}, counts[TOTAL_TERM], in_language
+
     def _delete_chunk_rows(self, doc_id: str) -> None:
+        rows = self.db.execute(
+            "SELECT c.access, c.language, f.terms FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid WHERE c.doc_id=?",
+            (doc_id,),
+        ).fetchall()
+        if rows:  # a document's passages share its access level and language
+            self._count_terms(rows[0][0], rows[0][1], [r[2] for r in rows], -1)
         self._execute("DELETE FROM chunks_fts WHERE rowid IN (SELECT rowid FROM chunks WHERE doc_id=?)", (doc_id,))
         super()._delete_chunk_rows(doc_id)
 
     def _insert_chunks(self, doc: LoadedDocument, chunks: Sequence[Chunk]) -> None:
         meta = doc.meta
         orgs = organisations_column(meta.organisations)
+        term_lists = []
         for c in chunks:
             cur = self.db.execute(_CHUNK_INSERT, (
                 c.chunk_id, doc.doc_id, c.ordinal, c.text, c.start, c.end, c.section, c.page,
                 meta.access, meta.doc_type, date_to_int(meta.date), meta.language, orgs,
             ))
-            self.db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)",
-                            (cur.lastrowid, analyzer_terms(meta.title, c.section, c.text)))
+            term_lists.append(analyzer_terms(meta.title, c.section, c.text))
+            self.db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)", (cur.lastrowid, term_lists[-1]))
+        if chunks:
+            self._count_terms(meta.access, meta.language, term_lists, 1)
 
     def _insert_chunk_rows(self, rows: list[Sequence[Any]], titles: dict[str, str]) -> None:
-        for row in rows:
+        for row in rows:  # columns of _CHUNK_INSERT: access is the 9th, language the 12th
             cur = self.db.execute(_CHUNK_INSERT, row)
-            self.db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)",
-                            (cur.lastrowid, analyzer_terms(titles.get(row[1], ""), row[6], row[3])))
+            terms = analyzer_terms(titles.get(row[1], ""), row[6], row[3])
+            self.db.execute("INSERT INTO chunks_fts(rowid, terms) VALUES (?, ?)", (cur.lastrowid, terms))
+            self._count_terms(row[8], row[11], [terms], 1)
 
     # ----- lock and reset ------------------------------------------------------------------
     @contextlib.contextmanager

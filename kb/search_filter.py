@@ -68,6 +68,15 @@ class SearchFilter:
             clauses.append({"doc_id": {"$nin": list(self.exclude_documents)}})
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
+    def chroma_residual(self) -> dict[str, Any] | None:
+        """The `where` clause left for a Chroma collection that holds one access level and one
+        language (`kb.store`'s partitions): every condition but those two, None when nothing is left."""
+        clauses = _clauses(self.to_chroma())
+        rest = [c for c in clauses if not ({"access", "language"} & set(c))]
+        if not rest:
+            return None
+        return rest[0] if len(rest) == 1 else {"$and": rest}
+
     def to_sql(self, alias: str = "c") -> tuple[str, list[Any]]:
         """A SQL condition on the catalog's chunks table, with its parameters."""
         return self._sql(alias, "date_int", date_to_int, "1", lambda name: f"%|{name}|%")
@@ -103,3 +112,7 @@ class SearchFilter:
             parts.append(f"{alias}.doc_id NOT IN ({','.join('?' * len(self.exclude_documents))})")
             params.extend(self.exclude_documents)
         return " AND ".join(parts), params
+
+
+def _clauses(where: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(where["$and"]) if "$and" in where else [where]

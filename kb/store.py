@@ -5,9 +5,13 @@ it is written to Chroma, and old ids go to `pending` in the same transaction tha
 replaces a document in the catalog. `recover()` deletes from Chroma every pending id the
 catalog does not hold, so a crash at any point is repaired by the next ingestion.
 
-Chroma is reached through public APIs only: LangChain's `Chroma` for search, `get` and
-`delete`, and the chromadb collection itself for what LangChain has no method for
-(collection metadata, upsert of precomputed embeddings).
+Vectors live in one Chroma collection per access level and language (`kb.partitions`), so a
+search reads only what the caller may read without a filter over the whole index; a store built
+before is moved into them by the next ingestion (`recover`).
+
+Chroma is reached through public APIs only: chromadb's collections for queries, upserts of
+precomputed embeddings and deletes; LangChain's `Chroma` (`vectors`) wraps the named collection
+(`bot.retrieve.PassageRetriever` is the LangChain retriever over the partitions).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from kb.catalog import (
 from kb.chroma_client import ChromaUnreachableError, connect, guarded, mapped_error
 from kb.commitments import Mention
 from kb.files import private_folder
+from kb.partitions import LAYOUT_META, PARTITIONED, VectorPartitions, partition_name
 from kb.schema import Chunk, LoadedDocument, chunk_metadata
 from kb.search_filter import SearchFilter
 from kb.settings import Settings
@@ -56,9 +61,9 @@ def model_label(model: str) -> str:
     return f"local:{path.name}" if path.is_dir() else model
 
 
-class KnowledgeBase(CatalogAccess):
+class KnowledgeBase(VectorPartitions, CatalogAccess):
     """Handle on one knowledge base: the catalog chosen by `settings` (its reads are
-    `CatalogAccess`'s), and Chroma opened lazily."""
+    `CatalogAccess`'s), and Chroma opened lazily, its vectors in partitions (`kb.partitions`)."""
 
     def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
         self.root = Path(settings.store)
@@ -69,6 +74,7 @@ class KnowledgeBase(CatalogAccess):
         self._vectors: "Chroma | None" = None
         self._chroma_handle: Any = None
         self._client: Any = None
+        self._partition_handles: dict[str, Any] = {}
 
     # ----- opening -----------------------------------------------------------------
     @property
@@ -84,7 +90,8 @@ class KnowledgeBase(CatalogAccess):
 
     @property
     def vectors(self) -> "Chroma":
-        """The LangChain vector store over the Chroma collection (opened on first use)."""
+        """The LangChain vector store over the named Chroma collection (opened on first use); it
+        holds vectors only in a store not yet migrated to partitions (see `nearest`)."""
         if self._vectors is None:
             from langchain_chroma import Chroma
 
@@ -137,18 +144,22 @@ class KnowledgeBase(CatalogAccess):
     # ----- writing -----------------------------------------------------------------
     @guarded("recovering an interrupted ingestion")
     def recover(self) -> int:
-        """Repair the effects of an interrupted ingestion; returns the orphan vectors removed."""
+        """Repair the effects of an interrupted ingestion and move the vectors of a store
+        built before partitions into them; returns the orphan vectors removed."""
         if self.catalog.reset_marked:
             log.warning("finishing an interrupted reset store=%s", self.catalog.location)
             self.reset()
             return 0
         pending = self.catalog.pending()
+        orphans: list[str] = []
+        if pending:
+            known = self.chunks_by_id(pending)
+            orphans = [cid for cid in pending if cid not in known]
+            self._delete_vectors(orphans)
+            self._drop_misplaced(known)
+        self.migrate_vectors()
         if not pending:
             return 0
-        known = set(self.chunks_by_id(pending))
-        orphans = [cid for cid in pending if cid not in known]
-        if orphans:
-            self.vectors.delete(ids=orphans)
         with self.catalog.transaction():
             self.catalog.clear_pending()
         log.info("recovered interrupted ingestion orphans_removed=%d", len(orphans))
@@ -173,43 +184,56 @@ class KnowledgeBase(CatalogAccess):
         """
         catalog = self.catalog
         old_ids = self.chunk_ids_of(doc.doc_id)
+        old_partition = self._partition_of(old_ids)
+        new_partition = (doc.meta.access, doc.meta.language)
         new_ids = [c.chunk_id for c in chunks]
         fresh = [i for i, c in enumerate(chunks) if c.chunk_id not in old_ids]
+        # A document whose access level or language changed moves to another partition: every id
+        # is pending, so an interruption leaves no vector in the partition the catalog does not name.
+        moved = old_partition not in (None, new_partition)
         with catalog.transaction():
-            catalog.add_pending([new_ids[i] for i in fresh])
+            catalog.add_pending(new_ids if moved else [new_ids[i] for i in fresh])
             # Chroma is about to get this version's metadata for ids the catalog may keep: until
             # the catalog commit below, the document counts as changed whatever its file holds.
             catalog.forget_hash(doc.doc_id)
         if chunks:
             # All chunks are upserted, not only fresh ones: offsets and metadata may have moved.
-            self.collection.upsert(
+            self._partition_for(*new_partition).upsert(
                 ids=new_ids,
                 embeddings=[list(map(float, v)) for v in vectors],
                 documents=[c.text for c in chunks],
                 metadatas=[chunk_metadata(doc, c) for c in chunks],
             )
+            if not self.partitioned:  # the old copies must not be migrated over the new ones
+                self.collection.delete(ids=new_ids)
         stale = sorted(old_ids - set(new_ids))
+        leaving = sorted(old_ids) if moved else stale  # a moved document leaves its old partition whole
         with catalog.transaction():
-            catalog.add_pending(stale)
+            catalog.add_pending(leaving)
             catalog.write_document_rows(doc, chunks, sentences, sentence_vectors, mentions)
-        if stale:
-            self.vectors.delete(ids=stale)
+        self._delete_vectors(leaving, old_partition)
         with catalog.transaction():
-            catalog.clear_pending([*new_ids, *stale])
+            catalog.clear_pending([*new_ids, *leaving])
         return len(fresh), len(stale)
 
     @guarded("removing a document")
     def remove_document(self, doc_id: str) -> int:
         """Delete a document and its chunks from both stores; returns chunks removed."""
         ids = sorted(self.chunk_ids_of(doc_id))
+        partition = self._partition_of(ids)
         with self.catalog.transaction():
             self.catalog.add_pending(ids)
             self.catalog.delete_document_rows(doc_id)
-        if ids:
-            self.vectors.delete(ids=ids)
+        self._delete_vectors(ids, partition)
         with self.catalog.transaction():
             self.catalog.clear_pending()
         return len(ids)
+
+    def _partition_of(self, chunk_ids: Sequence[str] | set[str]) -> tuple[str, str] | None:
+        """(access, language) of the document the catalogued chunks belong to (None: no chunk)."""
+        first = next(iter(chunk_ids), None)
+        row = self.chunks_by_id([first]).get(first) if first else None
+        return (row["access"], row["language"]) if row else None
 
     @guarded("checking the vector size")
     def check_dimension(self, dimension: int) -> None:
@@ -225,6 +249,8 @@ class KnowledgeBase(CatalogAccess):
             # The collection records the dimension too, so a shared Chroma server knows it.
             collection.modify(metadata={"embedding_model": self.model, "embedding_dimension": dimension})
             self.set_meta("embedding_dimension", str(dimension))
+            if not self.partitioned and collection.count() == 0:
+                self.set_meta(LAYOUT_META, f"{PARTITIONED}:{self.settings.collection}")  # a new store: nothing to migrate
         elif int(recorded) != dimension:
             raise StoreMismatchError(
                 f"the store holds {recorded}-dimension vectors but the model gives {dimension}; "
@@ -237,19 +263,18 @@ class KnowledgeBase(CatalogAccess):
         the reset first, and `recover()` finishes one cut short)."""
         self.catalog.mark_reset()
         client = self._chroma_client()
-        try:
-            client.delete_collection(self.settings.collection)
-        except Exception as exc:  # an absent collection has nothing to delete; a dead server stops the reset
-            mapped = mapped_error(self.settings, exc, "resetting the store")
-            if mapped is not None:
-                raise mapped from exc
+        prefix = f"{self.settings.collection}--"
+        names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+        for name in [self.settings.collection, *(n for n in names if n.startswith(prefix))]:
+            try:
+                client.delete_collection(name)
+            except Exception as exc:  # an absent collection has nothing to delete; a dead server stops the reset
+                mapped = mapped_error(self.settings, exc, "resetting the store")
+                if mapped is not None:
+                    raise mapped from exc
         self._vectors = self._chroma_handle = None
+        self._partition_handles = {}
         self.catalog.destroy()
-
-    @guarded("listing the vectors")
-    def vector_ids(self) -> set[str]:
-        """Every id in the Chroma collection (for consistency checks)."""
-        return set(self.vectors.get(include=[])["ids"])
 
 
 class _LazyEmbeddings(Embeddings):

@@ -193,7 +193,8 @@ def test_the_other_languages_best_passage_is_read_but_not_handed_the_top_score(m
         hits = english if where.language == "en" else french + english
         return hits[:k]
 
-    monkeypatch.setattr(retrieve_module, "dense_search", dense_search)
+    monkeypatch.setattr(retrieve_module, "dense_searches",
+                        lambda kb, vector, searches: [dense_search(kb, vector, k, where) for k, where in searches])
     ranked = rank_passages(catalog, "question", SearchFilter(), query_vector=[0.0], language="fr")
     ids = [p.chunk_id for p in ranked]
     assert ids[0] == "fr0", "the passage best on both sides stays first"

@@ -40,7 +40,9 @@ def test_a_consistent_store_passes(ingested, capsys) -> None:
 
 
 def test_each_difference_is_named_with_its_ids_and_exit_3(ingested, capsys) -> None:
-    collection = ingested.collection
+    from kb.partitions import partition_name
+
+    collection = ingested._partition(partition_name("passerelle", "internal", "fr"))  # where the vectors live
     some = sorted(ingested.vector_ids())
     gone, altered = some[0], some[1]
     kept = collection.get(ids=[some[2]], include=["embeddings", "documents", "metadatas"])
@@ -48,9 +50,8 @@ def test_each_difference_is_named_with_its_ids_and_exit_3(ingested, capsys) -> N
     meta = collection.get(ids=[altered], include=["metadatas"])["metadatas"][0]
     collection.update(ids=[altered], metadatas=[{**meta, "access": "public"}])
     collection.add(ids=["orphan-1"], embeddings=[[0.0] * 32], documents=["texte"], metadatas=[{"doc_id": "x"}])
-    partition = ingested.chroma.get_or_create_collection("passerelle--internal--fr", embedding_function=None)
-    partition.add(ids=kept["ids"], embeddings=kept["embeddings"], documents=kept["documents"],
-                  metadatas=kept["metadatas"])
+    other = ingested.chroma.get_or_create_collection("passerelle", embedding_function=None)
+    other.add(ids=kept["ids"], embeddings=kept["embeddings"], documents=kept["documents"], metadatas=kept["metadatas"])
 
     assert main(["--check"]) == 3
     out = capsys.readouterr().out

@@ -113,7 +113,12 @@ def snapshot(store: Path) -> dict[str, Any]:
     from chromadb.config import Settings as ChromaSettings
 
     client = chromadb.PersistentClient(path=str(store / "chroma"), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
-    got = client.get_collection("passerelle").get(include=["metadatas", "documents"])
+    got: dict[str, list] = {"ids": [], "documents": [], "metadatas": []}
+    for collection in client.list_collections():  # the named collection and its partitions
+        if collection.name == "passerelle" or collection.name.startswith("passerelle--"):
+            part = collection.get(include=["metadatas", "documents"])
+            for key in got:
+                got[key].extend(part[key])
     vector_ids = got["ids"]
     assert len(vector_ids) == len(set(vector_ids)), "duplicate ids in Chroma"
     assert set(vector_ids) == set(chunk_ids), (
@@ -305,7 +310,7 @@ def test_crash_after_the_vectors_then_file_reverted_leaves_no_stale_access(tmp_p
     def die(self, doc_id):
         raise _Died
 
-    monkeypatch.setattr(KnowledgeBase, "_delete_chunk_rows", die)
+    monkeypatch.setattr(type(kb.catalog), "_delete_chunk_rows", die)
     with pytest.raises(_Died):
         ingest_paths([docs], kb.settings, kb=kb, progress=False)
     monkeypatch.undo()
@@ -315,6 +320,6 @@ def test_crash_after_the_vectors_then_file_reverted_leaves_no_stale_access(tmp_p
     after = KnowledgeBase(fake_kb.settings, embeddings=fake_kb.embeddings)
     ingest_paths([docs], after.settings, kb=after, progress=False)
     catalog = {r[0]: r[1] for r in after.catalog.db.execute("SELECT chunk_id, access FROM chunks")}
-    stored = after.vectors._collection.get(include=["metadatas"])
-    assert {i: m["access"] for i, m in zip(stored["ids"], stored["metadatas"])} == catalog
+    stored = after.vector_records()
+    assert {i: m["access"] for i, (_, m) in stored.items()} == catalog
     assert set(catalog.values()) == {"restricted"}

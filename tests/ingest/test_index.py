@@ -155,7 +155,9 @@ def test_interrupted_write_is_repaired_on_next_run(corpus: Path, fake_kb: Knowle
     orphan = "deadbeef0000-orphan"
     with fake_kb.catalog.db:
         fake_kb.catalog.db.execute("INSERT INTO pending VALUES (?)", (orphan,))
-    fake_kb.vectors._collection.upsert(ids=[orphan], embeddings=[[0.1] * 32], documents=["x"], metadatas=[{"access": "public"}])
+    partition = fake_kb._partition(next(iter(fake_kb.partitions())))
+    partition.upsert(ids=[orphan], embeddings=[[0.1] * 32], documents=["x"], metadatas=[{"access": "public"}])
+    assert orphan in fake_kb.vector_ids()
     ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
     assert consistent(fake_kb) == ids
 

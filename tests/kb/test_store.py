@@ -38,8 +38,9 @@ def keyword_docs(kb: KnowledgeBase, where: SearchFilter) -> set[str]:
 
 
 def dense_docs(kb: KnowledgeBase, where: SearchFilter) -> set[str]:
-    docs = kb.vectors.similarity_search("cybersécurité plateformes", k=10, filter=where.to_chroma())
-    return {Path(d.metadata["path"]).name for d in docs}
+    hits = kb.nearest(kb.embeddings.embed_query("cybersécurité plateformes"), 10, where)
+    records = kb.vector_records()
+    return {Path(records[cid][1]["path"]).name for cid, _ in hits}
 
 
 @pytest.mark.parametrize(
@@ -151,3 +152,34 @@ def test_a_store_of_an_older_version_keeps_its_commitments_under_the_new_table_n
     tables = {r[0] for r in fake_kb.catalog.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "mentions" in tables and "roadmap_items" not in tables
     assert fake_kb.catalog.db.execute("SELECT action FROM mentions").fetchall()[0][0] == "Publier"
+
+
+def test_term_statistics_follow_replacements_removals_and_older_stores(filled: KnowledgeBase, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from kb.schema import ROLES
+    from kb.text import keyword_terms
+
+    terms = keyword_terms("cybersécurité plateformes comité public secret interne english budget zzzinconnu")
+
+    def check(kb: KnowledgeBase) -> None:
+        for role in ROLES:
+            for language in (None, "en"):
+                where = SearchFilter.for_role(role, language=language)
+                counted = replace(where, exclude_documents=("no-such-document",))  # forces the counting path
+                assert kb.term_frequencies(terms, where, "fr") == kb.term_frequencies(terms, counted, "fr")
+        assert kb.term_frequencies(terms, SearchFilter.for_role("admin"), "fr")[1] == kb.chunk_count()
+
+    check(filled)
+    assert filled.term_frequencies(["secret"], SearchFilter.for_role("reader"))[0] == {"secret": 0}
+    samples.write_md(tmp_path / "c", "secret.md", "---\ntitle: secret.md\naccess: public\n---\n# Budget\n\nLe budget secret.\n")
+    (tmp_path / "c" / "english.md").unlink()
+    report = ingest_paths([tmp_path / "c"], filled.settings, kb=filled, prune=True, progress=False)
+    assert report.updated == 1 and report.removed == 1
+    check(filled)
+    assert filled.term_frequencies(["secret"], SearchFilter.for_role("reader"))[0]["secret"] > 0
+    with filled.catalog.db:  # a store built before the statistics existed
+        filled.catalog.db.execute("DELETE FROM term_stats")
+        filled.catalog.db.execute("DELETE FROM meta WHERE key='term_stats'")
+    filled.close()
+    check(KnowledgeBase(filled.settings, embeddings=filled.embeddings))
