@@ -95,7 +95,7 @@ def test_postgres_killed_during_an_ingestion_stops_it_cleanly_and_a_rerun_comple
     settings = Settings.from_env({}, store=store, embedding_model="fake-embedding", database_url=fault_db)
     kb = KnowledgeBase(settings, embeddings=DeterministicFakeEmbedding(size=32))
     catalog = kb.chunk_documents()
-    vectors = kb.vectors.get(include=[])["ids"]
+    vectors = [i for handle in kb._vector_collections() for i in handle.get(include=[])["ids"]]  # every partition
     assert len(vectors) == len(set(vectors)) == len(catalog), "no duplicate, no orphan, no passage without vector"
     assert set(vectors) == set(catalog) and kb.catalog.pending() == []
     assert len(kb.documents()) == DOCUMENTS

@@ -13,6 +13,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 
 from ingest.index import ingest_paths
 from kb.chroma_client import ChromaTokenError
+from kb.partitions import partition_name
 from kb.store import KnowledgeBase, SearchFilter
 from tests.conftest import free_port, stop, wait_for_port
 from tests.kb.chroma_servers import TokenServer
@@ -47,16 +48,18 @@ def test_only_a_client_with_the_token_gets_anything(token_server: TokenServer, t
     kb = KnowledgeBase(settings, embeddings=DeterministicFakeEmbedding(size=32))
     report = ingest_paths([corpus], settings, kb=kb, progress=False)
     assert report.added == 2 and report.chunks_total > 0
-    hits = kb.vectors.similarity_search("protocole", k=5, filter=SearchFilter.for_role("official").to_chroma())
-    assert {h.metadata["title"] for h in hits} == {"Protocole test", "Note publique"}
+    hits = kb.nearest(kb.embeddings.embed_query("protocole"), 5, SearchFilter.for_role("official"))
+    records = kb.vector_records()
+    assert {records[cid][1]["title"] for cid, _ in hits} == {"Protocole test", "Note publique"}
     # chromadb's own server fails these without kb.chroma_server's engine (EmbeddingsAsArrays).
-    got = kb.collection.get(limit=2, include=["embeddings"])
-    assert len(got["embeddings"]) == 2 and len(got["embeddings"][0]) == 32
-    near = kb.collection.query(query_embeddings=[list(got["embeddings"][0])], n_results=1, include=["embeddings"])
+    restricted = kb._partition(partition_name(settings.collection, "restricted", "fr"))
+    got = restricted.get(limit=2, include=["embeddings"])
+    assert len(got["embeddings"]) >= 1 and len(got["embeddings"][0]) == 32
+    near = restricted.query(query_embeddings=[list(got["embeddings"][0])], n_results=1, include=["embeddings"])
     assert near["ids"][0] == got["ids"][:1] and len(near["embeddings"][0][0]) == 32
 
     base = f"http://127.0.0.1:{token_server.port}{API}"
-    collection_id = kb.collection.id
+    collection_id = restricted.id
     query = {"query_embeddings": [[0.1] * 32], "n_results": 5, "include": ["documents", "metadatas"]}
     for headers in ({}, {"Authorization": "Bearer wrong-token"}, {"X-Chroma-Token": token_server.token[:-1]}):
         listing = httpx.get(f"{base}/collections", headers=headers)
@@ -69,7 +72,8 @@ def test_only_a_client_with_the_token_gets_anything(token_server: TokenServer, t
             assert "trois ans" not in response.text and "passerelle" not in response.text
     # With the token the same requests answer, so the refusals above are the token's doing.
     good = {"Authorization": f"Bearer {token_server.token}"}
-    assert [c["name"] for c in httpx.get(f"{base}/collections", headers=good).json()] == [settings.collection]
+    names = [c["name"] for c in httpx.get(f"{base}/collections", headers=good).json()]
+    assert restricted.name in names and all(n.startswith(settings.collection) for n in names)
     assert "trois ans" in httpx.post(f"{base}/collections/{collection_id}/query", json=query, headers=good).text
 
 
