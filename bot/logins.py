@@ -146,7 +146,7 @@ class SessionGuard:
         """`send`, noting the token of a successful login with its user's fingerprint."""
         async def recording_send(message: dict) -> None:
             if message["type"] == "http.response.start" and request.get("fingerprint"):
-                for token in _tokens(message.get("headers", []), b"set-cookie"):
+                for token in session_tokens(message.get("headers", []), b"set-cookie"):
                     self.sessions[token] = request["fingerprint"]
             await send(message)
 
@@ -156,7 +156,7 @@ class SessionGuard:
         tokens = getattr(scope.get("app"), "tokens", None)
         if not tokens:
             return
-        for token in _tokens(scope.get("headers", []), b"cookie"):
+        for token in session_tokens(scope.get("headers", []), b"cookie"):
             name = tokens.get(token)
             if name is None:
                 continue
@@ -179,8 +179,8 @@ class SessionGuard:
         return self._current[name]
 
 
-def _tokens(headers: list[tuple[bytes, bytes]], header: bytes) -> list[str]:
-    """The session tokens in the Cookie (or Set-Cookie) headers."""
+def session_tokens(headers: list[tuple[bytes, bytes]], header: bytes = b"cookie") -> list[str]:
+    """The Gradio session tokens in the Cookie (or Set-Cookie) headers."""
     found = []
     for key, value in headers:
         if key.lower() != header:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+from bot.logins import session_tokens
 from ui.assets import HEAD
 from ui.i18n import LANGUAGES, TEXT
 
@@ -153,14 +153,4 @@ def _with_head(send: Callable) -> Callable:
 def _signed_in(scope: dict) -> bool:
     """True when a session cookie of the request is one Gradio knows (its `app.tokens`)."""
     tokens = getattr(scope.get("app"), "tokens", None) or {}
-    for key, value in scope.get("headers", []):
-        if key.lower() != b"cookie":
-            continue
-        cookie: SimpleCookie = SimpleCookie()
-        try:
-            cookie.load(value.decode("latin-1"))
-        except CookieError:
-            continue
-        if any(name.startswith("access-token-") and morsel.value in tokens for name, morsel in cookie.items()):
-            return True
-    return False
+    return any(token in tokens for token in session_tokens(scope.get("headers", [])))
