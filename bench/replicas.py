@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--documents", type=int, default=50, help="documents added then replaced (default 50)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
     from tests.kb.conftest import new_database
     from tests.postgres import postgres_cluster
     from tests.test_replicas import _app, _chroma, _document
