@@ -83,17 +83,13 @@ def main(argv: list[str] | None = None) -> int:
                "PASSERELLE_CHROMA_HOST": "127.0.0.1", "PASSERELLE_CHROMA_PORT": str(port)}
         docs = root / "docs"
         docs.mkdir()
-        for n in range(100, 100 + args.documents):
+        # The first half is there before the servers start; the ingestion adds the rest, then replaces all.
+        for n in range(100, 100 + args.documents // 2):
             _document(docs, n, f"ALPHA-{n}")
         ingest = [sys.executable, "-m", "ingest", str(docs), "--quiet"]
-        # The first half is there before the servers start; the ingestion adds the rest, then replaces all.
-        first = root / "first"
-        first.mkdir()
-        for path in sorted(docs.glob("*.md"))[: args.documents // 2]:
-            for part in (path, path.with_name(path.name + ".meta.yaml")):
-                (first / part.name).write_bytes(part.read_bytes())
-        subprocess.run([*ingest[:3], str(first), "--quiet"], cwd=REPO_ROOT, check=True,
-                       env={**env, "PASSERELLE_STORE": str(root / "one" / "store")})
+        subprocess.run(ingest, cwd=REPO_ROOT, check=True, env={**env, "PASSERELLE_STORE": str(root / "one" / "store")})
+        for n in range(100 + args.documents // 2, 100 + args.documents):
+            _document(docs, n, f"ALPHA-{n}")
         with _app(root / "one", env) as one, _app(root / "two", env) as two:
             servers = [one, two]
             from gradio_client import Client
