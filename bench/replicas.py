@@ -18,14 +18,14 @@ offline_environment()  # before transformers, chromadb or gradio is imported: th
 import argparse
 import logging
 import os
-import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from bench.load import percentile
 
 log = logging.getLogger("bench.replicas")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -60,8 +60,8 @@ def _ask_for(servers: list, seconds: float, users: int, documents: int, timings:
 def _row(name: str, timings: list, errors: list) -> str:
     if not timings:
         return f"| {name} | 0 | {len(errors)} | – | – |"
-    p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) > 1 else timings[0]
-    return f"| {name} | {len(timings)} | {len(errors)} | {statistics.median(timings):.2f} | {p95:.2f} |"
+    return (f"| {name} | {len(timings)} | {len(errors)} | {percentile(timings, 0.5):.2f} | "
+            f"{percentile(timings, 0.95):.2f} |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would drown the figures
     from tests.kb.conftest import new_database
     from tests.postgres import postgres_cluster
-    from tests.test_replicas import _app, _chroma, _document
+    from tests.test_replicas import _app, _chroma, _document, stale_quotes
 
     root = Path(tempfile.mkdtemp(prefix="passerelle-bench-replicas-"))
     with postgres_cluster(Path(tempfile.mkdtemp(prefix="passerelle-pg-"))) as server_url, _chroma(root) as port:
@@ -116,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             writer.join()
     texts = [p.read_text(encoding="utf-8") for p in docs.glob("*.md")]
     texts += [t.replace("BRAVO", "ALPHA") for t in texts]
-    quotes = [piece.strip() for reply in base_r + load_r for quote in re.findall(r"« (.+?) »", reply)
-              for piece in quote.split("…") if "pilote" in piece and len(piece.strip()) > 20]
-    stale = [q for q in quotes if not any(q in " ".join(t.split()) for t in texts)]
+    quotes, stale = stale_quotes(base_r + load_r, texts)
     print(f"\n{args.users} users, 2 app servers, one PostgreSQL, one Chroma server; "
           f"{args.documents} documents added then replaced during the second phase\n")
     print("| phase | answers | errors | p50 s | p95 s |\n|---|---|---|---|---|")

@@ -99,6 +99,14 @@ def _ingest(env: dict[str, str], store: Path, *paths: Path) -> str:
     return _cli(env, store, "-m", "ingest", *map(str, paths), "--quiet")
 
 
+def stale_quotes(replies: list[str], versions: list[str]) -> tuple[list[str], list[str]]:
+    """The quoted pieces about the projects in `replies`, and those that are not the text of any of
+    `versions` (a document's texts over time): (quoted, stale)."""
+    quoted = [piece.strip() for reply in replies for quote in re.findall(r"« (.+?) »", reply)
+              for piece in quote.split("…") if "pilote" in piece and len(piece.strip()) > 20]
+    return quoted, [piece for piece in quoted if not any(piece in " ".join(text.split()) for text in versions)]
+
+
 def _ask(server: SimpleNamespace, question: str, auth: tuple[str, str] | None = ("agente", PASSWORD)) -> str:
     from gradio_client import Client
 
@@ -165,10 +173,8 @@ def test_answers_keep_flowing_while_an_ingestion_replaces_documents(shared) -> N
     assert errors == []
     assert replies, "the askers got answers"
     # Every quote shown is the text of a version of a document that was whole at some moment.
-    quoted = [piece.strip() for reply in replies for quote in re.findall(r"« (.+?) »", reply)
-              for piece in quote.split("…") if "pilote" in piece and len(piece.strip()) > 20]
+    quoted, stale = stale_quotes(replies, versions)
     assert quoted, "the answers quote the projects' notes"
-    stale = [piece for piece in quoted if not any(piece in " ".join(text.split()) for text in versions)]
     assert stale == []
     final = _ask(shared.two, "Quel est le nom de code du projet pilote numéro 14 ?")
     assert "BRAVO-14" in final.split("**Sources**")[0] and "ALPHA-14" not in final, final
