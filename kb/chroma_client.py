@@ -8,7 +8,9 @@ The HTTP client opens a new connection for each request that finds its pooled on
 handle outlives a restart of the server: while the server is down every call fails with
 `ChromaUnreachableError`, and the first call after it is back succeeds. `chroma_calls` (a
 decorator and a context manager) turns the transport errors of chromadb into that error, so
-the chat and the command-line tools show one clear sentence instead of a traceback.
+the chat and the command-line tools show one clear sentence instead of a traceback. Each
+request has `Settings.chroma_timeout_s` to connect and to answer: a server that hangs
+(stopped, not dead) fails the same way instead of holding the answer.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def connect(settings: Settings, folder: Path) -> Any:
         with chroma_calls(settings):
             client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
                                          settings=ChromaSettings(**options))
+            _limit_wait(client, settings.chroma_timeout_s)
             # The heartbeat needs no token: listing collections proves the token is accepted.
             client.heartbeat()
             client.count_collections()
@@ -72,6 +75,19 @@ def connect(settings: Settings, folder: Path) -> Any:
         where = (f"the Chroma server at {server_address(settings)}" if settings.uses_chroma_server
                  else f"the embedded Chroma store in {folder}")
         raise StoreError(f"cannot reach {where}: {exc}") from exc
+
+
+def _limit_wait(client: Any, seconds: float) -> None:
+    """Give the HTTP client's requests a timeout. chromadb builds its httpx session with none
+    and has no setting for one, so a server that stops answering (hung, or its machine frozen)
+    would hold an answer forever; httpx then raises a TimeoutException, a TransportError,
+    which `unreachable` maps to ChromaUnreachableError."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if not isinstance(session, httpx.Client):
+        raise StoreError("this chromadb version's HTTP client cannot be given a timeout: pin the tested chromadb")
+    session.timeout = httpx.Timeout(seconds)
 
 
 def unreachable(exc: BaseException) -> bool:

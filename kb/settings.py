@@ -65,6 +65,9 @@ class Settings:
     """Chroma server port, used with `chroma_host`."""
     chroma_token: str | None = dataclass_field(default=None, repr=False)  # out of repr: a secret
     """Token sent to the Chroma server (its token authentication); unset: no token."""
+    chroma_timeout_s: float = 10.0
+    """Seconds a request to the Chroma server may take (to connect, or between two bytes of its
+    reply) before it counts as unreachable: a server that hangs fails the answer cleanly."""
     database_url: str | None = dataclass_field(default=None, repr=False)  # out of repr: it holds a password
     """postgresql://user:password@host:port/db of a shared catalog (documents, passages, users,
     feedback); unset: SQLite files under `store`, nothing to install."""
@@ -128,8 +131,8 @@ class Settings:
         if self.embedding_batch_size < 1:
             raise SettingsError("PASSERELLE_EMBEDDING_BATCH_SIZE must be at least 1")
         self._check_addresses()
-        if self.llm_timeout_s <= 0:
-            raise SettingsError("PASSERELLE_LLM_TIMEOUT_S must be positive")
+        if self.llm_timeout_s <= 0 or self.chroma_timeout_s <= 0:
+            raise SettingsError("PASSERELLE_LLM_TIMEOUT_S and PASSERELLE_CHROMA_TIMEOUT_S must be positive")
         if self.login_free_failures < 1 or self.login_lockout_s <= 0:
             raise SettingsError("PASSERELLE_LOGIN_FREE_FAILURES must be at least 1 and "
                                 "PASSERELLE_LOGIN_LOCKOUT_S positive")

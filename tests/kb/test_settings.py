@@ -30,7 +30,9 @@ def test_defaults_env_and_overrides() -> None:
         ({"PASSERELLE_CHUNK_OVERLAP": "900"}, "less than half of PASSERELLE_CHUNK_SIZE"),
         ({"PASSERELLE_PORT": "70000"}, "PASSERELLE_PORT must be a port number"),
         ({"PASSERELLE_LLM_URL": "localhost:8080"}, "PASSERELLE_LLM_URL='localhost:8080': give an http(s) address"),
-        ({"PASSERELLE_LLM_TIMEOUT_S": "0"}, "PASSERELLE_LLM_TIMEOUT_S must be positive"),
+        ({"PASSERELLE_LLM_TIMEOUT_S": "0"}, "PASSERELLE_LLM_TIMEOUT_S and PASSERELLE_CHROMA_TIMEOUT_S must be positive"),
+        ({"PASSERELLE_CHROMA_TIMEOUT_S": "-1"}, "PASSERELLE_CHROMA_TIMEOUT_S must be positive"),
+        ({"PASSERELLE_CHROMA_TIMEOUT_S": "later"}, "PASSERELLE_CHROMA_TIMEOUT_S='later' is not a number"),
         ({"PASSERELLE_LLM_TIMEOUT_S": "soon"}, "PASSERELLE_LLM_TIMEOUT_S='soon' is not a number"),
     ],
 )
