@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import socket
 import threading
@@ -33,6 +34,7 @@ from kb.catalog import (
     StoreBusyError,
     StoreError,
     index_text,
+    kept_terms,
     organisations_column,
 )
 from kb.catalog_sql import SqlCatalog, column_list
@@ -95,11 +97,45 @@ CREATE TABLE sentences (
     PRIMARY KEY (doc_id, start)
 );
 """
+# Term statistics kept at ingestion, so that a question reads its statistics by key instead of
+# counting over the index (which grows with the store): per access level and language,
+# term_stats counts the passages holding each `keyword_terms` term (for `term_frequencies`, as
+# SQLite's table does) and lexeme_stats those holding each full-text lexeme (BM25's document
+# frequencies); their empty-term rows count all passages, and lexeme_stats' also sums their
+# lexemes (BM25's average length). Rows that fall to 0 are kept: they read as 0.
+_TERM_STATS = """
+CREATE TABLE term_stats (
+    term TEXT NOT NULL, access TEXT NOT NULL, language TEXT NOT NULL, passages BIGINT NOT NULL,
+    PRIMARY KEY (term, access, language)
+);
+CREATE TABLE lexeme_stats (
+    lexeme TEXT NOT NULL, access TEXT NOT NULL, language TEXT NOT NULL, passages BIGINT NOT NULL,
+    lexemes BIGINT NOT NULL, PRIMARY KEY (lexeme, access, language)
+);
+"""
+_COUNT_TERMS = (
+    "INSERT INTO term_stats (term, access, language, passages) "
+    "SELECT t, c.access, c.language, {sign} COUNT(*) FROM chunks c, unnest(c.terms || ARRAY['']) t "
+    "WHERE {rows} GROUP BY 1, 2, 3 "
+    "ON CONFLICT (term, access, language) DO UPDATE SET passages = term_stats.passages + excluded.passages"
+)
+_COUNT_LEXEMES = (
+    "INSERT INTO lexeme_stats (lexeme, access, language, passages, lexemes) "
+    "SELECT u.lexeme, c.access, c.language, {sign} COUNT(*), 0 FROM chunks c, unnest(c.fts) u "
+    "WHERE {rows} GROUP BY 1, 2, 3 UNION ALL "
+    "SELECT '', c.access, c.language, {sign} COUNT(*), {sign} SUM(c.fts_length) FROM chunks c "
+    "WHERE {rows} GROUP BY 2, 3 "
+    "ON CONFLICT (lexeme, access, language) DO UPDATE SET passages = lexeme_stats.passages + excluded.passages, "
+    "lexemes = lexeme_stats.lexemes + excluded.lexemes"
+)
 # Schema migrations, applied in order above the recorded `schema_version`. Never edit one
 # that has shipped: add the next.
-_MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _TEXT_SEARCH + _TABLES),)
+_MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, _TEXT_SEARCH + _TABLES),
+    (2, _TERM_STATS + ";\n".join(sql.format(sign="", rows="TRUE") for sql in (_COUNT_TERMS, _COUNT_LEXEMES))),
+)
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
-_TABLE_NAMES = ("chunks", "sentences", "mentions", "pending", "documents", "catalog_meta")
+_TABLE_NAMES = ("chunks", "sentences", "mentions", "pending", "documents", "catalog_meta", "term_stats", "lexeme_stats")
 _CHUNK_INSERT = (
     f"INSERT INTO chunks ({column_list('chunks')}, fts, terms) "
     f"VALUES ({','.join('?' * 13)}, to_tsvector(?::regconfig, ?), ?)"
@@ -124,6 +160,29 @@ _BM25 = (
     f"+ {BM25_K1} * (1 - {BM25_B} + {BM25_B} * c.fts_length / s.avglen))) AS rank "
     "FROM query CROSS JOIN stats s CROSS JOIN chunks c CROSS JOIN LATERAL unnest(c.fts) u "
     "JOIN weighted w ON w.lexeme = u.lexeme WHERE c.fts @@ query.q AND {condition} "
+    "GROUP BY c.chunk_id ORDER BY rank DESC, c.chunk_id LIMIT ?"
+)
+
+
+# The question's lexemes (as `_BM25` finds them) with their passages in lexeme_stats: in the
+# whole store (`total`, what a match costs) and among those the filter allows (`allowed`, BM25's
+# document frequency); the row of the empty lexeme gives the allowed passages and their lexemes.
+_LEXEME_STATS = (
+    "WITH words AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('passerelle_french', ?) "
+    "|| to_tsvector('passerelle_english', ?)) WHERE strpos(lexeme, E'\\\\') = 0 UNION SELECT '') "
+    "SELECT w.lexeme, COALESCE(SUM(s.passages), 0) AS total, "
+    "COALESCE(SUM(s.passages) FILTER (WHERE s.access = ANY(?::text[]) AND s.language = COALESCE(?, s.language)), 0) AS allowed, "
+    "COALESCE(SUM(s.lexemes) FILTER (WHERE s.access = ANY(?::text[]) AND s.language = COALESCE(?, s.language)), 0) "
+    "AS lexemes FROM words w LEFT JOIN lexeme_stats s ON s.lexeme = w.lexeme GROUP BY w.lexeme"
+)
+# BM25 as `_BM25` computes it, with the statistics given: the passages holding any lexeme of the
+# match (the rarest ones), each scored by all the question's lexemes with their IDF.
+_BM25_STORED = (
+    f"SELECT c.chunk_id, SUM(w.idf * array_length(u.positions, 1) * {BM25_K1 + 1} / (array_length(u.positions, 1) "
+    f"+ {BM25_K1} * (1 - {BM25_B} + {BM25_B} * c.fts_length / ?::float8))) AS rank "
+    "FROM chunks c CROSS JOIN LATERAL unnest(c.fts) u "
+    "JOIN unnest(?::text[], ?::float8[]) AS w(lexeme, idf) ON w.lexeme = u.lexeme "
+    "WHERE c.fts @@ (SELECT string_agg(quote_literal(l), ' | ')::tsquery FROM unnest(?::text[]) l) AND {condition} "
     "GROUP BY c.chunk_id ORDER BY rank DESC, c.chunk_id LIMIT ?"
 )
 
@@ -216,6 +275,8 @@ class PostgresCatalog(SqlCatalog):
             self._executemany("UPDATE chunks SET terms = ? WHERE chunk_id = ?", [
                 (_terms(index_text(r["title"], r["section"], r["text"])), r["chunk_id"]) for r in rows
             ])
+            self._execute("DELETE FROM term_stats")
+            self._execute(_COUNT_TERMS.format(sign="", rows="TRUE"))
             self.set_meta("keyword_analyzer", KEYWORD_ANALYZER_VERSION)
         if rows:
             log.info("keyword terms rebuilt chunks=%d analyzer=%s", len(rows), KEYWORD_ANALYZER_VERSION)
@@ -298,7 +359,32 @@ class PostgresCatalog(SqlCatalog):
 
     # ----- keyword index ---------------------------------------------------------------
     def keyword_search(self, query: str, k: int, where: SearchFilter) -> list[tuple[str, float]]:
-        """Full-text search for any word of `query` under both configurations, ranked by BM25."""
+        """Full-text search for any word of `query` under both configurations, ranked by BM25.
+
+        With a filter on access and language only, BM25's statistics are read from
+        lexeme_stats and the match is limited to the rarest lexemes within
+        `KEYWORD_POSTINGS_BUDGET` (every lexeme still scores the passages found), so the cost
+        stays bounded as the store grows; other filters count them over the index (`_BM25`)."""
+        if not self.stored_statistics_apply(where):
+            return self.counted_keyword_search(query, k, where)
+        allowed = [list(where.access), where.language]
+        stats = self._fetchall(_LEXEME_STATS, [query, query, *allowed, *allowed])
+        by_lexeme = {r["lexeme"]: (int(r["total"]), int(r["allowed"])) for r in stats if r["lexeme"]}
+        total = next((r for r in stats if not r["lexeme"]), None)
+        n = int(total["allowed"]) if total else 0
+        scored = {lexeme: df for lexeme, (_, df) in by_lexeme.items() if df > 0}
+        if not n or not scored:
+            return []
+        avglen = max(int(total["lexemes"]) / n, 1.0)
+        matched = kept_terms(sorted(scored), by_lexeme, self.postings_budget)
+        idf = [math.log(1 + (n - df + 0.5) / (df + 0.5)) for df in scored.values()]
+        condition, params = where.to_sql("c")
+        rows = self._fetchall(_BM25_STORED.format(condition=condition),
+                              [avglen, list(scored), idf, matched, *params, k])
+        return [(r["chunk_id"], float(r["rank"])) for r in rows]
+
+    def counted_keyword_search(self, query: str, k: int, where: SearchFilter) -> list[tuple[str, float]]:
+        """`keyword_search` with BM25's statistics counted over the index for `where` (any filter)."""
         condition, params = where.to_sql("c")
         rows = self._fetchall(_BM25.format(condition=condition), [query, query, *params, *params, *params, k])
         return [(r["chunk_id"], float(r["rank"])) for r in rows]
@@ -306,13 +392,15 @@ class PostgresCatalog(SqlCatalog):
     def term_frequencies(
         self, terms: Sequence[str], where: SearchFilter, language: str = ""
     ) -> tuple[dict[str, int], int, int]:
+        unique = list(dict.fromkeys(terms))
+        if self.stored_statistics_apply(where):
+            return self._stored_term_frequencies(unique, where, language)
         condition, params = where.to_sql("c")
         row = self._fetchall(
             "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN c.language = ? THEN 1 ELSE 0 END), 0) AS in_language "
             f"FROM chunks c WHERE {condition}", [language, *params],
         )[0]
         total, in_language = int(row["total"]), int(row["in_language"])
-        unique = list(dict.fromkeys(terms))
         if not unique:
             return {}, total, in_language
         rows = self._fetchall(
@@ -322,6 +410,16 @@ class PostgresCatalog(SqlCatalog):
         )
         counts = {r["term"]: int(r["n"]) for r in rows}
         return {term: counts[term] for term in unique}, total, in_language
+
+    def _count_stats(self, rows: str, params: Sequence[Any], sign: str) -> None:
+        """Add (sign '') or remove (sign '-') the chunks selected by `rows` from the term statistics."""
+        for sql in (_COUNT_TERMS, _COUNT_LEXEMES):
+            statement = sql.format(sign=sign, rows=rows)
+            self._execute(statement, list(params) * statement.count("?"))
+
+    def _delete_chunk_rows(self, doc_id: str) -> None:
+        self._count_stats("c.doc_id = ?", [doc_id], "-")
+        super()._delete_chunk_rows(doc_id)
 
     def _insert_chunks(self, doc: LoadedDocument, chunks: Sequence[Chunk]) -> None:
         meta = doc.meta
@@ -338,6 +436,8 @@ class PostgresCatalog(SqlCatalog):
             text = index_text(titles.get(row[1], ""), row[6], row[3])
             indexed.append((*row, text_search_config(row[11]), text, _terms(text)))
         self._executemany(_CHUNK_INSERT, indexed)
+        if indexed:
+            self._count_stats("c.chunk_id = ANY(?)", [[row[0] for row in rows]], "")
 
     # ----- lock and reset ------------------------------------------------------------------
     @contextlib.contextmanager

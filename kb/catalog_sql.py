@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from abc import abstractmethod
 from typing import Any, Iterable, Iterator, Sequence
 
 from kb.catalog import (
+    KEYWORD_POSTINGS_BUDGET,
     TABLE_COLUMNS,
+    TOTAL_TERM,
     Catalog,
     DocumentRecord,
     PassageText,
@@ -52,6 +55,9 @@ class SqlCatalog(Catalog):
     """The catalog methods whose SQL is the same on SQLite and PostgreSQL."""
 
     META_TABLE = "meta"
+    # Postings a keyword search ranks at most (`KEYWORD_POSTINGS_BUDGET`); an instance may set
+    # another (a benchmark compares with no limit).
+    postings_budget: float = KEYWORD_POSTINGS_BUDGET
 
     # ----- primitives ----------------------------------------------------------------
     @abstractmethod
@@ -114,7 +120,32 @@ class SqlCatalog(Catalog):
         return row["text"] if row else None
 
     def chunk_count(self) -> int:
-        return int(self._fetchall("SELECT COUNT(*) AS n FROM chunks")[0]["n"])
+        """Read from the term statistics' total rows, which every write keeps in the same
+        transaction as the passages: a few index lookups at any store size, and never stale
+        when several app servers share the catalog (nothing is cached here to invalidate)."""
+        row = self._fetchall("SELECT COALESCE(SUM(passages), 0) AS n FROM term_stats WHERE term = ?", (TOTAL_TERM,))
+        return int(row[0]["n"])
+
+    def _stored_term_frequencies(self, unique: list[str], where: SearchFilter,
+                                 language: str) -> tuple[dict[str, int], int, int]:
+        """`term_frequencies` from the term statistics (`where` restricts access and language only)."""
+        marks = ",".join("?" * (len(unique) + 1))
+        rows = self._fetchall(
+            f"SELECT term, language, SUM(passages) AS n FROM term_stats WHERE term IN ({marks}) "
+            f"AND access IN ({','.join('?' * len(where.access))}) AND language = COALESCE(?, language) "
+            "GROUP BY term, language",
+            [*unique, TOTAL_TERM, *where.access, where.language],
+        )
+        counts: Counter[str] = Counter()
+        for row in rows:
+            counts[row["term"]] += int(row["n"])
+        in_language = sum(int(r["n"]) for r in rows if r["term"] == TOTAL_TERM and r["language"] == language)
+        return {term: counts[term] for term in unique}, counts[TOTAL_TERM], in_language
+
+    @staticmethod
+    def stored_statistics_apply(where: SearchFilter) -> bool:
+        """Do the stored term statistics answer for `where` (it restricts access and language only)?"""
+        return where == SearchFilter(access=where.access, language=where.language)
 
     def passage_texts(self, where: SearchFilter) -> list[PassageText]:
         condition, params = where.to_sql("c")

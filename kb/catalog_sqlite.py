@@ -17,7 +17,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from kb.catalog import CATALOG_FILE, SCHEMA_VERSION, StoreBusyError, analyzer_terms, organisations_column
+from kb.catalog import (
+    CATALOG_FILE,
+    SCHEMA_VERSION,
+    TOTAL_TERM,
+    StoreBusyError,
+    analyzer_terms,
+    kept_terms,
+    organisations_column,
+)
 from kb.catalog_sql import SqlCatalog
 from kb.files import private_file, private_folder
 from kb.schema import Chunk, LoadedDocument, date_to_int
@@ -27,9 +35,8 @@ from kb.text import KEYWORD_ANALYZER_VERSION, keyword_terms
 log = logging.getLogger(__name__)
 
 # term_stats counts, per access level and language, the passages holding each keyword term;
-# the row of the empty term counts all passages. Kept at ingestion, so a question's term
-# statistics are a few index lookups instead of counting matches over the whole index.
-TOTAL_TERM = ""
+# the row of the empty term (TOTAL_TERM) counts all passages. Kept at ingestion, so a question's
+# term statistics are a few index lookups instead of counting matches over the whole index.
 TERM_STATS_VERSION = "1"
 LOCK_FILE = ".ingest.lock"
 # Present while a reset runs: a reset cut short is finished by the next `recover()`, so the
@@ -200,8 +207,9 @@ class SqliteCatalog(SqlCatalog):
 
     # ----- keyword index ---------------------------------------------------------------
     def keyword_search(self, query: str, k: int, where: SearchFilter) -> list[tuple[str, float]]:
-        """BM25 search over the FTS5 index."""
-        terms = sorted(set(keyword_terms(query)))
+        """BM25 search over the FTS5 index, over the rarest of the query's terms when all of
+        them would match more than `KEYWORD_POSTINGS_BUDGET` passages."""
+        terms = self._searched_terms(sorted(set(keyword_terms(query))), where)
         if not terms:
             return []
         match = " OR ".join(f'"{t}"' for t in terms)
@@ -215,11 +223,25 @@ class SqliteCatalog(SqlCatalog):
         # FTS5's bm25() is negative (lower is better); flip it so higher is better.
         return [(r["chunk_id"], -r["rank"]) for r in rows]
 
+    def _searched_terms(self, terms: list[str], where: SearchFilter) -> list[str]:
+        """`terms`, or the rarest of them whose passages add up to the postings budget, read
+        from the term statistics (`kept_terms`)."""
+        if len(terms) < 2:
+            return terms
+        marks = ",".join("?" * len(terms))
+        rows = self.db.execute(
+            f"SELECT term, SUM(passages), SUM(CASE WHEN access IN ({','.join('?' * len(where.access))}) "
+            f"AND language = COALESCE(?, language) THEN passages ELSE 0 END) FROM term_stats "
+            f"WHERE term IN ({marks}) GROUP BY term",
+            [*where.access, where.language, *terms],
+        ).fetchall()
+        return kept_terms(terms, {t: (n, allowed) for t, n, allowed in rows}, self.postings_budget)
+
     def term_frequencies(
         self, terms: Sequence[str], where: SearchFilter, language: str = ""
     ) -> tuple[dict[str, int], int, int]:
         unique = list(dict.fromkeys(terms))
-        if where == SearchFilter(access=where.access, language=where.language):
+        if self.stored_statistics_apply(where):
             return self._stored_term_frequencies(unique, where, language)
         condition, params = where.to_sql("c")
         total, in_language = self.db.execute(
@@ -237,22 +259,6 @@ class SqliteCatalog(SqlCatalog):
         ).fetchall()
         counts = {term: count for term, count in rows}
         return {term: counts[term] for term in unique}, total, in_language
-
-    def _stored_term_frequencies(self, unique: list[str], where: SearchFilter,
-                                 language: str) -> tuple[dict[str, int], int, int]:
-        """`term_frequencies` from the term statistics (`where` restricts access and language only)."""
-        marks = ",".join("?" * (len(unique) + 1))
-        rows = self.db.execute(
-            f"SELECT term, language, SUM(passages) FROM term_stats WHERE term IN ({marks}) "
-            f"AND access IN ({','.join('?' * len(where.access))}) AND language = COALESCE(?, language) "
-            "GROUP BY term, language",
-            [*unique, TOTAL_TERM, *where.access, where.language],
-        ).fetchall()
-        counts: Counter[str] = Counter()
-        for term, _, n in rows:
-            counts[term] += n
-        in_language = sum(n for term, row_language, n in rows if term == TOTAL_TERM and row_language == language)
-        return {term: counts[term] for term in unique}, counts[TOTAL_TERM], in_language
 
     def _delete_chunk_rows(self, doc_id: str) -> None:
         rows = self.db.execute(

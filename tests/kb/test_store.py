@@ -169,6 +169,7 @@ def test_term_statistics_follow_replacements_removals_and_older_stores(filled: K
                 counted = replace(where, exclude_documents=("no-such-document",))  # forces the counting path
                 assert kb.term_frequencies(terms, where, "fr") == kb.term_frequencies(terms, counted, "fr")
         assert kb.term_frequencies(terms, SearchFilter.for_role("admin"), "fr")[1] == kb.chunk_count()
+        assert kb.chunk_count() == len(kb.chunk_documents())  # the stored count is the rows' count
 
     check(filled)
     assert filled.term_frequencies(["secret"], SearchFilter.for_role("reader"))[0] == {"secret": 0}
@@ -183,3 +184,63 @@ def test_term_statistics_follow_replacements_removals_and_older_stores(filled: K
         filled.catalog.db.execute("DELETE FROM meta WHERE key='term_stats'")
     filled.close()
     check(KnowledgeBase(filled.settings, embeddings=filled.embeddings))
+
+
+def _keyword_search_every_term(kb: KnowledgeBase, query: str, k: int, where: SearchFilter) -> list[tuple[str, float]]:
+    """What `keyword_search` ran before the postings budget: BM25 over every term of the query."""
+    from kb.text import keyword_terms
+
+    match = " OR ".join(f'"{t}"' for t in sorted(set(keyword_terms(query))))
+    condition, params = where.to_sql("c")
+    rows = kb.catalog.db.execute(
+        "SELECT c.chunk_id, bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+        f"WHERE chunks_fts MATCH ? AND {condition} ORDER BY 2 LIMIT ?", [match, *params, k],
+    ).fetchall()
+    return [(cid, -rank) for cid, rank in rows]
+
+
+KEYWORD_QUESTIONS = (
+    "Quels sont les objectifs du programme de coopération numérique ?",
+    "Who chairs the cybersecurity commission?",
+    "Quel est le budget du centre de données de Diamniadio ?",
+    "formation des agents de l'État à la cybersécurité",
+)
+
+
+def test_keyword_search_ranks_as_before_within_the_postings_budget_and_keeps_the_rarest_terms_past_it(
+    monkeypatch: pytest.MonkeyPatch, fake_kb: KnowledgeBase
+) -> None:
+    from kb.catalog import kept_terms
+    from kb.text import keyword_terms
+    from tests.conftest import CORPUS, PROJECT_ROOT
+
+    monkeypatch.chdir(PROJECT_ROOT)
+    assert ingest_paths([CORPUS], fake_kb.settings, kb=fake_kb, progress=False).failed == 0
+    roles = [SearchFilter.for_role(role) for role in ("reader", "official")] + [SearchFilter.for_role("admin", language="en")]
+    for question in KEYWORD_QUESTIONS:
+        for where in roles:
+            assert fake_kb.keyword_search(question, 20, where) == _keyword_search_every_term(fake_kb, question, 20, where)
+    # Past the budget only the rarest terms are matched: every hit holds one, and the search
+    # finds what a search of those terms alone finds.
+    question, where = KEYWORD_QUESTIONS[0], SearchFilter.for_role("official")
+    terms = sorted(set(keyword_terms(question)))
+    postings = {t: (n, n) for t, n in fake_kb.term_frequencies(terms, SearchFilter.for_role("admin"))[0].items()}
+    budget = min(n for n, _ in postings.values() if n) + 1
+    fake_kb.catalog.postings_budget = budget
+    kept = kept_terms(terms, postings, budget)
+    assert 1 <= len(kept) < len([t for t in terms if postings[t][0]])
+    pruned = fake_kb.keyword_search(question, 20, where)
+    assert pruned and pruned == _keyword_search_every_term(fake_kb, " ".join(kept), 20, where)
+    for row in fake_kb.chunks_by_id([cid for cid, _ in pruned]).values():
+        assert set(keyword_terms(f"{row['title']} {row['section']} {row['text']}")) & set(kept)
+
+
+def test_kept_terms_keeps_every_term_within_the_budget_else_the_rarest_the_filter_allows() -> None:
+    from kb.catalog import kept_terms
+
+    postings = {"rare": (3, 3), "hidden": (2, 0), "mid": (40, 10), "common": (900, 500), "absent": (0, 0)}
+    terms = sorted(postings)
+    assert kept_terms(terms, postings, 10_000) == terms  # within the budget: the query as it was
+    assert kept_terms(terms, postings, 50) == ["mid", "rare"]  # "hidden" holds nothing the filter allows
+    assert kept_terms(terms, postings, 1) == ["rare"]  # at least the rarest
+    assert kept_terms(["hidden", "absent"], postings, 1) == []
