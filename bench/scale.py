@@ -38,6 +38,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -49,6 +50,7 @@ from typing import Any, Callable, Iterator
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 TARGET_RATIO = 1.5
+SNAPSHOT_INFO = "bench-ingest.json"
 
 log = logging.getLogger("bench.scale")
 
@@ -147,22 +149,31 @@ class GrowingStore:
 
 
 def measure_searches(kb, questions: list[dict[str, Any]], vectors) -> dict[str, dict[str, float]]:
-    """p50/p95 (ms) of the keyword side (BM25 + term statistics) and of the dense side of one
-    answer's retrieval, per question."""
+    """p50/p95 (ms) of the keyword side (BM25 + term statistics; also without the postings
+    budget, `keyword_unlimited`), of the dense side of one answer's retrieval, per question, and
+    of the store-wide `chunk_count` each answer makes."""
     from bot.answer import search_filter
     from bot.query import parse_query
     from bot.retrieve import FusionConfig, _OTHER_LANGUAGE, _crosses_languages, dense_searches
+    from kb.catalog import KEYWORD_POSTINGS_BUDGET
     from kb.text import keyword_terms
 
     config = FusionConfig()
-    laps: dict[str, list[tuple[float, float]]] = {"keyword": [], "dense": []}
+    laps: dict[str, list[tuple[float, float]]] = {"keyword": [], "keyword_unlimited": [], "dense": [], "count": []}
     for q, vector in zip(questions, vectors):
         query = parse_query(q["question"], q.get("history") or ())
         where = search_filter(q.get("role", "reader"), q.get("filters") or None)
+        # The baseline in the same run, alternated: every term matched, however many passages hold them.
+        for side, budget in (("keyword_unlimited", float("inf")), ("keyword", KEYWORD_POSTINGS_BUDGET)):
+            kb.catalog.postings_budget = budget
+            clock = _Clock()
+            kb.keyword_search(query.search, config.candidates, where)
+            kb.term_frequencies(sorted(set(keyword_terms(query.search))), where, query.language)
+            laps[side].append(clock.lap())
+        kb.catalog.postings_budget = KEYWORD_POSTINGS_BUDGET
         clock = _Clock()
-        kb.keyword_search(query.search, config.candidates, where)
-        kb.term_frequencies(sorted(set(keyword_terms(query.search))), where, query.language)
-        laps["keyword"].append(clock.lap())
+        kb.chunk_count()
+        laps["count"].append(clock.lap())
         clock = _Clock()
         searches = [(config.candidates, where)]
         if _crosses_languages(where, config, query.language):
@@ -191,9 +202,36 @@ def measure_answers(kb, questions: list[dict[str, Any]]) -> dict[str, dict[str, 
             "retrieve_ms": _percentiles(retrieval)}
 
 
+def _measure(kb, mode: str, size: int, ingest: dict[str, Any], disk_mb: float, inputs: dict[str, Any]) -> dict[str, Any]:
+    row = {"mode": mode, "size": size, "passages": kb.chunk_count(), "ingest": ingest, "disk_mb": disk_mb}
+    row.update(measure_searches(kb, inputs["questions"], inputs["question_vectors"]))
+    row.update(measure_answers(kb, inputs["questions"]))
+    log.info("measured %s", json.dumps(row))
+    return row
+
+
+def snapshot(folder: Path, size: int) -> Path:
+    """Where `--keep-stores` keeps a copy of the embedded store at `size` passages."""
+    return folder / f"store-{size}"
+
+
+def measure_kept(settings, sizes: list[int], inputs: dict[str, Any], work: Path,
+                 measured: Callable[[dict[str, Any]], None]) -> None:
+    """Measure the embedded stores a `--keep-stores` run kept (their ingestion figures as it recorded them)."""
+    from kb.store import KnowledgeBase
+
+    for size in sizes:
+        kept = snapshot(work / "embedded", size)
+        recorded = json.loads((kept / SNAPSHOT_INFO).read_text(encoding="utf-8"))
+        kb = KnowledgeBase(dataclasses.replace(settings, chroma_host=None, store=kept), embeddings=inputs["embeddings"])
+        measured(_measure(kb, "embedded", size, recorded["ingest"], recorded["disk_mb"], inputs))
+        kb.close()
+
+
 def run_mode(mode: str, settings, sizes: list[int], inputs: dict[str, Any], work: Path,
-             measured: Callable[[dict[str, Any]], None]) -> None:
-    """Grow one store through `sizes` in `mode` and measure it at each size; `measured` gets each row."""
+             measured: Callable[[dict[str, Any]], None], keep: bool = False) -> None:
+    """Grow one store through `sizes` in `mode` and measure it at each size; `measured` gets each
+    row. With `keep` (embedded mode), a copy of the store at each size is kept for `measure_kept`."""
     from bench.synthetic import SyntheticDocuments
     from kb.store import KnowledgeBase
 
@@ -212,12 +250,14 @@ def run_mode(mode: str, settings, sizes: list[int], inputs: dict[str, Any], work
         store = GrowingStore(kb, inputs["corpus"], synthetic)
         for size in sizes:
             ingest = store.grow_to(size)
-            row = {"mode": mode, "size": size, "passages": kb.chunk_count(), "ingest": ingest,
-                   "disk_mb": _disk_mb(*[f for f in (settings.store, server_dir) if f])}
-            row.update(measure_searches(kb, inputs["questions"], inputs["question_vectors"]))
-            row.update(measure_answers(kb, inputs["questions"]))
-            log.info("measured %s", json.dumps(row))
-            measured(row)
+            disk_mb = _disk_mb(*[f for f in (settings.store, server_dir) if f])
+            if keep and mode == "embedded":
+                kb.close()
+                kept = snapshot(folder, size)
+                shutil.rmtree(kept, ignore_errors=True)
+                shutil.copytree(settings.store, kept)
+                (kept / SNAPSHOT_INFO).write_text(json.dumps({"size": size, "ingest": ingest, "disk_mb": disk_mb}))
+            measured(_measure(kb, mode, size, ingest, disk_mb, inputs))
         kb.close()
 
 
@@ -226,7 +266,8 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     (wall time, then CPU time); search times as wall (CPU) p50 / p95."""
     lines = ["| mode | passages | ingest passages/s | disk MB | answer p50 / p95 ms | p95 × baseline | "
              "answer CPU p50 / p95 ms | CPU p95 × baseline | its retrieval p50 / p95 ms | "
-             "keyword p50 / p95 ms (CPU) | dense p50 / p95 ms (CPU) |", "|---" * 11 + "|"]
+             "keyword p50 / p95 ms (CPU) | keyword, all terms (before) | dense p50 / p95 ms (CPU) | "
+             "chunk_count p50 / p95 ms |", "|---" * 13 + "|"]
     baselines: dict[str, dict[str, Any]] = {}
 
     def ratio(row: dict[str, Any], base: dict[str, Any], key: str) -> str:
@@ -234,7 +275,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         return "(baseline)" if row is base else f"{value:.2f}× (target ≤ {TARGET_RATIO}×)"
 
     def pair(row: dict[str, Any], key: str) -> str:
-        return f"{row[key]['p50']} / {row[key]['p95']}"
+        return f"{row[key]['p50']} / {row[key]['p95']}" if key in row else "-"
 
     for row in rows:
         base = baselines.setdefault(row["mode"], row)
@@ -242,7 +283,9 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             f"| {row['mode']} | {row['passages']:,} | {row['ingest']['passages_per_s']:,} | {row['disk_mb']:,} | "
             f"{pair(row, 'answer_ms')} | {ratio(row, base, 'answer_ms')} | {pair(row, 'answer_cpu_ms')} | "
             f"{ratio(row, base, 'answer_cpu_ms')} | {pair(row, 'retrieve_ms')} | "
-            f"{pair(row, 'keyword_ms')} ({pair(row, 'keyword_cpu_ms')}) | {pair(row, 'dense_ms')} ({pair(row, 'dense_cpu_ms')}) |"
+            f"{pair(row, 'keyword_ms')} ({pair(row, 'keyword_cpu_ms')}) | "
+            f"{pair(row, 'keyword_unlimited_ms')} ({pair(row, 'keyword_unlimited_cpu_ms')}) | "
+            f"{pair(row, 'dense_ms')} ({pair(row, 'dense_cpu_ms')}) | {pair(row, 'count_ms')} |"
         )
     return "\n".join(lines)
 
@@ -293,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool-stores", type=Path, nargs="+", default=[],
                         help="embedded stores built with the same model (e.g. bench-results/piaf/store-* and a corpus "
                              "store) whose sentences and stored sentence vectors make the pool: no model run")
+    parser.add_argument("--keep-stores", action="store_true",
+                        help="keep a copy of the embedded store at each size (<work>/embedded/store-<size>, with its "
+                             "ingestion figures) for --measure-kept")
+    parser.add_argument("--measure-kept", action="store_true",
+                        help="build nothing: measure the embedded stores an earlier --keep-stores run kept at --sizes")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results" / "scale.json",
                         help="where the results are written (default bench-results/scale.json)")
     args = parser.parse_args(argv)
@@ -311,8 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     inputs = prepare_inputs(settings, args.questions, args.work / "cache", args.corpus_store, args.pool_stores)
     pool = inputs["pool"]
     about = (f"Synthetic documents: {len(pool.sentences['fr'])} French sentences (PIAF's Wikipedia paragraphs and the "
-             f"corpus) and {len(pool.sentences['en'])} English ones (the corpus) recombined at random; vectors: means "
-             "of real sentence embeddings, embedded once (bench/synthetic.py). Ingestion excludes embedding.")
+             f"corpus) and {len(pool.sentences['en'])} English ones (the corpus) recombined at random, 10-40 "
+             "paragraphs of 3-8 sentences each, so no two passages are copies (bench/synthetic.py). Embeddings are "
+             "computed once and cached for the bench: each pool sentence and the corpus embedded once by the real "
+             "model, a synthetic passage's vector the mean of its sentences' vectors; ingestion figures exclude "
+             "embedding (bench.embedding_speed measures it). Keyword 'all terms' is the search without the postings "
+             "budget (as before it), alternated with it per question in this run.")
     rows: list[dict[str, Any]] = []
 
     def measured(row: dict[str, Any]) -> None:  # written after every size, so a long run keeps what it measured
@@ -321,8 +373,11 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"about": about, "rows": rows, "target_ratio": TARGET_RATIO,
                                          "table": format_table(rows)}, indent=2), encoding="utf-8")
 
-    for mode in args.modes:
-        run_mode(mode, settings, args.sizes, inputs, args.work, measured)
+    if args.measure_kept:
+        measure_kept(settings, args.sizes, inputs, args.work, measured)
+    else:
+        for mode in args.modes:
+            run_mode(mode, settings, args.sizes, inputs, args.work, measured, keep=args.keep_stores)
     print(about + "\n")
     print(format_table(rows))
     return 0
