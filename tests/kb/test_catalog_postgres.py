@@ -84,6 +84,26 @@ def test_an_ingestion_writes_both_stores_and_a_rerun_changes_nothing(filled: Kno
     report = ingest_paths([Path("docs")], filled.settings, kb=filled, progress=False, prune=True)
     assert report.removed == 1 and "secret.md" not in {Path(r.path).name for r in filled.documents().values()}
     assert consistent(filled) < ids
+    statistics_match_the_index(filled, ["cybersecurite des etablissements", "budget Bakou", "Who certifies the training?"])
+
+
+def statistics_match_the_index(kb: KnowledgeBase, questions: list[str]) -> None:
+    """The stored term statistics give what counting over the index gives: term frequencies,
+    the passage count, and BM25 (hits and scores) for every role and language."""
+    from kb.schema import ROLES
+    from kb.text import keyword_terms
+
+    assert kb.chunk_count() == len(kb.chunk_documents())
+    for role in ROLES:
+        for language in (None, "en", "fr"):
+            where = SearchFilter.for_role(role, language=language)
+            counted = dataclasses.replace(where, exclude_documents=("no-such-document",))  # forces counting
+            for question in questions:
+                terms = keyword_terms(question)
+                assert kb.term_frequencies(terms, where, "fr") == kb.term_frequencies(terms, counted, "fr")
+                stored, by_count = kb.keyword_search(question, 10, where), kb.catalog.counted_keyword_search(question, 10, where)
+                assert [cid for cid, _ in stored] == [cid for cid, _ in by_count], (question, where)
+                assert [round(s, 9) for _, s in stored] == [round(s, 9) for _, s in by_count]
 
 
 def test_keyword_search_in_french_and_english_ignores_accents_and_follows_the_role(filled: KnowledgeBase) -> None:
@@ -120,8 +140,31 @@ def test_term_frequencies_and_reads_match_the_sqlite_catalog_on_the_corpus(
         assert {k: dataclasses.replace(r, ingested_at=0) for k, r in pg.documents(where).items()} == {
             k: dataclasses.replace(r, ingested_at=0) for k, r in lite.documents(where).items()}
     assert pg.mentions(SearchFilter.for_role("admin")), "the corpus states commitments"
+    questions = ["Quels sont les objectifs du programme de coopération numérique ?", "Who chairs the cybersecurity commission?",
+                 "formation des agents de l'État à la cybersécurité", "Sénégal Azerbaïdjan"]
+    statistics_match_the_index(pg, questions)
+    # Past the postings budget only the rarest lexemes are matched, every lexeme still scoring:
+    # the hits are passages holding the rarest one, ranked as the full query ranks them.
+    admin = SearchFilter.for_role("admin")
+    full = pg.keyword_search(questions[0], 500, admin)
+    pg.catalog.postings_budget = 1
+    pruned = pg.keyword_search(questions[0], 500, admin)
+    assert 0 < len(pruned) < len(full)
+    ranked = dict(full)
+    assert [ranked[cid] for cid, _ in pruned] == [score for _, score in pruned]
     lite.close()
     pg.close()
+
+
+def test_a_catalog_of_schema_1_gets_its_term_statistics_counted(filled: KnowledgeBase, database_url: str) -> None:
+    filled.close()
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("DROP TABLE term_stats, lexeme_stats")
+        connection.execute("UPDATE catalog_meta SET value = '1' WHERE key = 'schema_version'")
+    older = kb_on(filled.settings, database_url)
+    assert older.get_meta("schema_version") == "2"
+    statistics_match_the_index(older, ["cybersecurite des etablissements", "budget Bakou", "training certified"])
+    older.close()
 
 
 def test_a_catalog_of_another_embedding_model_is_refused_until_reset(filled: KnowledgeBase) -> None:
