@@ -2,6 +2,7 @@
 
     python -m bench.scale [--sizes 1000 10000 100000] [--modes embedded server] [--questions 40]
                           [--work bench-results/scale] [--json bench-results/scale.json]
+                          [--keep-stores | --measure-kept]
 
 For each mode (embedded Chroma under the store, or a `chroma run` server on 127.0.0.1 started
 here), one store is grown through the sizes (1k, then 10k, then 100k passages): the sample corpus
@@ -17,7 +18,8 @@ passage is embedded during the run). At each size it prints:
   load; the CPU time shows the work, embedded Chroma's threads included, a Chroma server's not),
   and the answer's retrieval stage alone;
 - keyword: p50/p95 of the catalog's BM25 search plus its term statistics (`term_frequencies`),
-  as one answer runs them; dense: p50/p95 of the vector searches one answer runs (the
+  as one answer runs them, and the same without the postings budget (every term matched, as
+  before the budget; alternated per question); chunk_count: the store-wide count each answer makes; dense: p50/p95 of the vector searches one answer runs (the
   question's languages, then the other language), question vectors computed beforehand; both
   in wall and CPU time;
 - disk: the store folder (plus the Chroma server's folder in server mode).
@@ -69,8 +71,8 @@ class _Clock:
 
 def _percentiles(times_ms: list[float]) -> dict[str, float]:
     ordered = sorted(times_ms)
-    return {"p50": round(statistics.median(ordered), 1),
-            "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 1)}
+    return {"p50": round(statistics.median(ordered), 2),
+            "p95": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 2)}
 
 
 def _disk_mb(*folders: Path) -> float:
