@@ -91,3 +91,10 @@ def test_the_figures_are_shares_per_kind_and_the_verdicts_compare_files_with_twi
     assert "OCR character accuracy: 0.981 (target >= 0.97: met)" in lines[2]
     assert "| mail | 2 | 0.5 | 1.0 | 1.0 | 1.0 | 1 | 0 |" in table(results)
     json.dumps(results)  # what --json writes
+
+
+def test_a_base_that_is_no_store_is_refused_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from evals.newformats import main
+
+    assert main(["--base", str(tmp_path)]) == 1
+    assert f"{tmp_path}: not a store (no catalog.sqlite3)" in capsys.readouterr().err
