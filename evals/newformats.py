@@ -33,6 +33,7 @@ from typing import Any
 
 from evals.corpus import EVAL_DATA, holds, load_questions
 from evals.make_newformats import FILES, KINDS, ROOT, TWINS, scan_reference
+from ingest.blocks import LoadError
 
 log = logging.getLogger(__name__)
 
@@ -158,19 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.base is not None and not (args.base / "catalog.sqlite3").is_file():
         print(f"{args.base}: not a store (no catalog.sqlite3)", file=sys.stderr)
         return 1
-    questions = load_questions(QUESTIONS)[: args.limit]
-    results: dict[str, Any] = {"ocr": ocr_accuracy()}
-    per_question: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="passerelle-newformats-") as scratch:
-        work = args.work or Path(scratch)
-        base = args.base
-        if base is None:  # the corpus ingested once, copied for both variants
-            base = work / "corpus"
-            build_store(base, [], None)
-        for variant, folder in VARIANTS.items():
-            kb = build_store(work / variant, [ROOT / folder], base)
-            per_question[variant] = ask(kb, questions)
-            results[variant] = summary(per_question[variant])
+    try:
+        results, per_question = run(args.base, args.work, load_questions(QUESTIONS)[: args.limit])
+    except (LoadError, RuntimeError) as exc:  # OCR over its time limit, a document that failed to go in
+        print(f"evals.newformats: {exc}", file=sys.stderr)
+        return 1
     print(table(results))
     print("\n".join(verdicts(results)), flush=True)
     if args.json:
@@ -178,6 +171,22 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({**results, "questions": per_question}, indent=2, ensure_ascii=False),
                              encoding="utf-8")
     return 0
+
+
+def run(base: Path | None, work: Path | None, questions: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The OCR accuracy and both variants' figures; (results, each question's result per variant)."""
+    results: dict[str, Any] = {"ocr": ocr_accuracy()}
+    per_question: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="passerelle-newformats-") as scratch:
+        work = work or Path(scratch)
+        if base is None:  # the corpus ingested once, copied for both variants
+            base = work / "corpus"
+            build_store(base, [], None)
+        for variant, folder in VARIANTS.items():
+            kb = build_store(work / variant, [ROOT / folder], base)
+            per_question[variant] = ask(kb, questions)
+            results[variant] = summary(per_question[variant])
+    return results, per_question
 
 
 if __name__ == "__main__":

@@ -98,3 +98,16 @@ def test_a_base_that_is_no_store_is_refused_with_a_message(tmp_path: Path, capsy
 
     assert main(["--base", str(tmp_path)]) == 1
     assert f"{tmp_path}: not a store (no catalog.sqlite3)" in capsys.readouterr().err
+
+
+def test_an_ocr_that_fails_ends_the_run_with_its_message(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture) -> None:
+    from evals import newformats
+    from ingest.blocks import LoadError
+
+    def failing(*_args):
+        raise LoadError("page 1 could not be read by OCR: it took over 180 s")
+
+    monkeypatch.setattr(newformats, "run", failing)
+    assert newformats.main(["--limit", "1"]) == 1
+    assert "evals.newformats: page 1 could not be read by OCR: it took over 180 s" in capsys.readouterr().err
