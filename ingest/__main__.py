@@ -17,7 +17,7 @@ DESCRIPTION = """\
 Ingest documents into the Passerelle knowledge base.
 
 Reads Markdown (.md), text (.txt), PDF (.pdf), Word (.docx), OpenDocument text (.odt),
-HTML (.html), spreadsheets (.xlsx, .ods, .csv), slides (.pptx, .odp) and e-mail (.eml),
+HTML (.html), spreadsheets (.xlsx, .ods, .csv), slides (.pptx, .odp) and e-mail (.eml, .msg),
 splits them into passages, embeds them and stores them in Chroma with a keyword index
 beside it. Re-running is safe: unchanged files are skipped (without loading the model),
 changed files replace their previous version, and with --prune documents whose files

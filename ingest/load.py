@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (
     ".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".odt",
-    ".xlsx", ".ods", ".csv", ".pptx", ".odp", ".eml",
+    ".xlsx", ".ods", ".csv", ".pptx", ".odp", ".eml", ".msg",
 )
 
 
@@ -180,6 +180,7 @@ _CONTAINER_READERS = {
     ".odt": ("ingest.opendocument", "odt_blocks"),
     ".pptx": ("ingest.slides", "pptx_blocks"),
     ".odp": ("ingest.slides", "odp_blocks"),
+    ".msg": ("ingest.outlook", "msg_blocks"),
 }
 
 

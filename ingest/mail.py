@@ -254,24 +254,41 @@ def _body_text(message: EmailMessage) -> str:
 
 def _attachments(message: EmailMessage):
     """(file name, LoadedDocument) of each attachment of a supported type that loads."""
-    from ingest.load import SUPPORTED_SUFFIXES, load_document
-
     for part in message.iter_attachments():
         name = Path(part.get_filename() or "").name
-        suffix = Path(name).suffix.lower()
-        if not name or suffix not in SUPPORTED_SUFFIXES or suffix == ".eml":
+        if not attachment_wanted(name):
             continue
         try:
             payload = part.get_payload(decode=True) or b""
         except (ValueError, TypeError):
             continue
-        if len(payload) > MAX_ATTACHMENT_BYTES:
-            log.warning("attachment skipped name=%s bytes=%d reason=too-large", name, len(payload))
-            continue
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / name
-            path.write_bytes(payload)
-            try:
-                yield name, load_document(path, max_bytes=MAX_ATTACHMENT_BYTES)
-            except LoadError as exc:
-                log.warning("attachment skipped name=%s reason=%s", name, exc)
+        loaded = load_attachment(name, payload)
+        if loaded is not None:
+            yield name, loaded
+
+
+def attachment_wanted(name: str) -> bool:
+    """Is a file of this name read as a document of its own? (A supported type, not a message:
+    an attached message would nest threads without end.)"""
+    from ingest.load import SUPPORTED_SUFFIXES
+
+    suffix = Path(name).suffix.lower()
+    return bool(name) and suffix in SUPPORTED_SUFFIXES and suffix not in (".eml", ".msg")
+
+
+def load_attachment(name: str, payload: bytes):
+    """The attachment `name` read as a document (a LoadedDocument), None when it is too large or
+    does not load (logged: the message itself still goes in)."""
+    from ingest.load import load_document
+
+    if len(payload) > MAX_ATTACHMENT_BYTES:
+        log.warning("attachment skipped name=%s bytes=%d reason=too-large", name, len(payload))
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(payload)
+        try:
+            return load_document(path, max_bytes=MAX_ATTACHMENT_BYTES)
+        except LoadError as exc:
+            log.warning("attachment skipped name=%s reason=%s", name, exc)
+            return None
