@@ -11,7 +11,7 @@ that every session asks a different mix. Two phases against the same server:
 2. load: N clients, each with its own session, ask as fast as they get answers for S seconds.
 
 Prints answers/s, p50/p95/max latency and errors for both, next to the targets (0 errors,
-p95 <= 2 s), and writes them to --json (default bench-results/load.json).
+p95 <= 4 s, issue 23), and writes them to --json (default bench-results/load.json).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO_ROOT / "evals" / "data" / "corpus_questions.jsonl"
-TARGET_P95_S = 2.0
+TARGET_P95_S = 4.0  # issue 23, item 6: 20 users for 60 s, 0 errors, p95 <= 4 s
 REQUEST_TIMEOUT_S = 120
 
 log = logging.getLogger("bench.load")
