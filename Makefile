@@ -77,6 +77,8 @@ bench: install install-dev ## print speed and quality figures next to their base
 	$(PY) -m evals.answers --piaf test --json bench-results/answers.json
 	$(PY) -m evals.newformats --base bench-results/corpus-store --json bench-results/newformats.json
 	$(PY) -m evals.conversations --store bench-results/corpus-store --json bench-results/conversations.json
+	$(PY) -m evals.latency --store bench-results/corpus-store --json bench-results/latency.json
+	$(PY) -m bench.reader_precision --store bench-results/corpus-store --json bench-results/reader_precision.json
 	$(PY) -m bench.load --clients 20 --seconds 60 --json bench-results/load.json
 	$(PY) -m bench.warm_start --json bench-results/warm_start.json
 	$(PY) -m bench.catalogs --work bench-results/piaf --json bench-results/catalogs.json

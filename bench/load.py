@@ -1,6 +1,6 @@
 """Load: concurrent `gradio_client` sessions against the real web app.
 
-    python -m bench.load [--clients 20] [--seconds 60] [--url URL | --store DIR] [--json FILE]
+    python -m bench.load [--clients 20] [--seconds 60] [--url URL | --store DIR] [--set PASSERELLE_X=V] [--json FILE]
 
 Without --url, ingests corpus/ into --store (incremental; default bench-results/corpus-store,
 the store `python -m evals` uses too), starts `python app.py` on a free port over it and
@@ -11,7 +11,7 @@ that every session asks a different mix. Two phases against the same server:
 2. load: N clients, each with its own session, ask as fast as they get answers for S seconds.
 
 Prints answers/s, p50/p95/max latency and errors for both, next to the targets (0 errors,
-p95 <= 2 s), and writes them to --json (default bench-results/load.json).
+p95 <= 4 s, issue 23), and writes them to --json (default bench-results/load.json).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO_ROOT / "evals" / "data" / "corpus_questions.jsonl"
-TARGET_P95_S = 2.0
+TARGET_P95_S = 4.0  # issue 23, item 6: 20 users for 60 s, 0 errors, p95 <= 4 s
 REQUEST_TIMEOUT_S = 120
 
 log = logging.getLogger("bench.load")
@@ -171,8 +171,9 @@ def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 240) -
     raise RuntimeError(f"nothing listened on port {port} within {seconds:.0f} s")
 
 
-def start_server(store: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """Ingest corpus/ into `store` (incremental), then start `python app.py` on a free port."""
+def start_server(store: Path, log_path: Path, settings: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Ingest corpus/ into `store` (incremental), then start `python app.py` on a free port,
+    with `settings` (PASSERELLE_* variables) and none of this process's own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PASSERELLE_")}
     env.update(PYTHONPATH=str(REPO_ROOT), PASSERELLE_STORE=str(store))
     ingest = subprocess.run([sys.executable, "-m", "ingest", "corpus", "--prune", "--quiet", "--store", str(store)],
@@ -180,6 +181,7 @@ def start_server(store: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
     if ingest.returncode not in (0, 2):
         raise RuntimeError(f"ingestion failed: {ingest.stderr.strip()[-500:]}")
     port = _free_port()
+    env.update(settings or {})
     env["PASSERELLE_PORT"] = str(port)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=env, stdout=open(log_path, "w"),
@@ -214,7 +216,8 @@ def format_report(result: dict[str, Any]) -> str:
     load = result["load"]
     verdict = "met" if load["errors"] == 0 and (load["p95_s"] or 1e9) <= TARGET_P95_S else "MISSED"
     lines.append(f"\ntarget (0 errors, p95 <= {TARGET_P95_S:g} s under load): {verdict}; "
-                 f"{os.cpu_count()} CPU(s); server {result['url']}")
+                 f"{os.cpu_count()} CPU(s); server {result['url']}"
+                 + (f" with {' '.join(f'{k}={v}' for k, v in result['settings'].items())}" if result.get("settings") else ""))
     cpu = [f"load generator {load['client_cpu_s']} s"]
     if "server_cpu_s" in load:
         cpu.insert(0, f"server {load['server_cpu_s']} s ({load['server_cpu_ms_per_answer']} ms per answer)")
@@ -234,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="an already running app (default: start one over --store)")
     parser.add_argument("--store", type=Path, default=REPO_ROOT / "bench-results" / "corpus-store",
                         help="store to serve when starting the app (default: bench-results/corpus-store)")
+    parser.add_argument("--set", action="append", default=[], metavar="PASSERELLE_NAME=VALUE",
+                        help="a setting of the app started here (repeatable), e.g. PASSERELLE_READER_CACHE=0")
     parser.add_argument("--auth", metavar="USER:PASSWORD", help="log in as this user when the app asks for one")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results" / "load.json",
                         help="where to write the figures (default: bench-results/load.json)")
@@ -244,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "gradio_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     auth = tuple(args.auth.split(":", 1)) if args.auth else None
+    settings = dict(item.split("=", 1) for item in args.set if "=" in item)
+    if len(settings) != len(args.set) or any(not name.startswith("PASSERELLE_") for name in settings):
+        parser.error("--set takes PASSERELLE_NAME=VALUE")
     questions = load_questions()
     server = None
     try:
@@ -252,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             server_log = Path(tempfile.gettempdir()) / "passerelle-load-server.log"
             print(f"starting the app over {args.store} (log: {server_log}) ...", file=sys.stderr)
-            server, url = start_server(args.store, server_log)
+            server, url = start_server(args.store, server_log, settings)
         warm = _client(url, auth)
         for question in questions[:3]:  # the model and indexes load on the first questions
             _ask(warm, question)
@@ -273,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-    result = {"url": url, "cpus": os.cpu_count(), "questions": len(questions), "target_p95_s": TARGET_P95_S,
+    result = {"url": url, "settings": settings, "cpus": os.cpu_count(), "questions": len(questions), "target_p95_s": TARGET_P95_S,
               "baseline": baseline, "load": load}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -23,6 +23,7 @@ import functools
 import json
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -43,6 +44,8 @@ CARD_FILE = "card.json"
 MAX_TOKENS = 192
 # Layers from this one up are trained; below it the e5 weights are used as built.
 FIRST_TRAINED_LAYER = 6
+# (question, unit) pairs whose logits a reader remembers (Settings.reader_cache): ~1 kB each.
+CACHE_SIZE = 4096
 
 
 class ReaderError(RuntimeError):
@@ -137,14 +140,49 @@ class ReaderScores:
         return 1.0 / (1.0 + np.exp(-self.logits))
 
 
+class LogitCache:
+    """The last `size` logits the network computed, by (question, context, candidate, cosine):
+    the same question on the same unit gets the same logit without reading it again (a
+    starter question clicked by many users, a question asked again). The key holds the unit's
+    text and cosine, so a re-ingested document whose text changed is read afresh. Thread-safe;
+    size 0 remembers nothing."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[str, str, str, float], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str, float]) -> float | None:
+        """The remembered logit of `key`, or None."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[str, str, str, float], value: float) -> None:
+        """Remember `value`, forgetting the least recently used entry past `size`."""
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class Reader:
     """The trained reader, loaded lazily once; `score` is thread-safe."""
 
     def __init__(self, e5_dir: Path | str = DEFAULT_MODEL_DIR, weights_dir: Path | str = READER_DIR,
-                 *, bf16: bool | None = None) -> None:
+                 *, bf16: bool | None = None, cache_size: int = CACHE_SIZE) -> None:
         self.e5_dir = Path(e5_dir)
         self.weights_dir = Path(weights_dir)
         self.bf16 = bf16
+        self.cache = LogitCache(cache_size)
         self._lock = threading.Lock()
         self._loaded: tuple[Any, Any] | None = None
 
@@ -190,17 +228,44 @@ class Reader:
         return network, tokenizer
 
     def score(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
-              batch_tokens: int = 1536) -> ReaderScores:
+              batch_tokens: int = 1536, cached: bool = True) -> ReaderScores:
         """Score `candidates` ((context, text) pairs) for `question`; `cosines` are the
-        embedding model's query-passage cosines of the same candidates. Batches hold texts of
-        similar length, at most `batch_tokens` tokens once padded."""
-        import torch
-
+        embedding model's query-passage cosines of the same candidates. With `cached`,
+        candidates whose logit the cache remembers are not read again; the others go through
+        the network in batches of texts of similar length, at most `batch_tokens` tokens once
+        padded."""
         if not candidates:
             return ReaderScores(np.zeros(0, dtype=np.float32))
+        keys = [(question, context, text, round(float(cosine), 6))
+                for (context, text), cosine in zip(candidates, cosines)]
+        logits = np.zeros(len(keys), dtype=np.float32)
+        unread = []
+        for i, key in enumerate(keys):
+            known = self.cache.get(key) if cached else None
+            if known is None:
+                unread.append(i)
+            else:
+                logits[i] = known
+        if unread:
+            fresh = self._network_logits(question, [candidates[i] for i in unread], [cosines[i] for i in unread],
+                                         batch_tokens)
+            logits[unread] = fresh
+            if cached:
+                for i, value in zip(unread, fresh):
+                    self.cache.put(keys[i], float(value))
+        weight = float(self.card.get("overlap_weight", 0.0))
+        if weight:
+            terms = set(keyword_terms(question))
+            logits += weight * np.array([overlap_share(terms, c, t) for c, t in candidates], dtype=np.float32)
+        return ReaderScores(logits)
+
+    def _network_logits(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
+                        batch_tokens: int) -> np.ndarray:
+        """The network's logits of `candidates`, without the keyword overlap term."""
+        import torch
+
         network, tokenizer = self._load()
         texts = [reader_text(question, context, text) for context, text in candidates]
-        weight = float(self.card.get("overlap_weight", 0.0))
         encoded = tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
         logits = np.zeros(len(texts), dtype=np.float32)
         with torch.inference_mode():
@@ -209,10 +274,7 @@ class Reader:
                 cosine = torch.tensor([float(cosines[i]) for i in index], dtype=torch.float32)
                 out = network(batch["input_ids"], batch["attention_mask"], cosine)
                 logits[index] = out.float().numpy()
-        if weight:
-            terms = set(keyword_terms(question))
-            logits += weight * np.array([overlap_share(terms, c, t) for c, t in candidates], dtype=np.float32)
-        return ReaderScores(logits)
+        return logits
 
 
 def _batches(lengths: Sequence[int], budget: int) -> list[list[int]]:

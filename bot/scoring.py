@@ -87,6 +87,10 @@ class AnswerConfig:
     # Further units are quoted when their logit is within this of the best one (dev: the
     # margin with the most facts).
     reader_margin: float = 2.0
+    # Reuse the reader's remembered logits of (question, unit) pairs read before; None: as
+    # the store's settings say (PASSERELLE_READER_CACHE, on by default). Off: `evals.latency`'s
+    # "before" row.
+    reader_cache: bool | None = None
     # A wider margin adds a fact now and then but pads answers with weaker quotes
     # (dev set: 0.12 gave fact 0.538 vs 0.487 but 2.75 citations per answer vs 1.35).
     extra_sentence_margin: float = 0.03

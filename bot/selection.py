@@ -61,11 +61,13 @@ def reader_context(passage: Passage) -> str:
 
 def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
     """Score the best `config.reader_candidates` units with the reader, best first; kept
-    in `evidence.candidates`."""
+    in `evidence.candidates`. Units this question was asked on before keep their remembered
+    logits (`config.reader_cache`, else `Settings.reader_cache`)."""
     chosen = candidates(kb, evidence, config)[: config.reader_candidates]
     if chosen:
         scores = load_reader().score(
-            evidence.query, [(reader_context(c.passage), c.unit.reading) for c in chosen], [c.cosine for c in chosen]
+            evidence.query, [(reader_context(c.passage), c.unit.reading) for c in chosen], [c.cosine for c in chosen],
+            cached=kb.settings.reader_cache if config.reader_cache is None else config.reader_cache,
         )
         for candidate, logit in zip(chosen, scores.logits):
             candidate.logit = float(logit)

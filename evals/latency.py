@@ -1,4 +1,7 @@
-"""Latency of a warm `bot.answer` on a large store (20,000 chunks).
+"""Latency of a warm `bot.answer`: on a large store (20,000 chunks), and before/after the
+answer path's speed-ups on the same questions in the same run:
+
+    python -m evals.latency [--store DIR] [--questions FILE] [--limit 30] [--passes 2] [--threads N]
 
 The large store is made from the sample corpus: every document is copied under new ids
 until the store holds the requested number of chunks, and each copy's vectors are the
@@ -8,15 +11,24 @@ all tie. Chroma's index and the keyword index then have the real size to search.
 
 from __future__ import annotations
 
+from kb.settings import offline_environment
+offline_environment()  # before transformers or chromadb is imported: they read it then
+
+import argparse
+import json
 import logging
+import math
+import os
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bot.answer import answer
+from bot.answer import AnswerConfig, answer
+from evals.corpus import BLIND_QUESTIONS, load_questions
 from ingest.load import load_document
 from ingest.split import answer_sentences, split_document
 from kb.settings import Settings
@@ -80,3 +92,97 @@ def measure(kb: KnowledgeBase, questions: list[dict[str, Any]], repeat: int = 1)
     times.sort()
     return {"calls": len(times), "p50": round(statistics.median(times), 1),
             "p95": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1)}
+
+
+# ----- before / after, same run -----------------------------------------------------
+VARIANTS = {
+    "before (reader reads every time)": AnswerConfig(reader=True, reader_cache=False),
+    "after (remembered logits)": AnswerConfig(reader=True, reader_cache=True),
+}
+
+
+def compare(kb: KnowledgeBase, questions: list[dict[str, Any]], passes: int = 2) -> dict[str, Any]:
+    """Warm `bot.answer` latency of each variant of `VARIANTS` on the same questions, the
+    variants alternated question by question (so that a busy machine slows both alike), over
+    `passes` passes: the first asks each question for the first time, later ones ask it
+    again. Wall and CPU milliseconds, and how many answers differ between the variants
+    (outcome, confidence or first quote)."""
+    names = list(VARIANTS)
+    answer(questions[0]["question"], role="official", kb=kb, config=VARIANTS[names[0]])  # warm-up
+    runs: dict[str, Any] = {}
+    changed = 0
+    for n in range(1, passes + 1):
+        wall: dict[str, list[float]] = {name: [] for name in names}
+        cpu: dict[str, list[float]] = {name: [] for name in names}
+        for i, q in enumerate(questions):
+            shown = {}
+            for name in names if i % 2 == 0 else reversed(names):
+                started, used = time.perf_counter(), time.process_time()
+                result = answer(q["question"], history=q.get("history") or (), filters=q.get("filters") or None,
+                                role=q.get("role", "reader"), kb=kb, config=VARIANTS[name])
+                wall[name].append((time.perf_counter() - started) * 1000)
+                cpu[name].append((time.process_time() - used) * 1000)
+                first = result.sources[0].quote if result.sources else ""
+                shown[name] = (result.outcome, result.confidence, first)
+            changed += len(set(shown.values())) > 1
+        runs[f"pass {n}"] = {name: {**_percentiles(wall[name]), "cpu_p50": round(statistics.median(cpu[name]), 1)}
+                             for name in names}
+    return {"questions": len(questions), "passes": passes, "answers_changed": changed, "runs": runs}
+
+
+def _percentiles(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {"p50": round(statistics.median(ordered), 1),
+            "p95": round(ordered[min(len(ordered) - 1, max(0, math.ceil(0.95 * len(ordered)) - 1))], 1)}
+
+
+def format_comparison(result: dict[str, Any]) -> str:
+    """A Markdown table of `compare`'s figures."""
+    lines = ["| pass | variant | p50 (ms) | p95 (ms) | CPU p50 (ms) |", "|---|---|---|---|---|"]
+    for run, variants in result["runs"].items():
+        for name, r in variants.items():
+            lines.append(f"| {run} | {name} | {r['p50']} | {r['p95']} | {r['cpu_p50']} |")
+    lines.append(f"\n{result['questions']} questions x {result['passes']} passes; answers that differ between "
+                 f"the variants: {result['answers_changed']}; target p50 <= 400 ms, p95 <= 800 ms; "
+                 f"{os.cpu_count()} CPU(s), {_torch_threads()} torch thread(s)")
+    return "\n".join(lines)
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the before/after latency table; exit 1 with a message when the store is empty."""
+    parser = argparse.ArgumentParser(prog="python -m evals.latency", description=compare.__doc__)
+    parser.add_argument("--store", type=Path, help="store to answer from (default: PASSERELLE_STORE or data/)")
+    parser.add_argument("--questions", type=Path, default=BLIND_QUESTIONS, help="JSONL question set (default: blind)")
+    parser.add_argument("--limit", type=int, default=30, help="questions, spread evenly over the set (default: 30)")
+    parser.add_argument("--passes", type=int, default=2, help="times each question is asked (default: 2)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's; the web app uses 1)")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args(argv)
+    if args.limit < 1 or args.passes < 1:
+        parser.error("--limit and --passes must be at least 1")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    kb = KnowledgeBase(Settings.from_env(store=args.store))
+    if not kb.exists or kb.chunk_count() == 0:
+        print(f"the store {kb.root} is empty: run `python -m ingest` first", file=sys.stderr)
+        return 1
+    rows = [q for q in load_questions(args.questions) if not q.get("history")]
+    step = max(1, len(rows) // args.limit)
+    result = compare(kb, rows[::step][: args.limit], args.passes)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(format_comparison(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -98,6 +98,9 @@ class Settings:
     reader: bool = True
     """The trained reader and the calibrator choose the quotes and the outcome; 0 brings back the
     previous sentence scorer (an escape hatch for one release, see README)."""
+    reader_cache: bool = True
+    """The reader remembers the logits of the last 4,096 (question, unit) pairs it read, so a
+    question asked again on unchanged documents is not read again; 0 reads every time."""
     llm_url: str | None = None
     """OpenAI-compatible endpoint (…/v1) of the deployment's LLM server; unset: quoted answers only."""
     llm_model: str = "default"

@@ -107,3 +107,22 @@ def test_abstains_below_the_threshold_and_keeps_close_units_that_do_not_overlap(
     ranked = [_candidate(0, 10, 3.0), _candidate(5, 20, 2.8), _candidate(30, 40, 2.5), _candidate(50, 60, 1.5)]
     chosen = choose_units(_evidence(ranked), config)
     assert [(c.unit.start, c.logit) for c in chosen] == [(0, 3.0), (30, 2.5)]
+
+
+def test_remembered_logits_are_the_ones_the_network_computes(real_model_path: Path, embeddings) -> None:
+    reader = Reader(real_model_path)
+    question = "Combien de membres compte la commission mixte cybersécurité ?"
+    context = "Termes de référence — Commission mixte cybersécurité"
+    units = ["Composition : 8 membres.", "Fréquence : réunion mensuelle par visioconférence.",
+             "La commission rend compte au comité de pilotage conjoint une fois par an."]
+    q = embeddings.encode_queries([question])[0]
+    cosines = embeddings.encode_passages([f"{context}: {u}" for u in units]) @ q
+    fresh = reader.score(question, [(context, u) for u in units], cosines, cached=False)
+    first = reader.score(question, [(context, u) for u in units[:2]], cosines[:2])
+    assert len(reader.cache) == 2
+    # One unit new, two remembered: the same logits as reading all three afresh.
+    again = reader.score(question, [(context, u) for u in units], cosines)
+    assert len(reader.cache) == 3
+    np.testing.assert_allclose(again.logits, fresh.logits, atol=0.05)
+    np.testing.assert_allclose(again.logits[:2], first.logits, atol=1e-6)
+    assert int(np.argmax(again.logits)) == int(np.argmax(fresh.logits)) == 0
