@@ -97,7 +97,13 @@ CREATE TABLE sentences (
 """
 # Schema migrations, applied in order above the recorded `schema_version`. Never edit one
 # that has shipped: add the next.
-_MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _TEXT_SEARCH + _TABLES),)
+_MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (1, _TEXT_SEARCH + _TABLES),
+    # A mention is a commitment or a later report that one was done (kb.commitments.Mention.kind),
+    # with the e5 vector of its action (bot.roadmap_links compares them).
+    (2, "ALTER TABLE mentions ADD COLUMN kind TEXT NOT NULL DEFAULT 'commitment'; "
+        "ALTER TABLE mentions ADD COLUMN vector BYTEA;"),
+)
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 _TABLE_NAMES = ("chunks", "sentences", "mentions", "pending", "documents", "catalog_meta")
 _CHUNK_INSERT = (

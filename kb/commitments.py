@@ -26,13 +26,20 @@ BODY_CHAIN_AT_END = re.compile(rf"(?:{_BODY_ALT}){_JOINED}\s*$")
 BODY_CHAIN = re.compile(rf"(?:{_BODY_ALT}){_JOINED}")
 
 
+MENTION_KINDS = ("commitment", "report")
+
+
 @dataclass(frozen=True)
 class Mention:
     """One action, deliverable or commitment stated by one document.
 
     `quote` is exactly `doc.text[start:end]`; `deadline` is the date the wording in
     `deadline_text` resolves to (None when it does not give one, e.g. "chaque année");
-    `status` is what the document says ("unknown" when it says nothing).
+    `status` is what the document says ("unknown" when it says nothing). `kind` is
+    "commitment" for an action to be done, or "report" for a later statement that an action
+    was done ("All five joint commissions were installed on 17 February 2026": status done,
+    the day it was done as `deadline` and `deadline_text`): a report only updates a
+    commitment it is found to be about, it is never a commitment of its own.
     """
 
     action: str
@@ -46,8 +53,11 @@ class Mention:
     end: int
     page: int | None = None
     section: str = ""
+    kind: str = "commitment"
 
     def __post_init__(self) -> None:
+        if self.kind not in MENTION_KINDS:
+            raise ValueError(f"kind {self.kind!r}: choose one of {', '.join(MENTION_KINDS)}")
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r}: choose one of {', '.join(STATUSES)}")
         if self.end < self.start:
@@ -170,6 +180,41 @@ def owners_overlap(a: str, b: str) -> bool:
     """True when two owners share a name or a person's body ("SENUM et MDDT" and "SENUM";
     "M. Diallo (SENUM)" and "SENUM")."""
     return bool(owner_bodies(a) & owner_bodies(b))
+
+
+# A purpose clause says why, not what: "..., so that comments can be collected".
+PURPOSE_CLAUSE = re.compile(
+    r"[,;]?\s+\b(?:so that|in order to|so as to|afin de|afin que|pour que|de sorte que)\b.*$", re.I | re.S)
+
+
+_LEAD = re.compile(r"\s*(?:(?:la|le|les|the)\s+|l['’]\s*)?", re.I)
+_JOINER = re.compile(r"\s*(?:,|\bet\b|\band\b|&|/)\s*(?:(?:la|le|les|the)\s+|l['’]\s*)?", re.I)
+
+
+def meaning_text(action: str, owner: str = "") -> str:
+    """What is embedded to compare two mentions' actions by meaning: what is done, without a
+    purpose clause nor the names of who does it when they open the action ("SENUM corrige
+    les 4 vulnérabilités" -> "corrige les 4 vulnérabilités"; "Première réunion du comité de
+    pilotage" keeps its committee). Owners are compared on their own (bot.roadmap_links):
+    left in, a subject makes every action of one body alike."""
+    text = PURPOSE_CLAUSE.sub("", action).strip()
+    names = {start: end for start, end, _ in body_mentions(text)}
+    for part in split_owners(owner):
+        bare = ARTICLE.sub("", part.strip())
+        for name in {bare, _TITLE.sub("", bare)}:  # "Mme Ndiaye (ADIE)" and "Ndiaye (ADIE)"
+            if len(name) >= 2:
+                for match in re.finditer(re.escape(name), text, re.I):
+                    names[match.start()] = max(names.get(match.start(), 0), match.end())
+    cursor = _LEAD.match(text).end()
+    if cursor not in names:
+        return text or action
+    while cursor in names:
+        cursor = names[cursor]
+        joiner = _JOINER.match(text, cursor)
+        if joiner and joiner.end() in names:
+            cursor = joiner.end()
+    rest = text[cursor:].strip(" ,;:.()")
+    return rest or text or action
 
 
 def action_stems(text: str) -> frozenset[str]:

@@ -198,7 +198,9 @@ def test_items_are_stored_replaced_and_pruned_with_their_document(fake_kb: Knowl
     (folder / "minutes.md").write_text(MINUTES_EN, encoding="utf-8")
     _ingest(fake_kb, folder)
     count = fake_kb.catalog.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
-    assert count == 9
+    reports = fake_kb.catalog.db.execute("SELECT quote FROM mentions WHERE kind = 'report'").fetchall()
+    assert [r[0] for r in reports] == ["The steering committee met in Dakar on 12 March 2026"]
+    assert count == 9 + 1, "nine commitments and one report that something was done"
     _ingest(fake_kb, folder)
     assert fake_kb.catalog.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count, "re-ingestion is idempotent"
     (folder / "minutes.md").write_text(MINUTES_EN.replace("3. IDDA must share its methodology within six months of signature.\n", ""),
