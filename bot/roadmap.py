@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from bot.roadmap_links import attach_reports, join_by_meaning
 from bot.spreadsheet import write_table
-from kb.commitments import PURPOSE_CLAUSE, action_stems, body_mentions, owner_bodies, owner_keys, owners_overlap, parse_owner
+from kb.commitments import PURPOSE_CLAUSE, action_stems, numbers_disagree, body_mentions, owner_bodies, owner_keys, owners_overlap, parse_owner
 from kb.vocabulary import STATUSES, STEM_PREFIX, status_label
 
 from kb.schema import ACCESS_LEVELS
@@ -225,11 +225,12 @@ def merge(rows: Sequence[dict[str, Any]], today: date, vectors: dict[tuple[str, 
     of what is done: not the owner's name, nor a purpose clause ("so that ...", "afin de ...").
 
     With `vectors` (`KnowledgeBase.mention_vectors`), groups that mean the same join across
-    languages and without owners, and reports that something was done join the commitment
-    they are about (`bot.roadmap_links`); without them, reports are left out.
+    languages and without owners, and reports that something was done or that a deadline
+    moved join the commitment they are about (`bot.roadmap_links`); without them, reports
+    and updates are left out.
     """
-    reports = [r for r in rows if r.get("kind") == "report"]
-    grouped = _word_groups([r for r in rows if r.get("kind") != "report"])
+    reports = [r for r in rows if r.get("kind") in ("report", "update")]
+    grouped = _word_groups([r for r in rows if r.get("kind") not in ("report", "update")])
     if vectors:
         grouped = attach_reports(join_by_meaning(grouped, vectors), reports, vectors)
     return [_commitment(sorted(g, key=_document_order, reverse=True), today) for g in grouped]
@@ -261,7 +262,7 @@ def merge_stems(action: str, owner: str) -> frozenset[str]:
 
 def _same_action(a: tuple[dict[str, Any], frozenset[str]], b: tuple[dict[str, Any], frozenset[str]]) -> bool:
     (row_a, stems_a), (row_b, stems_b) = a, b
-    if not stems_a or not stems_b:
+    if not stems_a or not stems_b or numbers_disagree(row_a["action"], row_b["action"]):
         return False
     shared = len(stems_a & stems_b)
     ratio = shared / min(len(stems_a), len(stems_b))
@@ -282,7 +283,7 @@ def _related(row_a: dict[str, Any], row_b: dict[str, Any]) -> bool:
 def _commitment(group: list[dict[str, Any]], today: date) -> Commitment:
     """A commitment from its mentions, newest first: the newest mention that gives a field wins."""
     sources = [_source(r) for r in group]
-    newest = next((r for r in group if r.get("kind", "commitment") != "report"), group[0])
+    newest = next((r for r in group if r.get("kind", "commitment") == "commitment"), group[0])
     dated = next((s for s in sources if s.deadline is not None and s.kind != "report"), None)
     stated = next((s.status for s in sources if s.status != "unknown"), None)
     deadline = dated.deadline if dated else None

@@ -26,7 +26,7 @@ BODY_CHAIN_AT_END = re.compile(rf"(?:{_BODY_ALT}){_JOINED}\s*$")
 BODY_CHAIN = re.compile(rf"(?:{_BODY_ALT}){_JOINED}")
 
 
-MENTION_KINDS = ("commitment", "report")
+MENTION_KINDS = ("commitment", "report", "update")
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,10 @@ class Mention:
     `status` is what the document says ("unknown" when it says nothing). `kind` is
     "commitment" for an action to be done, or "report" for a later statement that an action
     was done ("All five joint commissions were installed on 17 February 2026": status done,
-    the day it was done as `deadline` and `deadline_text`): a report only updates a
-    commitment it is found to be about, it is never a commitment of its own.
+    the day it was done as `deadline` and `deadline_text`), or "update" for a later statement
+    that moves a deadline without naming who owns the work ("Le Demo Day de Dakar est décalé
+    au 20 novembre 2026"). Reports and updates only change a commitment they are found to be
+    about; they are never commitments of their own.
     """
 
     action: str
@@ -215,6 +217,27 @@ def meaning_text(action: str, owner: str = "") -> str:
             cursor = joiner.end()
     rest = text[cursor:].strip(" ,;:.()")
     return rest or text or action
+
+
+_ORDINALS = (("1", r"first|1st|premi[eè]re?|1(?:er|re)"), ("2", r"second(?:e)?|2nd|deuxi[eè]me|2e"),
+             ("3", r"third|3rd|troisi[eè]me|3e"), ("4", r"fourth|4th|quatri[eè]me|4e"))
+_ORDINAL = re.compile("|".join(rf"\b(?P<n{n}>{p})\b" for n, p in _ORDINALS), re.I)
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?![\d.,]?\d)")
+
+
+def action_numbers(text: str) -> frozenset[str]:
+    """The counts and ranks an action names ("version 3", "12 modules", "the second
+    meeting" -> {"3"}, {"12"}, {"2"}); years are not among them (they say when, not what)."""
+    found = {n for n in _NUMBER.findall(text) if not (len(n) == 4 and n.startswith("20"))}
+    found |= {match.lastgroup[1:] for match in _ORDINAL.finditer(text)}
+    return frozenset(found)
+
+
+def numbers_disagree(a: str, b: str) -> bool:
+    """Two actions that both name counts or ranks, none in common: two things ("version 2"
+    and "version 3", "the first meeting" and "the second meeting")."""
+    left, right = action_numbers(a), action_numbers(b)
+    return bool(left) and bool(right) and not left & right
 
 
 def action_stems(text: str) -> frozenset[str]:

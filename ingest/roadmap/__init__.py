@@ -34,7 +34,7 @@ __all__ = ["EXTRACTOR_VERSION", "DateExpression", "extract_commitments", "extrac
 log = logging.getLogger(__name__)
 
 # Bump when extraction changes: the next ingestion re-extracts every document's commitments
-# (reading the files again, without the embedding model).
+# (reading the files again; only the mentions' actions are embedded, not the documents).
 EXTRACTOR_VERSION = "4"
 
 

@@ -1,6 +1,7 @@
 """Statements that an action was done: "All five joint commissions were installed on
 17 February 2026", "l'IDDA a confirmé le 26 juin 2026 les noms des dix mentors", "les
-commentaires avaient été transmis le 9 décembre 2025".
+commentaires avaient été transmis le 9 décembre 2025"; and statements that a deadline moved,
+naming no owner ("Le Demo Day de Dakar est décalé au 20 novembre 2026": kind "update").
 
 A report is a sentence (or list item) in the past tense, giving the day the thing happened,
 on or before the document's own date. It is not a commitment: the register uses it only to
@@ -63,7 +64,8 @@ def extract_reports(doc: LoadedDocument, commitments: list[Mention], *, signed: 
             for s_start, s_end in clauses(doc.text, start, start + len(body)):
                 if any(s_start < end and start_ < s_end for start_, end in taken):
                     continue
-                report = _report(doc.text, s_start, s_end, reference, signed)
+                report = (_report(doc.text, s_start, s_end, reference, signed)
+                          or _update(doc.text, s_start, s_end, reference, signed))
                 if report is not None:
                     found.append(Mention(**report, page=block.page, section=" > ".join(block.section)))
     return found
@@ -82,6 +84,37 @@ def _report(text: str, start: int, end: int, reference: date, signed: date | Non
     return {"action": tidy(action(sentence, when)), "owner": sentence_owner(sentence) or "", "commission": None,
             "deadline": when.value, "deadline_text": " ".join(when.text.split()), "status": "done", "quote": sentence,
             "start": start, "end": end, "kind": "report"}
+
+
+# A deadline moved: "est décalé au", "reporté à", "désormais attendu pour", "postponed to",
+# "rescheduled for", "now due on", "nouvelle échéance".
+_MOVED = re.compile(
+    r"\b(?:report|décal|repouss|avancé|reprogramm|postpon|reschedul|deferr|brought forward|pushed back)\w*"
+    r"|\bdésormais\b|\bnouvelle échéance\b|\bnew deadline\b|\bnow (?:due|expected|planned|scheduled)\b", re.I)
+_TRAILING_VERB = re.compile(r"(?:\s+(?:est|sont|a été|ont été|sera|seront|is|are|was|were|has been|have been|will be))+\s*$",
+                            re.I)
+
+
+def _update(text: str, start: int, end: int, reference: date, signed: date | None) -> dict | None:
+    """The fields of a statement that a deadline moved, or None: a moving word, then the new
+    date (resolved, not recurring). The action is what comes before the moving word ("Le Demo
+    Day de Dakar"); the owner, if the statement names one."""
+    while end > start and text[end - 1] in " \t\n.;":
+        end -= 1
+    sentence = text[start:end]
+    moved = _MOVED.search(sentence)
+    if moved is None:
+        return None
+    after = [e for e in find_dates(sentence, reference, signed)
+             if e.value is not None and not e.recurring and e.start >= moved.start()]
+    if not after:
+        return None
+    when = after[0]
+    subject = _TRAILING_VERB.sub("", sentence[: moved.start()]).strip(" ,;:")
+    phrase = subject if len(subject.split()) >= 2 else action(sentence, when)
+    return {"action": tidy(phrase), "owner": sentence_owner(sentence) or "", "commission": None,
+            "deadline": when.value, "deadline_text": " ".join(when.text.split()), "status": "unknown",
+            "quote": sentence, "start": start, "end": end, "kind": "update"}
 
 
 def _done_on(expressions: list[DateExpression], reference: date) -> DateExpression | None:

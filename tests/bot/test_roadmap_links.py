@@ -189,3 +189,21 @@ def test_real_model_a_later_statement_marks_the_installation_done(updates_store)
     installed = next(i for i in items if any("installed" in s.quote for s in i.sources))
     assert installed.status == "done" and not installed.late
     assert "réalisé (le 17 février 2026)" in installed.history_text("fr")
+
+
+def test_an_ownerless_update_moves_the_deadline_and_keeps_the_owner() -> None:
+    rows = [_row("roadmap.md", 0, "Demo Day à Dakar", "CEAC", "2026-10-31", day="2026-01-30", text="octobre 2026"),
+            _row("note.md", 0, "Le Demo Day de Dakar", "", "2026-11-20", day="2026-08-03", kind="update",
+                 text="au 20 novembre 2026")]
+    vectors = {("roadmap.md", 0): _unit(1, 0, 0), ("note.md", 0): _at(REPORTED_DONE + 0.05)}
+    [item] = merge(rows, TODAY, vectors)
+    assert item.deadline == date(2026, 11, 20) and item.owner == "CEAC" and item.action == "Demo Day à Dakar"
+    assert item.history_text("fr") == "octobre 2026 → au 20 novembre 2026, note.md"
+
+
+def test_counts_that_disagree_are_two_things_however_alike() -> None:
+    rows = [_row("minutes.md", 0, "Circulate version 2 of the joint roadmap", "", "2026-03-20", day="2026-02-17"),
+            _row("rapport.md", 0, "Diffusion de la version 3 de la feuille de route", "", "2026-10-15",
+                 day="2026-07-10")]
+    vectors = {("minutes.md", 0): _unit(1, 0, 0), ("rapport.md", 0): _at(0.99)}
+    assert len(merge(rows, TODAY, vectors)) == 2
