@@ -117,7 +117,7 @@ illustrative: true
 
 1. The coordination unit will complete the security audit of the two online service portals by 30 June 2026.
 2. SENUM will open the online pilot portal for five administrative procedures by 31 December 2026.
-3. The joint commissions will be installed at a launch meeting by 28 February 2026.
+3. MCTN and MDDT will install the joint commissions at a launch meeting by 30 June 2026.
 """
 
 REPORT = """---
@@ -131,13 +131,20 @@ illustrative: true
 
 ## Calendrier révisé
 
-| Action | Échéance | Statut |
-|---|---|---|
-| Audit de sécurité des deux portails de services en ligne | 30 septembre 2026 | en cours |
+L'audit de sécurité des deux portails de services en ligne est reporté au 30 septembre 2026.
 
-## Gouvernance
+"""
 
-Les commissions mixtes ont été installées le 17 février 2026, lors de la réunion de lancement.
+PROGRESS = """---
+title: "Progress note, July 2026"
+doc_type: report
+date: "2026-07-01"
+language: en
+illustrative: true
+---
+# Progress note
+
+All joint commissions were installed on 17 June 2026 at the launch meeting.
 """
 
 NOTE = """---
@@ -149,7 +156,9 @@ illustrative: true
 ---
 # Données ouvertes
 
-L'ADIE prépare le portail national des données ouvertes des ministères ; sa mise en ligne est prévue pour le 15 mars 2027.
+L'ADIE mettra en ligne le portail national des données ouvertes des ministères avant le 15 mars 2027.
+
+Le portail national des données ouvertes est en préparation ; sa mise en ligne est prévue pour le 15 mars 2027.
 """
 
 
@@ -160,7 +169,8 @@ def updates_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Pat
     root = tmp_path_factory.mktemp("updates")
     folder = root / "docs"
     folder.mkdir()
-    for name, text in (("minutes-2026-05-19.md", MINUTES), ("rapport-s1.md", REPORT), ("note-donnees.md", NOTE)):
+    for name, text in (("minutes-2026-05-19.md", MINUTES), ("rapport-s1.md", REPORT), ("note-donnees.md", NOTE),
+                       ("progress-note.md", PROGRESS)):
         (folder / name).write_text(text, encoding="utf-8")
     kb_, report = ingest_from(root, [Path("docs")], root / "store")
     assert report.failed == 0, report.errors
@@ -172,8 +182,8 @@ def test_real_model_a_french_report_moves_the_deadline_of_an_english_action(upda
     items = commitments(updates_store, role="admin", today=TODAY)
     audit = next(i for i in items if any("audit" in s.quote.lower() for s in i.sources))
     assert {s.path for s in audit.sources} == {"docs/minutes-2026-05-19.md", "docs/rapport-s1.md"}
-    assert audit.deadline == date(2026, 9, 30)
-    assert audit.history_text("fr") == "by 30 June 2026 → 30 septembre 2026, Rapport S1"
+    assert audit.deadline == date(2026, 9, 30) and audit.owner == "Cellule de coordination (MCTN)"
+    assert audit.history_text("fr") == "by 30 June 2026 → au 30 septembre 2026, Rapport S1"
 
 
 def test_real_model_an_unrelated_note_does_not_replace_the_pilot_portal(updates_store) -> None:
@@ -186,9 +196,9 @@ def test_real_model_an_unrelated_note_does_not_replace_the_pilot_portal(updates_
 
 def test_real_model_a_later_statement_marks_the_installation_done(updates_store) -> None:
     items = commitments(updates_store, role="admin", today=TODAY)
-    installed = next(i for i in items if any("installed" in s.quote for s in i.sources))
+    installed = next(i for i in items if any("install the joint commissions" in s.quote for s in i.sources))
     assert installed.status == "done" and not installed.late
-    assert "réalisé (le 17 février 2026)" in installed.history_text("fr")
+    assert installed.history_text("fr") == "by 30 June 2026 → réalisé (on 17 June 2026), Progress note, July 2026"
 
 
 def test_an_ownerless_update_moves_the_deadline_and_keeps_the_owner() -> None:

@@ -140,7 +140,9 @@ def test_a_catalog_of_another_embedding_model_is_refused_until_reset(filled: Kno
 def test_the_schema_is_versioned_and_a_newer_one_is_refused(pg_kb: KnowledgeBase, database_url: str) -> None:
     assert not pg_kb.exists
     assert pg_kb.documents() == {} and pg_kb.exists
-    assert pg_kb.get_meta("schema_version") == "1"
+    from kb.catalog_postgres import SCHEMA_VERSION
+
+    assert pg_kb.get_meta("schema_version") == str(SCHEMA_VERSION) == "2", "2: mentions.kind and mentions.vector"
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute("UPDATE catalog_meta SET value = '99' WHERE key = 'schema_version'")
     newer = kb_on(pg_kb.settings, database_url)
