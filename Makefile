@@ -71,6 +71,7 @@ bench: install install-dev ## print speed and quality figures next to their base
 	$(PY) -m bench.embedding_speed --json bench-results/embedding_speed.json
 	$(PY) -m bench.ingest_speed --json bench-results/ingest_speed.json
 	$(PY) -m evals
+	$(PY) -m evals.commitment_updates --json bench-results/commitment_updates.json
 	$(PY) -m evals.reader --store bench-results/corpus-store --json bench-results/reader.json
 	$(PY) -m evals.piaf_reader --whole-system --json bench-results/piaf_reader.json
 	$(PY) -m evals.retrieval --sets dev blind test newkinds --piaf dev test --json bench-results/retrieval.json

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from bot.roadmap_links import attach_reports, join_by_meaning
 from bot.spreadsheet import write_table
-from kb.commitments import action_stems, body_mentions, owner_bodies, owner_keys, owners_overlap, parse_owner
+from kb.commitments import PURPOSE_CLAUSE, action_stems, numbers_disagree, body_mentions, owner_bodies, owner_keys, owners_overlap, parse_owner
 from kb.vocabulary import STATUSES, STEM_PREFIX, status_label
 
 from kb.schema import ACCESS_LEVELS
@@ -65,6 +66,7 @@ class CommitmentSource:
     deadline_text: str
     status: str
     access: str = "public"
+    kind: str = "commitment"  # or "report": a later statement that it was done (deadline: the day)
 
     def to_dict(self) -> dict[str, Any]:
         """The source as in `python -m bot roadmap --json`."""
@@ -104,6 +106,10 @@ class Commitment:
             if source.deadline is None and source.status == "unknown":
                 continue
             last = steps[-1] if steps else None
+            if source.kind == "report":
+                if last is None or last.status != "done":
+                    steps.append(source)
+                continue
             moved = source.deadline is not None and (last is None or source.deadline != last.deadline)
             if last is None or moved or source.status not in ("unknown", last.status):
                 steps.append(source)
@@ -115,22 +121,31 @@ class Commitment:
         steps = self.history
         if len(steps) < 2:
             return ""
-        dates = [s.deadline_text or (s.deadline.isoformat() if s.deadline else status_label(s.status, language))
-                 for s in steps]
+        dates = [_step_text(s, language) for s in steps]
         shown = [d for i, d in enumerate(dates) if i == 0 or d != dates[i - 1]]
-        if steps[-1].status == "done" and steps[-2].status != "done":
+        if steps[-1].status == "done" and steps[-2].status != "done" and steps[-1].kind != "report":
             shown.append(status_label("done", language))
         return f"{' → '.join(shown)}, {steps[-1].title}"
 
     def to_dict(self) -> dict[str, Any]:
-        """The commitment as in `python -m bot roadmap --json`."""
+        """The commitment as in `python -m bot roadmap --json`; a history step's `kind` is
+        "report" when a later statement said it was done (its deadline: the day done)."""
         return {
             "action": self.action, "owner": self.owner, "commission": self.commission,
             "deadline": self.deadline.isoformat() if self.deadline else None, "deadline_text": self.deadline_text,
             "status": self.status, "sources": [s.to_dict() for s in self.sources],
             "history": [{"deadline": s.deadline.isoformat() if s.deadline else None, "deadline_text": s.deadline_text,
-                         "status": s.status, "title": s.title, "date": s.date} for s in self.history],
+                         "status": s.status, "title": s.title, "date": s.date, "kind": s.kind}
+                        for s in self.history],
         }
+
+
+def _step_text(step: CommitmentSource, language: str) -> str:
+    """A history step as shown: its deadline as worded, or "réalisé (17 février 2026)" for a report."""
+    if step.kind == "report":
+        return f"{status_label('done', language)} ({step.deadline_text})" if step.deadline_text else status_label(
+            "done", language)
+    return step.deadline_text or (step.deadline.isoformat() if step.deadline else status_label(step.status, language))
 
 
 # ----- the commitments ---------------------------------------------------------------------
@@ -166,7 +181,7 @@ def commitments(
         return []
     rows = kb.mentions(where)
     owner_names = frozenset(owner_keys(parse_owner(owner))) if owner else None
-    found = [c for c in merge(rows, today or date.today())
+    found = [c for c in merge(rows, today or date.today(), kb.mention_vectors(where))
              if _wanted(c, owner, commission, status, before, after, owner_names)]
     if topic:
         found = _on_topic(found, topic)
@@ -198,7 +213,8 @@ def _owned_by(item: Commitment, owner: str, names: frozenset[str] | None = None)
     return names <= owner_bodies(item.owner) or fold(owner) in fold(item.owner)
 
 
-def merge(rows: Sequence[dict[str, Any]], today: date) -> list[Commitment]:
+def merge(rows: Sequence[dict[str, Any]], today: date, vectors: dict[tuple[str, int], Any] | None = None
+          ) -> list[Commitment]:
     """Group the stored mentions of the same action into commitments (newest source first).
 
     Two mentions are the same action when their actions share enough words and their
@@ -207,24 +223,35 @@ def merge(rows: Sequence[dict[str, Any]], today: date) -> list[Commitment]:
     counts as their body) and one shared word; with another deadline (a moved one), the
     same owners and half of the smaller action's words. The words of the action are those
     of what is done: not the owner's name, nor a purpose clause ("so that ...", "afin de ...").
+
+    With `vectors` (`KnowledgeBase.mention_vectors`), groups that mean the same join across
+    languages and without owners, and reports that something was done or that a deadline
+    moved join the commitment they are about (`bot.roadmap_links`); without them, reports
+    and updates are left out.
     """
-    ordered = sorted(rows, key=_document_order)
+    reports = [r for r in rows if r.get("kind") in ("report", "update")]
+    grouped = _word_groups([r for r in rows if r.get("kind") not in ("report", "update")])
+    if vectors:
+        grouped = attach_reports(join_by_meaning(grouped, vectors), reports, vectors)
+    return [_commitment(sorted(g, key=_document_order, reverse=True), today) for g in grouped]
+
+
+def _word_groups(rows: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The commitments' mentions grouped by their words and owners (see `merge`)."""
     groups: list[list[tuple[dict[str, Any], frozenset[str]]]] = []
-    for row in ordered:
+    for row in sorted(rows, key=_document_order):
         mention = (row, merge_stems(row["action"], row["owner"]))
         matching = [g for g in groups if any(_same_action(mention, other) for other in g)]
         merged = [m for g in matching for m in g] + [mention]
         groups = [g for g in groups if not any(g is m for m in matching)] + [merged]
-    return [_commitment([m[0] for m in sorted(g, key=lambda m: _document_order(m[0]), reverse=True)], today)
-            for g in groups]
+    return [[m[0] for m in g] for g in groups]
 
 
 def _document_order(row: dict[str, Any]) -> tuple[str, str, int]:
     return row["date"] or "", row["doc_id"], row["ordinal"]
 
 
-# A purpose clause says why, not what: "..., so that comments can be collected".
-_PURPOSE = re.compile(r"[,;]?\s+\b(?:so that|in order to|so as to|afin de|afin que|pour que|de sorte que)\b.*$", re.I | re.S)
+_PURPOSE = PURPOSE_CLAUSE
 
 
 def merge_stems(action: str, owner: str) -> frozenset[str]:
@@ -235,7 +262,7 @@ def merge_stems(action: str, owner: str) -> frozenset[str]:
 
 def _same_action(a: tuple[dict[str, Any], frozenset[str]], b: tuple[dict[str, Any], frozenset[str]]) -> bool:
     (row_a, stems_a), (row_b, stems_b) = a, b
-    if not stems_a or not stems_b:
+    if not stems_a or not stems_b or numbers_disagree(row_a["action"], row_b["action"]):
         return False
     shared = len(stems_a & stems_b)
     ratio = shared / min(len(stems_a), len(stems_b))
@@ -256,8 +283,8 @@ def _related(row_a: dict[str, Any], row_b: dict[str, Any]) -> bool:
 def _commitment(group: list[dict[str, Any]], today: date) -> Commitment:
     """A commitment from its mentions, newest first: the newest mention that gives a field wins."""
     sources = [_source(r) for r in group]
-    newest = group[0]
-    dated = next((s for s in sources if s.deadline is not None), None)
+    newest = next((r for r in group if r.get("kind", "commitment") == "commitment"), group[0])
+    dated = next((s for s in sources if s.deadline is not None and s.kind != "report"), None)
     stated = next((s.status for s in sources if s.status != "unknown"), None)
     deadline = dated.deadline if dated else None
     return Commitment(
@@ -274,6 +301,7 @@ def _source(row: dict[str, Any]) -> CommitmentSource:
         section=row["section"], quote=row["quote"], start=row["start"], end=row["end"],
         deadline=date.fromisoformat(row["deadline"]) if row["deadline"] else None,
         deadline_text=row["deadline_text"], status=row["status"], access=row.get("access") or "public",
+        kind=row.get("kind") or "commitment",
     )
 
 

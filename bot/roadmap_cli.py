@@ -99,6 +99,8 @@ def format_commitments(found: list[Commitment], today: date) -> str:
         lines.append(f"{flag}{when}  [{item.status}]  {item.owner}: {item.action}")
         if item.deadline_text:
             lines.append(f"      deadline as written: {item.deadline_text}")
+        if item.history_text("en"):
+            lines.append(f"      history: {item.history_text('en')}")
         for source in item.sources:
             page = f", p. {source.page}" if source.page else ""
             lines.append(f"      — {source.title} ({source.date}{page}) {source.path}")

@@ -19,7 +19,8 @@ from typing import Any, Iterable
 from ingest.load import LoadError, document_id, file_fingerprint, load_document
 from ingest.metadata import SIDECAR_SUFFIX
 from ingest.ocr import ocr_options
-from ingest.roadmap import EXTRACTOR_VERSION, extract_commitments, signature_date
+from ingest.roadmap import EXTRACTOR_VERSION, extract_mentions, signature_date
+from kb.commitments import meaning_text
 from ingest.split import answer_sentences, split_document
 from kb.schema import Chunk, LoadedDocument
 from kb.settings import Settings
@@ -258,29 +259,18 @@ def _note(report: IngestReport, path: Path, doc: LoadedDocument) -> None:
 
 def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport, bar,
                  anchors: dict[str, str]) -> None:
-    texts: list[str] = []
-    sentences: list[list[tuple[int, int]]] = []
-    for doc, chunks, _ in group:
-        texts.extend(c.embedding_text(doc.meta.title) for c in chunks)
-    for doc, _, _ in group:
-        spans = answer_sentences(doc)
-        sentences.append([(start, end) for start, end, _ in spans])
-        # Out of context a sentence loses its subject ("It meets twice a year"); the title
-        # and section put it back (measured: gold sentence first 0.33 -> 0.56 on the question set).
-        texts.extend(_in_context(doc.meta.title, section, doc.text[start:end]) for start, end, section in spans)
     signed = _signature(kb, [doc for doc, _, _ in group])
+    mentions = [extract_mentions(doc, signed=signed) for doc, _, _ in group]
+    texts, sentences = _batch_texts(group, mentions)
     vectors = kb.embeddings.embed_documents(texts) if texts else []
     if vectors:
         kb.check_dimension(len(vectors[0]))
-    chunk_offset = 0
-    sentence_offset = sum(len(chunks) for _, chunks, _ in group)
-    for (doc, chunks, is_update), spans in zip(group, sentences):
-        chunk_vectors = vectors[chunk_offset : chunk_offset + len(chunks)]
-        chunk_offset += len(chunks)
-        sentence_vectors = vectors[sentence_offset : sentence_offset + len(spans)]
-        sentence_offset += len(spans)
-        mentions = extract_commitments(doc, signed=signed)
-        added, removed = kb.replace_document(doc, chunks, chunk_vectors, spans, sentence_vectors, mentions=mentions)
+    parts = _per_document(vectors, [[len(c) for _, c, _ in group], [len(s) for s in sentences],
+                                    [len(m) for m in mentions]])
+    for (doc, chunks, is_update), spans, found, (chunk_vectors, sentence_vectors, mention_vectors) in zip(
+            group, sentences, mentions, parts):
+        added, removed = kb.replace_document(doc, chunks, chunk_vectors, spans, sentence_vectors, mentions=found,
+                                             mention_vectors=mention_vectors)
         anchors[doc.doc_id] = _stamp(signed)
         report.chunks_added += added
         report.chunks_removed += removed
@@ -291,6 +281,39 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
         log.debug("ingested document=%s chunks=%d sentences=%d", doc.doc_id, len(chunks), len(spans))
         if doc.doc_id == doc.path:  # an attachment is no file of its own on the bar
             bar.update(1)
+
+
+def _batch_texts(group: list[tuple[LoadedDocument, list[Chunk], bool]], mentions: list[list]
+                 ) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """What one batch embeds, in order: every chunk, every answer sentence, every mention's
+    action; and each document's sentence spans."""
+    texts: list[str] = []
+    sentences: list[list[tuple[int, int]]] = []
+    for doc, chunks, _ in group:
+        texts.extend(c.embedding_text(doc.meta.title) for c in chunks)
+    for doc, _, _ in group:
+        spans = answer_sentences(doc)
+        sentences.append([(start, end) for start, end, _ in spans])
+        # Out of context a sentence loses its subject ("It meets twice a year"); the title
+        # and section put it back (measured: gold sentence first 0.33 -> 0.56 on the question set).
+        texts.extend(_in_context(doc.meta.title, section, doc.text[start:end]) for start, end, section in spans)
+    # The register compares mentions by their actions' vectors (bot.roadmap_links), embedded without
+    # the document's title (it would make every mention of one document alike).
+    texts.extend(meaning_text(m.action, m.owner) for found in mentions for m in found)
+    return texts, sentences
+
+
+def _per_document(vectors: list, sizes: list[list[int]]) -> list[tuple[list, ...]]:
+    """The vectors of one batch cut back per document: `sizes` gives, for each kind of text in
+    batch order (chunks, sentences, mentions), how many each document has."""
+    cursor, cut = 0, []
+    for counts in sizes:
+        pieces = []
+        for count in counts:
+            pieces.append(vectors[cursor : cursor + count])
+            cursor += count
+        cut.append(pieces)
+    return list(zip(*cut))
 
 
 def _signature(kb: KnowledgeBase, extra: list[LoadedDocument] = ()) -> date | None:
@@ -306,7 +329,8 @@ def _stamp(signed: date | None) -> str:
 
 def _refresh_commitments(kb: KnowledgeBase, written: dict[str, str]) -> None:
     """Re-extract the commitments of documents extracted with an older extractor or
-    another signature date (a protocol ingested after them). Needs no model.
+    another signature date (a protocol ingested after them). The documents are not embedded
+    again, only their mentions' actions (the model is loaded when some are found).
 
     `written` maps the documents written by this run to the stamp they were extracted with.
     """
@@ -329,7 +353,9 @@ def _refresh_commitments(kb: KnowledgeBase, written: dict[str, str]) -> None:
             if doc is None:
                 continue
         doc.doc_id = doc_id
-        kb.replace_mentions(doc, extract_commitments(doc, signed=signed))
+        mentions = extract_mentions(doc, signed=signed)
+        vectors = kb.embeddings.embed_documents([meaning_text(m.action, m.owner) for m in mentions]) if mentions else []
+        kb.replace_mentions(doc, mentions, vectors)
         refreshed += 1
     kb.set_meta("roadmap_stamp", stamp)
     if refreshed:

@@ -45,7 +45,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "chunks": ("chunk_id", "doc_id", "ordinal", "text", "start", "end", "section", "page", "access",
                "doc_type", "date_int", "language", "organisations"),
     "mentions": ("doc_id", "ordinal", "action", "owner", "commission", "deadline", "deadline_text", "status",
-                 "quote", "start", "end", "page", "section", "access"),
+                 "quote", "start", "end", "page", "section", "access", "kind", "vector"),
     "sentences": ("doc_id", "start", "end", "vector"),
 }
 # Meta keys that describe one catalog's own index, never copied to another.
@@ -197,8 +197,15 @@ class Catalog(ABC):
         title, path and date; newest document first, then document order."""
 
     @abstractmethod
-    def replace_mentions(self, doc: LoadedDocument, mentions: Sequence[Mention]) -> None:
-        """Replace the commitments a catalogued document states (re-extraction without re-embedding)."""
+    def mention_vectors(self, where: SearchFilter) -> dict[tuple[str, int], Any]:
+        """The e5 vector of the action of each mention `where` allows, keyed (doc_id,
+        ordinal), unit length; mentions written without one (an older store) are absent."""
+
+    @abstractmethod
+    def replace_mentions(self, doc: LoadedDocument, mentions: Sequence[Mention],
+                         vectors: Sequence[Sequence[float]] = ()) -> None:
+        """Replace the commitments a catalogued document states, with their actions' vectors
+        (re-extraction without re-embedding the document)."""
 
     @abstractmethod
     def mark_ingested(self) -> None:
@@ -213,6 +220,7 @@ class Catalog(ABC):
     def write_document_rows(
         self, doc: LoadedDocument, chunks: Sequence[Chunk], sentences: Sequence[tuple[int, int]],
         sentence_vectors: Sequence[Sequence[float]], mentions: Sequence[Mention],
+        mention_vectors: Sequence[Sequence[float]] = (),
     ) -> None:
         """Replace a document's rows: sentences, the document, its commitments, its chunks
         and their keyword index."""
@@ -309,6 +317,7 @@ class CatalogAccess:
     get_meta = _delegate("get_meta")
     set_meta = _delegate("set_meta")
     mentions = _delegate("mentions")
+    mention_vectors = _delegate("mention_vectors")
     replace_mentions = _delegate("replace_mentions")
     mark_ingested = _delegate("mark_ingested")
     ingest_lock = _delegate("ingest_lock")

@@ -133,6 +133,10 @@ _COUNT_LEXEMES = (
 _MIGRATIONS: tuple[tuple[int, str], ...] = (
     (1, _TEXT_SEARCH + _TABLES),
     (2, _TERM_STATS + ";\n".join(sql.format(sign="", rows="TRUE") for sql in (_COUNT_TERMS, _COUNT_LEXEMES))),
+    # A mention is a commitment or a later report that one was done (kb.commitments.Mention.kind),
+    # with the e5 vector of its action (bot.roadmap_links compares them).
+    (3, "ALTER TABLE mentions ADD COLUMN kind TEXT NOT NULL DEFAULT 'commitment'; "
+        "ALTER TABLE mentions ADD COLUMN vector BYTEA;"),
 )
 SCHEMA_VERSION = _MIGRATIONS[-1][0]
 _TABLE_NAMES = ("chunks", "sentences", "mentions", "pending", "documents", "catalog_meta", "term_stats", "lexeme_stats")

@@ -35,7 +35,7 @@ DOCUMENT_COLUMNS = (
 )
 _MENTION_INSERT = (
     'INSERT INTO mentions (doc_id, ordinal, action, owner, commission, deadline, deadline_text, status, '
-    'quote, start, "end", page, section, access) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
+    'quote, start, "end", page, section, access, kind, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)'
 )
 
 
@@ -194,23 +194,43 @@ class SqlCatalog(Catalog):
         condition, params = where.to_document_sql("d")
         return self._fetchall(
             f'SELECT r.doc_id, r.ordinal, r.action, r.owner, r.commission, r.deadline, r.deadline_text, r.status, '
-            f'r.quote, r.start, r."end", r.page, r.section, r.access, d.title, d.path, d.date, d.doc_type '
+            f'r.quote, r.start, r."end", r.page, r.section, r.access, r.kind, d.title, d.path, d.date, d.doc_type, d.language '
             f"FROM mentions r JOIN documents d USING (doc_id) WHERE {condition} "
             f"ORDER BY d.date DESC, r.doc_id, r.ordinal",
             params,
         )
 
+    def mention_vectors(self, where: SearchFilter) -> dict[tuple[str, int], Any]:
+        import numpy as np
+
+        condition, params = where.to_document_sql("d")
+        rows = self._fetchall(
+            "SELECT r.doc_id, r.ordinal, r.vector FROM mentions r JOIN documents d USING (doc_id) "
+            f"WHERE r.vector IS NOT NULL AND {condition}",
+            params,
+        )
+        vectors = {}
+        for row in rows:
+            vector = unpack_vector(row["vector"])
+            norm = float(np.linalg.norm(vector))
+            if norm > 0:
+                vectors[(row["doc_id"], row["ordinal"])] = vector / norm
+        return vectors
+
     # ----- writing -----------------------------------------------------------------
-    def replace_mentions(self, doc: LoadedDocument, mentions: Sequence[Mention]) -> None:
+    def replace_mentions(self, doc: LoadedDocument, mentions: Sequence[Mention],
+                         vectors: Sequence[Sequence[float]] = ()) -> None:
         with self.transaction():
             if self._fetchone("SELECT 1 AS found FROM documents WHERE doc_id=?", (doc.doc_id,)):
-                self._write_mentions(doc.doc_id, doc.meta.access, mentions)
+                self._write_mentions(doc.doc_id, doc.meta.access, mentions, vectors)
 
-    def _write_mentions(self, doc_id: str, access: str, mentions: Sequence[Mention]) -> None:
+    def _write_mentions(self, doc_id: str, access: str, mentions: Sequence[Mention],
+                        vectors: Sequence[Sequence[float]] = ()) -> None:
         self._execute("DELETE FROM mentions WHERE doc_id=?", (doc_id,))
+        packed = [pack_vector(v) for v in vectors] if len(vectors) == len(mentions) else [None] * len(mentions)
         self._executemany(_MENTION_INSERT, [
             (doc_id, n, i.action, i.owner, i.commission, i.deadline.isoformat() if i.deadline else None,
-             i.deadline_text, i.status, i.quote, i.start, i.end, i.page, i.section, access)
+             i.deadline_text, i.status, i.quote, i.start, i.end, i.page, i.section, access, i.kind, packed[n])
             for n, i in enumerate(mentions)
         ])
 
@@ -220,6 +240,7 @@ class SqlCatalog(Catalog):
     def write_document_rows(
         self, doc: LoadedDocument, chunks: Sequence[Chunk], sentences: Sequence[tuple[int, int]],
         sentence_vectors: Sequence[Sequence[float]], mentions: Sequence[Mention],
+        mention_vectors: Sequence[Sequence[float]] = (),
     ) -> None:
         meta = doc.meta
         self._delete_chunk_rows(doc.doc_id)
@@ -233,7 +254,7 @@ class SqlCatalog(Catalog):
             meta.language, meta.access, int(meta.illustrative), meta.supersedes, len(chunks),
             time.time(), doc.text,
         ))
-        self._write_mentions(doc.doc_id, meta.access, mentions)
+        self._write_mentions(doc.doc_id, meta.access, mentions, mention_vectors)
         self._insert_chunks(doc, chunks)
 
     def delete_document_rows(self, doc_id: str) -> None:

@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS mentions (
     doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL, action TEXT NOT NULL, owner TEXT NOT NULL, commission TEXT,
     deadline TEXT, deadline_text TEXT NOT NULL, status TEXT NOT NULL, quote TEXT NOT NULL, start INTEGER NOT NULL,
     "end" INTEGER NOT NULL, page INTEGER, section TEXT NOT NULL, access TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'commitment', vector BLOB,
     PRIMARY KEY (doc_id, ordinal)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS term_stats (
@@ -91,6 +92,20 @@ def _rename_legacy_tables(db: sqlite3.Connection) -> None:
         for old, new in _RENAMED_TABLES.items():
             if old in names and new not in names:
                 db.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+# Columns added since a store may have been built: table -> (column, definition).
+_ADDED_COLUMNS = {"mentions": (("kind", "TEXT NOT NULL DEFAULT 'commitment'"), ("vector", "BLOB"))}
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Give tables of an older store the columns added since (existing rows take the default)."""
+    with db:
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+            for name, definition in columns:
+                if name not in present:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
 
 
 class SqliteCatalog(SqlCatalog):
@@ -120,6 +135,7 @@ class SqliteCatalog(SqlCatalog):
             db.execute("PRAGMA synchronous=FULL")
             _rename_legacy_tables(db)
             db.executescript(_SCHEMA)
+            _add_missing_columns(db)
             self._db = db
             with db:
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))

@@ -26,13 +26,22 @@ BODY_CHAIN_AT_END = re.compile(rf"(?:{_BODY_ALT}){_JOINED}\s*$")
 BODY_CHAIN = re.compile(rf"(?:{_BODY_ALT}){_JOINED}")
 
 
+MENTION_KINDS = ("commitment", "report", "update")
+
+
 @dataclass(frozen=True)
 class Mention:
     """One action, deliverable or commitment stated by one document.
 
     `quote` is exactly `doc.text[start:end]`; `deadline` is the date the wording in
     `deadline_text` resolves to (None when it does not give one, e.g. "chaque année");
-    `status` is what the document says ("unknown" when it says nothing).
+    `status` is what the document says ("unknown" when it says nothing). `kind` is
+    "commitment" for an action to be done, or "report" for a later statement that an action
+    was done ("All five joint commissions were installed on 17 February 2026": status done,
+    the day it was done as `deadline` and `deadline_text`), or "update" for a later statement
+    that moves a deadline without naming who owns the work ("Le Demo Day de Dakar est décalé
+    au 20 novembre 2026"). Reports and updates only change a commitment they are found to be
+    about; they are never commitments of their own.
     """
 
     action: str
@@ -46,8 +55,11 @@ class Mention:
     end: int
     page: int | None = None
     section: str = ""
+    kind: str = "commitment"
 
     def __post_init__(self) -> None:
+        if self.kind not in MENTION_KINDS:
+            raise ValueError(f"kind {self.kind!r}: choose one of {', '.join(MENTION_KINDS)}")
         if self.status not in STATUSES:
             raise ValueError(f"status {self.status!r}: choose one of {', '.join(STATUSES)}")
         if self.end < self.start:
@@ -170,6 +182,62 @@ def owners_overlap(a: str, b: str) -> bool:
     """True when two owners share a name or a person's body ("SENUM et MDDT" and "SENUM";
     "M. Diallo (SENUM)" and "SENUM")."""
     return bool(owner_bodies(a) & owner_bodies(b))
+
+
+# A purpose clause says why, not what: "..., so that comments can be collected".
+PURPOSE_CLAUSE = re.compile(
+    r"[,;]?\s+\b(?:so that|in order to|so as to|afin de|afin que|pour que|de sorte que)\b.*$", re.I | re.S)
+
+
+_LEAD = re.compile(r"\s*(?:(?:la|le|les|the)\s+|l['’]\s*)?", re.I)
+_JOINER = re.compile(r"\s*(?:,|\bet\b|\band\b|&|/)\s*(?:(?:la|le|les|the)\s+|l['’]\s*)?", re.I)
+
+
+def meaning_text(action: str, owner: str = "") -> str:
+    """What is embedded to compare two mentions' actions by meaning: what is done, without a
+    purpose clause nor the names of who does it when they open the action ("SENUM corrige
+    les 4 vulnérabilités" -> "corrige les 4 vulnérabilités"; "Première réunion du comité de
+    pilotage" keeps its committee). Owners are compared on their own (bot.roadmap_links):
+    left in, a subject makes every action of one body alike."""
+    text = PURPOSE_CLAUSE.sub("", action).strip()
+    names = {start: end for start, end, _ in body_mentions(text)}
+    for part in split_owners(owner):
+        bare = ARTICLE.sub("", part.strip())
+        for name in {bare, _TITLE.sub("", bare)}:  # "Mme Ndiaye (ADIE)" and "Ndiaye (ADIE)"
+            if len(name) >= 2:
+                for match in re.finditer(re.escape(name), text, re.I):
+                    names[match.start()] = max(names.get(match.start(), 0), match.end())
+    cursor = _LEAD.match(text).end()
+    if cursor not in names:
+        return text or action
+    while cursor in names:
+        cursor = names[cursor]
+        joiner = _JOINER.match(text, cursor)
+        if joiner and joiner.end() in names:
+            cursor = joiner.end()
+    rest = text[cursor:].strip(" ,;:.()")
+    return rest or text or action
+
+
+_ORDINALS = (("1", r"first|1st|premi[eè]re?|1(?:er|re)"), ("2", r"second(?:e)?|2nd|deuxi[eè]me|2e"),
+             ("3", r"third|3rd|troisi[eè]me|3e"), ("4", r"fourth|4th|quatri[eè]me|4e"))
+_ORDINAL = re.compile("|".join(rf"\b(?P<n{n}>{p})\b" for n, p in _ORDINALS), re.I)
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?![\d.,]?\d)")
+
+
+def action_numbers(text: str) -> frozenset[str]:
+    """The counts and ranks an action names ("version 3", "12 modules", "the second
+    meeting" -> {"3"}, {"12"}, {"2"}); years are not among them (they say when, not what)."""
+    found = {n for n in _NUMBER.findall(text) if not (len(n) == 4 and n.startswith("20"))}
+    found |= {match.lastgroup[1:] for match in _ORDINAL.finditer(text)}
+    return frozenset(found)
+
+
+def numbers_disagree(a: str, b: str) -> bool:
+    """Two actions that both name counts or ranks, none in common: two things ("version 2"
+    and "version 3", "the first meeting" and "the second meeting")."""
+    left, right = action_numbers(a), action_numbers(b)
+    return bool(left) and bool(right) and not left & right
 
 
 def action_stems(text: str) -> frozenset[str]:

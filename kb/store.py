@@ -174,13 +174,14 @@ class KnowledgeBase(VectorPartitions, CatalogAccess):
         sentences: Sequence[tuple[int, int]] = (),
         sentence_vectors: Sequence[Sequence[float]] = (),
         mentions: Sequence[Mention] = (),
+        mention_vectors: Sequence[Sequence[float]] = (),
     ) -> tuple[int, int]:
         """Write a document's chunks and vectors, replacing its previous version.
 
         `sentences` are (start, end) offsets into the document text with their vectors,
         kept in the catalog for extractive answers; `mentions` are the roadmap commitments
         the document states, written in the same transaction with the document's access
-        level. Returns (chunks added, chunks removed), counting only ids that changed.
+        level, and `mention_vectors` the e5 vectors of their actions (`meaning_text`). Returns (chunks added, chunks removed), counting only ids that changed.
         """
         catalog = self.catalog
         old_ids = self.chunk_ids_of(doc.doc_id)
@@ -210,7 +211,7 @@ class KnowledgeBase(VectorPartitions, CatalogAccess):
         leaving = sorted(old_ids) if moved else stale  # a moved document leaves its old partition whole
         with catalog.transaction():
             catalog.add_pending(leaving)
-            catalog.write_document_rows(doc, chunks, sentences, sentence_vectors, mentions)
+            catalog.write_document_rows(doc, chunks, sentences, sentence_vectors, mentions, mention_vectors)
         self._delete_vectors(leaving, old_partition)
         with catalog.transaction():
             catalog.clear_pending([*new_ids, *leaving])

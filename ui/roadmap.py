@@ -40,7 +40,7 @@ def commitments_table(items: Sequence[Commitment], today: dt.date, language: str
         newest = item.sources[0].title if item.sources else "—"
         rows.append(
             f"<tr class='{'late' if item.late else ''}' data-status='{e(item.status)}'>"
-            f"<td class='date'>{e(deadline)}<div class='muted'>{e(item.deadline_text)}</div></td>"
+            f"<td class='date'>{e(deadline)}<div class='muted'>{e(item.deadline_text)}</div>{_history(item, language)}</td>"
             f"<td><span class='status' style='color:{STATUS_COLOURS.get(item.status, '#000')}'>"
             f"{e(status_label(item.status, language))}</span></td>"
             f"<td>{e(item.owner)}</td><td>{e(commission_label(item.commission, language) if item.commission else '—')}</td><td>{e(item.action)}</td>"
@@ -50,6 +50,12 @@ def commitments_table(items: Sequence[Commitment], today: dt.date, language: str
     # The table scrolls sideways inside its own box on a phone; the dated list stands in for the chart there.
     return (f"<p>{e(caption)}</p>{timeline_list(items, language)}<div class='table-scroll'><table class='roadmap'>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _history(item: Commitment, language: str) -> str:
+    """How the deadline and status changed ("30 juin 2026 → 30 septembre 2026, Rapport S1"), when they did."""
+    history = item.history_text(language)
+    return f"<div class='history'>{html.escape(history)}</div>" if history else ""
 
 
 def timeline_list(items: Sequence[Commitment], language: str) -> str:

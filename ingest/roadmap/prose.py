@@ -77,10 +77,19 @@ def context(section: tuple[str, ...]) -> tuple[str, str | None]:
     return "prose", owner
 
 
+# What announces a date and means nothing without it: "(sa mise en ligne) est prévue pour",
+# "is scheduled for", "due on". Left in an action it would cut it ("... est prévue pour").
+_DATE_LEAD = re.compile(
+    r"(?:,\s*)?(?:\b(?:est|sont|sera|seront|is|are|was|were|will be)\s+)?\b(?:prévue?s?|programmée?s?|attendue?s?|"
+    r"fixée?s?|planned|scheduled|expected|due|set)(?:\s+(?:pour|au|à|for|on|by|to))?(?:\s+(?:le|la|l['’]|the))?\s*\x00",
+    re.I)
+
+
 def action(text: str, expression: DateExpression | None) -> str:
-    """The action as a short phrase: the passage without its deadline wording."""
+    """The action as a short phrase: the passage without its deadline wording, nor the
+    words that announce it."""
     if expression and expression.text:
-        text = text.replace(expression.text, " ")
+        text = _DATE_LEAD.sub(" ", text.replace(expression.text, "\x00", 1)).replace("\x00", " ")
     return EXPLICIT_OWNER_NOTE.sub(" ", text)
 
 

@@ -87,7 +87,9 @@ class TableReader:
         """A header row opens a table; a data row under it is a commitment."""
         row = cells(line, start)
         keys = [header_key(text) for _, _, text in row]
-        if len(keys) >= 2 and all(keys):
+        # A header names every column, or at least the action, owner and deadline ones (a
+        # tracker's extra "Commentaire" or "Notes" column is read as no field).
+        if len(keys) >= 2 and (all(keys) or _NEEDED <= set(keys)):
             self.columns = {k: i for i, k in enumerate(keys) if k}
             return None
         columns = self.columns

@@ -198,7 +198,9 @@ def test_items_are_stored_replaced_and_pruned_with_their_document(fake_kb: Knowl
     (folder / "minutes.md").write_text(MINUTES_EN, encoding="utf-8")
     _ingest(fake_kb, folder)
     count = fake_kb.catalog.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0]
-    assert count == 9
+    reports = fake_kb.catalog.db.execute("SELECT quote FROM mentions WHERE kind = 'report'").fetchall()
+    assert [r[0] for r in reports] == ["The steering committee met in Dakar on 12 March 2026"]
+    assert count == 9 + 1, "nine commitments and one report that something was done"
     _ingest(fake_kb, folder)
     assert fake_kb.catalog.db.execute("SELECT COUNT(*) FROM mentions").fetchone()[0] == count, "re-ingestion is idempotent"
     (folder / "minutes.md").write_text(MINUTES_EN.replace("3. IDDA must share its methodology within six months of signature.\n", ""),
@@ -238,3 +240,23 @@ def test_restricted_items_stay_with_restricted_readers(fake_kb: KnowledgeBase, t
         assert seen and all(s.path.endswith("protocole.md") for i in seen for s in i.sources)
     official = commitments(fake_kb, role="official", today=date(2026, 5, 20))
     assert any(s.path.endswith("secret.md") for i in official for s in i.sources)
+
+
+def test_later_statements_that_work_was_done_or_a_deadline_moved_are_reports_and_updates(tmp_path: Path) -> None:
+    from ingest.load import load_document
+    from ingest.roadmap import extract_mentions
+
+    path = tmp_path / "bilan.md"
+    path.write_text(
+        "---\ntitle: Bilan\ndoc_type: report\ndate: 2026-04-08\nlanguage: fr\n---\n# Bilan\n\n"
+        "Les cinq commissions ont été installées le 17 février 2026.\n\n"
+        "La commission cybersécurité a commencé son diagnostic le 23 mars 2026.\n\n"
+        "Le Demo Day de Dakar est décalé au 20 novembre 2026.\n\n"
+        "L'ADIE prépare le portail national des données ouvertes ; sa mise en ligne est prévue pour le 15 mars 2027.\n",
+        encoding="utf-8")
+    found = extract_mentions(load_document(path, max_bytes=10**6))
+    kinds = [(m.kind, m.action, m.deadline, m.status) for m in found]
+    assert ("report", "Les cinq commissions ont été installées", date(2026, 2, 17), "done") in kinds
+    assert ("update", "Le Demo Day de Dakar", date(2026, 11, 20), "unknown") in kinds
+    assert not any("diagnostic" in action for _, action, _, _ in kinds), "begun is not done"
+    assert not any(m.action.rstrip().endswith(("prévue pour", "est prévue")) for m in found)

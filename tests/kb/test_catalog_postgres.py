@@ -160,9 +160,10 @@ def test_a_catalog_of_schema_1_gets_its_term_statistics_counted(filled: Knowledg
     filled.close()
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute("DROP TABLE term_stats, lexeme_stats")
+        connection.execute("ALTER TABLE mentions DROP COLUMN kind, DROP COLUMN vector")
         connection.execute("UPDATE catalog_meta SET value = '1' WHERE key = 'schema_version'")
     older = kb_on(filled.settings, database_url)
-    assert older.get_meta("schema_version") == "2"
+    assert older.get_meta("schema_version") == "3"
     statistics_match_the_index(older, ["cybersecurite des etablissements", "budget Bakou", "training certified"])
     older.close()
 
@@ -183,7 +184,9 @@ def test_a_catalog_of_another_embedding_model_is_refused_until_reset(filled: Kno
 def test_the_schema_is_versioned_and_a_newer_one_is_refused(pg_kb: KnowledgeBase, database_url: str) -> None:
     assert not pg_kb.exists
     assert pg_kb.documents() == {} and pg_kb.exists
-    assert pg_kb.get_meta("schema_version") == "2"
+    from kb.catalog_postgres import SCHEMA_VERSION
+
+    assert pg_kb.get_meta("schema_version") == str(SCHEMA_VERSION) == "3", "2: term statistics; 3: mentions.kind and mentions.vector"
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute("UPDATE catalog_meta SET value = '99' WHERE key = 'schema_version'")
     newer = kb_on(pg_kb.settings, database_url)
