@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.answer import Answer, AnswerConfig, answer
+from bot.followup import resolved_query
 from bot.query import parse_query
 from evals.corpus import EVAL_DATA, holds, load_questions
 from kb.logs import configure_logging
 from kb.settings import Settings
 from kb.catalog import StoreError
-from kb.store import KnowledgeBase
+from kb.store import KnowledgeBase, SearchFilter
 
 CONVERSATIONS = EVAL_DATA / "conversations.jsonl"
 READER = AnswerConfig(reader=True)
@@ -61,7 +62,8 @@ def run_conversations(kb: KnowledgeBase, conversations: list[dict[str, Any]]) ->
             question, expected = turn["question"], turn["expected"]
             result = answer(question, history=list(history), role=role, kb=kb, config=READER)
             asked = Turn(conversation["id"], number, question, bool(turn["standalone"]),
-                         parse_query(question, history).search, _holds(result, expected), result.answer)
+                         resolved_query(kb, parse_query(question, history), history,
+                                        SearchFilter.for_role(role)).search, _holds(result, expected), result.answer)
             if asked.standalone and history:
                 fresh = answer(question, role=role, kb=kb, config=READER)
                 asked.fresh_holds = _holds(fresh, expected)
