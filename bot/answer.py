@@ -102,7 +102,8 @@ def answer(
     kb = kb or knowledge_base(settings or Settings.from_env())
     if not kb.exists or kb.chunk_count() == 0:
         raise EmptyStoreError(message("empty_store", query.language, store=str(kb.root)))
-    query = resolved_query(kb, query, history, where)  # a follow-up borrows the subject by meaning
+    if config.semantic_followups:
+        query = resolved_query(kb, query, history, where)  # a follow-up borrows the subject by meaning
     if route(kb, query, where) == "commitments":
         from_commitments = answer_from_commitments(kb, query.commitments, where, query.language, today)
         if from_commitments is not None:
