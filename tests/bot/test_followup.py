@@ -64,7 +64,16 @@ def test_through_the_real_model_a_follow_up_borrows_and_a_new_question_does_not(
     decision = FollowUpDecision(corpus_store, SearchFilter.for_role("official"))
     follow_up = "Combien de temps dure-t-elle ?"
     assert decision(follow_up, IMMERSION, borrowed(follow_up, IMMERSION).search)
-    switch = "Who signed the memorandum with the CEAC?"
-    assert not decision(switch, AXES, borrowed(switch, AXES).search)
     signals = decision.signals(follow_up, IMMERSION, borrowed(follow_up, IMMERSION).search)
     assert signals["gain"] > 0, "the subject helps the elliptic question find its passage"
+    switch, before = "Quel est le décalage horaire entre Dakar et Bakou ?", "Combien d'agents compte la Cellule de coordination ?"
+    assert not decision(switch, before, borrowed(switch, before).search)
+
+
+@pytest.mark.real_model
+@pytest.mark.xfail(strict=True, reason="the learned decision borrows for this complete question (p about 0.57): "
+                                       "why the rules stay the default")
+def test_through_the_real_model_the_issue_s_topic_switch_stands_alone(corpus_store: KnowledgeBase) -> None:
+    decision = FollowUpDecision(corpus_store, SearchFilter.for_role("official"))
+    switch = "Who signed the memorandum with the CEAC?"
+    assert not decision(switch, AXES, borrowed(switch, AXES).search)
