@@ -59,13 +59,18 @@ def build_app(settings: Settings, on: Handlers | None = None) -> gr.Blocks:
                         ui.sign_out, ui.upload_box, ui.upload_off]
         road_inputs = [ui.lang, ui.owner, ui.commission, ui.status_filter, ui.after, ui.before]
         road_outputs = [ui.owner, ui.commission, ui.timeline_chart, ui.roadmap_table]
+        starter_outputs = [ui.suggested, ui.starters]
         for event in (app.load, ui.lang.change):
             event(on.refresh, ui.lang, page_outputs, **PRIVATE).then(on.roadmap, road_inputs, road_outputs, **PRIVATE)
+            # A separate event with no concurrency limit: waiting for the first choice of starters
+            # never holds up a question or another page.
+            event(on.starters, ui.lang, starter_outputs, concurrency_limit=None, **PRIVATE)
         ui.lang.change(lambda code: [gr.update(**u) for u in tr.relabel(code)], ui.lang, tr.components, **PRIVATE)
         ui.apply.click(on.roadmap, road_inputs, road_outputs, **PRIVATE)
         ui.export.click(on.export, road_inputs, ui.export_file, **PRIVATE)
         ui.upload_button.click(on.upload, [ui.files, ui.lang], [ui.upload_result, ui.files], **PRIVATE).then(
-            on.refresh, ui.lang, page_outputs, **PRIVATE).then(on.roadmap, road_inputs, road_outputs, **PRIVATE)
+            on.refresh, ui.lang, page_outputs, **PRIVATE).then(on.roadmap, road_inputs, road_outputs, **PRIVATE).then(
+            on.starters, ui.lang, starter_outputs, concurrency_limit=None, **PRIVATE)
         gr.api(on.chat_api, api_name="chat")
     return app
 
@@ -109,7 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     auth = login_check(settings, LoginThrottle(settings.login_free_failures, settings.login_lockout_s))
     on = Handlers(settings, store, WarmStart(settings, store))
     # Models and indexes load in the background while Gradio starts; questions wait for them.
-    on.warm.start(on_ready=lambda seconds: _announce_ready(settings, seconds))
+    # Then the starter questions of every role are chosen (asked of the knowledge base) in French.
+    on.warm.start(on_ready=lambda seconds: (_announce_ready(settings, seconds), on.starter_cache.warm()))
     # SIGTERM (systemd, docker stop, the tests) stops the server as Ctrl-C does: Gradio then
     # deletes its cache (uploads, served copies of the exports) on the way out.
     signal.signal(signal.SIGTERM, _interrupt)

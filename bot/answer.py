@@ -29,6 +29,7 @@ from typing import Any, Callable, Mapping, Sequence
 from bot.abstain import ANSWERED, TO_CHECK, load_calibrator
 from bot.compose import compose_sentences, compose_units, declined, source, to_check
 from bot.evidence import Evidence, abstention_score, choose_sentences, gather_evidence
+from bot.followup import resolved_query
 from bot.generate import Excerpt, GenerationConfig, chat_model, generate, reader_support
 from bot.messages import message
 from bot.reply import Answer, Source
@@ -101,6 +102,8 @@ def answer(
     kb = kb or knowledge_base(settings or Settings.from_env())
     if not kb.exists or kb.chunk_count() == 0:
         raise EmptyStoreError(message("empty_store", query.language, store=str(kb.root)))
+    if config.semantic_followups:
+        query = resolved_query(kb, query, history, where)  # a follow-up borrows the subject by meaning
     if route(kb, query, where) == "commitments":
         from_commitments = answer_from_commitments(kb, query.commitments, where, query.language, today)
         if from_commitments is not None:

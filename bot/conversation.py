@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from kb.text import fold, keyword_terms
 from kb.vocabulary import ACRONYM, STOPWORDS, same_stem
@@ -120,25 +120,45 @@ class Resolved:
     subject: str | None
 
 
-def resolve(question: str, previous: Sequence[str]) -> Resolved:
-    """The search query for `question` after the questions `previous` (oldest first)."""
+# Does a question borrow the subject? (question, subject, the borrowed search query) -> bool.
+Borrows = Callable[[str, str, str], bool]
+
+
+def rule_borrows(question: str, subject: str, borrowed: str) -> bool:
+    """The rules' answer: a question borrows when it cannot stand alone (`stands_alone`)."""
+    return not stands_alone(question)
+
+
+def resolve(question: str, previous: Sequence[str], borrows: Borrows | None = None) -> Resolved:
+    """The search query for `question` after the questions `previous` (oldest first).
+    `borrows` decides whether a question borrows the subject of the conversation (default:
+    `rule_borrows`; the answer path gives `bot.followup.FollowUpDecision`, which reads meaning)."""
+    decide = borrows or rule_borrows
     subject: str | None = None
     for earlier in previous:
-        subject = _step(earlier, subject).subject
-    return _step(question, subject)
+        subject = _step(earlier, subject, decide).subject
+    return _step(question, subject, decide)
 
 
-def _step(question: str, subject: str | None) -> Resolved:
-    if subject is None or stands_alone(question):
-        return Resolved(question, question)
+def borrowed(question: str, subject: str) -> Resolved:
+    """`question` as a follow-up of `subject`: a bare follow-up naming a new subject ("And the
+    training commission?") swaps it in; any other is searched as itself, then what the subject
+    is about (the reader, which reads the search query, answers what is asked now, not the
+    earlier question: "Quand a-t-il été lancé ?" after "Quels sont les quatre axes du New Deal
+    technologique ?" is searched as "Quand a-t-il été lancé ? quatre axes du New Deal technologique")."""
     swapped = _swap_subject(question, subject)
     if swapped is not None:
         return Resolved(f"{swapped} {question}", swapped)
-    # The follow-up's own question first, then what the subject is about without its question
-    # words: the reader, which reads the search query, answers what is asked now, not the
-    # earlier question ("Quand a-t-il été lancé ?" after "Quels sont les quatre axes du New Deal
-    # technologique ?" is searched as "Quand a-t-il été lancé ? quatre axes du New Deal technologique").
     return Resolved(f"{question} {topic(subject)}", subject)
+
+
+def _step(question: str, subject: str | None, decide: Borrows) -> Resolved:
+    if subject is None:
+        return Resolved(question, question)
+    follow_up = borrowed(question, subject)
+    if decide(question, subject, follow_up.search):
+        return follow_up
+    return Resolved(question, question)
 
 
 def topic(question: str) -> str:

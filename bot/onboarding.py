@@ -1,4 +1,4 @@
-"""Onboarding material built from the knowledge base: programme overview, glossary, timeline, starter questions.
+"""Onboarding material built from the knowledge base: programme overview, glossary, timeline, candidate starter questions.
 
 Nothing here is written by hand into the UI: every entry comes from the documents a role
 may read, with its source.
@@ -89,19 +89,24 @@ def documents_by_type(kb: KnowledgeBase, role: str) -> dict[str, list[DocumentRe
     return dict(sorted(groups.items()))
 
 
-def starter_questions(kb: KnowledgeBase, role: str, language: str = "fr", count: int = 6) -> list[str]:
-    """Questions a newcomer can ask first, about the organisations the documents mention most."""
+def candidate_questions(kb: KnowledgeBase, role: str, language: str = "fr") -> list[str]:
+    """Questions a newcomer might ask first, built from what `role` may read: the programme's goal
+    and commissions, the organisations the documents mention most, two acronyms of the glossary.
+    They are only candidates: `bot.starters` keeps those the knowledge base answers for the role."""
     organisations = Counter(o for r in visible_documents(kb, role) for o in r.organisations if o.isupper())
     top = [name for name, _ in organisations.most_common(3)]
+    acronyms = [e.acronym for e in glossary(kb, role) if e.acronym not in top and e.acronym.isalpha()][:2]
     if language == "en":
         questions = ["What is the goal of the cooperation programme?", "Which joint commissions were set up?"]
         questions += [f"What is the role of {name}?" for name in top]
         questions.append("Who should a new staff member contact first?")
+        questions += [f"What does {name} stand for?" for name in acronyms]
     else:
         questions = ["Quel est l'objectif du programme de coopération ?", "Quelles commissions mixtes ont été créées ?"]
         questions += [f"Que fait {with_article(name)} dans le programme ?" for name in top]
         questions.append("À qui un nouvel agent doit-il s'adresser en premier ?")
-    return questions[:count]
+        questions += [f"Que signifie {name} ?" for name in acronyms]
+    return questions
 
 
 def _parenthesised(text: str) -> list[tuple[str, str]]:

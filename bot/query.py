@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any, Mapping, Sequence
 
 from bot.answer_type import WORD_TOKEN, AnswerType, answer_type
-from bot.conversation import resolve
+from bot.conversation import Borrows, resolve
 from bot.messages import message
 from bot.roadmap import CommitmentQuery, recognise
 from kb.dates import days
@@ -169,14 +169,15 @@ def question_language(text: str) -> str:
 _CONTEXT_TURNS = 6
 
 
-def contextual_query(question: str, history: Sequence[Any]) -> str:
+def contextual_query(question: str, history: Sequence[Any], borrows: Borrows | None = None) -> str:
     """The search query for `question` given the conversation so far.
 
     A question that stands on its own is searched as asked; a follow-up ("Et pour la CEAC ?",
     "Qui la préside ?") borrows the subject of the conversation (`bot.conversation`).
+    `borrows` decides which questions are follow-ups (default: the rules of `bot.conversation`).
     """
     # The last few questions are enough to find the subject.
-    return resolve(question, _previous_questions(history)[-_CONTEXT_TURNS:]).search
+    return resolve(question, _previous_questions(history)[-_CONTEXT_TURNS:], borrows).search
 
 
 def _previous_questions(history: Sequence[Any]) -> list[str]:

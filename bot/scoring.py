@@ -35,6 +35,10 @@ class AnswerConfig:
     # read besides the best `passages_for_sentences` of the ranking, so the reader judges
     # across languages.
     other_language_passages: int = 2
+    # Follow-ups decided by the learned model of `bot.followup` rather than the rules of
+    # `bot.conversation`. Off: on the report conversations it borrowed for 4 complete questions
+    # the rules read right (`python -m evals.conversations --semantic-followups`).
+    semantic_followups: bool = False
     dense_weight: float = 1.0
     overlap_weight: float = 0.1
     passage_weight: float = 0.02

@@ -16,17 +16,18 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bot.answer import Answer, AnswerConfig, answer
+from bot.followup import resolved_query
 from bot.query import parse_query
 from evals.corpus import EVAL_DATA, holds, load_questions
 from kb.logs import configure_logging
 from kb.settings import Settings
 from kb.catalog import StoreError
-from kb.store import KnowledgeBase
+from kb.store import KnowledgeBase, SearchFilter
 
 CONVERSATIONS = EVAL_DATA / "conversations.jsonl"
 READER = AnswerConfig(reader=True)
@@ -51,7 +52,7 @@ class Turn:
         return bool(self.fresh_holds) and not self.holds
 
 
-def run_conversations(kb: KnowledgeBase, conversations: list[dict[str, Any]]) -> list[Turn]:
+def run_conversations(kb: KnowledgeBase, conversations: list[dict[str, Any]], config: AnswerConfig = READER) -> list[Turn]:
     """Ask every turn of `conversations` with its history, and standalone ones fresh too."""
     turns: list[Turn] = []
     for conversation in conversations:
@@ -59,11 +60,14 @@ def run_conversations(kb: KnowledgeBase, conversations: list[dict[str, Any]]) ->
         history: list[str] = []
         for number, turn in enumerate(conversation["turns"], start=1):
             question, expected = turn["question"], turn["expected"]
-            result = answer(question, history=list(history), role=role, kb=kb, config=READER)
-            asked = Turn(conversation["id"], number, question, bool(turn["standalone"]),
-                         parse_query(question, history).search, _holds(result, expected), result.answer)
+            result = answer(question, history=list(history), role=role, kb=kb, config=config)
+            query = parse_query(question, history)
+            if config.semantic_followups:
+                query = resolved_query(kb, query, history, SearchFilter.for_role(role))
+            asked = Turn(conversation["id"], number, question, bool(turn["standalone"]), query.search,
+                         _holds(result, expected), result.answer)
             if asked.standalone and history:
-                fresh = answer(question, role=role, kb=kb, config=READER)
+                fresh = answer(question, role=role, kb=kb, config=config)
                 asked.fresh_holds = _holds(fresh, expected)
             elif not history:
                 asked.fresh_holds = asked.holds  # the first turn is a fresh conversation
@@ -118,13 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, help="store to read (default: PASSERELLE_STORE or data/)")
     parser.add_argument("--conversations", type=Path, default=CONVERSATIONS, help="conversations JSONL")
     parser.add_argument("--json", type=Path, help="also write the turns and figures to this JSON file")
+    parser.add_argument("--semantic-followups", action="store_true",
+                        help="decide follow-ups with the learned model of bot/followup.py instead of the rules")
     args = parser.parse_args(argv)
     configure_logging()
     logging.getLogger("bot").setLevel(logging.WARNING)
     settings = Settings.from_env(store=args.store)
     kb = KnowledgeBase(settings)
     try:
-        turns = run_conversations(kb, load_questions(args.conversations))
+        config = replace(READER, semantic_followups=args.semantic_followups)
+        turns = run_conversations(kb, load_questions(args.conversations), config)
     except (StoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -20,9 +20,10 @@ from bot.answer import QuestionError, answer
 from bot.feedback import add_comment, record_feedback
 from bot.library import last_ingestion, visible_documents
 from bot.messages import message
-from bot.onboarding import documents_by_type, glossary, starter_questions, timeline
+from bot.onboarding import documents_by_type, glossary, timeline
 from bot.query import question_language
 from bot.roadmap import MAX_FILTER_CHARS, Commitment, CommitmentQueryError, commitments, to_csv
+from bot.starters import StarterCache
 from bot.users import session_role
 from bot.warmup import WarmStart
 from ingest.upload import ingest_uploads
@@ -82,6 +83,7 @@ class Handlers:
         self.store = store
         self.exports = ExportFolders(settings.export_keep_s)
         self.warm = warm  # the app's warm start: questions wait for it (None: nothing to wait for)
+        self.starter_cache = StarterCache(store)
 
     def session(self, request: gr.Request | None) -> tuple[str, str | None]:
         """(role, user name or None) of the request's signed-in user; the local reader without logins."""
@@ -147,8 +149,9 @@ class Handlers:
 
     def refresh(self, lang, request: gr.Request):
         """Everything the page shows for the user's role: session line, onboarding page, starter
-        questions (twice: chat and onboarding), documents table and summary, the sign-out
-        button, upload box or notice."""
+        questions (twice: chat and onboarding; those already chosen for the role, else none until
+        `starters` fills them in), documents table and summary, the sign-out button, upload box
+        or notice."""
         role, user = self.session(request)
         records = visible_documents(self.store, role)
         headers, rows = documents_table(records, lang)
@@ -159,11 +162,19 @@ class Handlers:
         upload_ok = self.may_upload(role, user)
         page = onboarding_html(documents_by_type(self.store, role), glossary(self.store, role),
                                timeline(self.store, role), lang)
-        starters = [[q] for q in starter_questions(self.store, role, lang)]
+        starters = [[q] for q in self.starter_cache.ready(role, lang) or []]
         return (status, page, gr.update(samples=starters), gr.update(samples=starters),
                 gr.update(value=rows, headers=headers), documents_summary(records, last_ingestion(self.store), lang),
                 gr.update(visible=user is not None, value=t("sign_out", lang)),
                 gr.update(visible=upload_ok), gr.update(visible=not upload_ok))
+
+    def starters(self, lang, request: gr.Request):
+        """The starter questions chosen for the user's role (`bot.starters`), for the chat and the
+        onboarding tab; waits for the models to load and, the first time, for the choice."""
+        if self.warm is not None:
+            self.warm.wait()
+        starters = [[q] for q in self.starter_cache.get(self.session(request)[0], lang)]
+        return gr.update(samples=starters), gr.update(samples=starters)
 
     def upload(self, files, lang, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
         """Check and ingest uploaded files; returns what was accepted and rejected, as HTML, and

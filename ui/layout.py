@@ -37,7 +37,8 @@ def build_layout(tr: Relabeler) -> SimpleNamespace:
                     with gr.Row():
                         send = tr(gr.Button(t("send"), variant="primary", elem_id="send"), value="send")
                         clear = tr(gr.Button(t("clear")), value="clear")
-                    suggested = tr(gr.Dataset(components=[question], samples=[], label=t("suggested")), label="suggested")
+                    suggested = tr(gr.Dataset(components=[question], samples=[], label=t("suggested"), elem_id="suggested"),
+                                   label="suggested")
                     with tr(gr.Accordion(t("filters"), open=False), label="filters"):
                         doc_type = tr(gr.Dropdown(_choices("doc_type", DOC_TYPES, "fr"), value="", label=t("doc_type")),
                                       label="doc_type", choices=lambda l: _choices("doc_type", DOC_TYPES, l))
@@ -55,7 +56,8 @@ def build_layout(tr: Relabeler) -> SimpleNamespace:
                 with gr.Column(scale=2):
                     cards = gr.HTML(f"<div class='src-empty'>{t('sources_empty')}</div>", elem_id="source-cards")
         with tr(gr.Tab(t("tab_onboarding"), id="onboarding"), label="tab_onboarding"):
-            starters = tr(gr.Dataset(components=[question], samples=[], label=t("starters")), label="starters")
+            starters = tr(gr.Dataset(components=[question], samples=[], label=t("starters"), elem_id="starters"),
+                          label="starters")
             onboarding = gr.HTML(elem_id="onboarding")
         with tr(gr.Tab(t("tab_documents"), id="documents"), label="tab_documents"):
             doc_summary = gr.Markdown()

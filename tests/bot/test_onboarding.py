@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.library import last_ingestion, passage_context, visible_documents
-from bot.onboarding import documents_by_type, glossary, starter_questions, timeline
+from bot.onboarding import documents_by_type, glossary, candidate_questions, timeline
 from ingest.index import ingest_paths
 from kb.store import KnowledgeBase
 from tests.ingest.samples import write_md
@@ -80,12 +80,15 @@ def test_timeline_overview_and_documents_by_role(onboarding_kb: KnowledgeBase) -
     assert last_ingestion(onboarding_kb) is not None
 
 
-def test_starter_questions_follow_language_and_organisations(onboarding_kb: KnowledgeBase) -> None:
-    french = starter_questions(onboarding_kb, "reader", "fr")
-    english = starter_questions(onboarding_kb, "reader", "en")
+def test_candidate_questions_follow_language_and_organisations(onboarding_kb: KnowledgeBase) -> None:
+    french = candidate_questions(onboarding_kb, "reader", "fr")
+    english = candidate_questions(onboarding_kb, "reader", "en")
     assert any("SENUM" in q for q in french) and all("?" in q for q in french)
     assert any(q.startswith("What is the role of") for q in english)
-    assert not any("MCTN" in q for q in starter_questions(onboarding_kb, "staff", "fr")), "restricted organisations stay hidden"
+    assert not any("MCTN" in q for q in candidate_questions(onboarding_kb, "staff", "fr")), "restricted organisations stay hidden"
+    assert "Que signifie CDP ?" in french and "What does CDP stand for?" in english, "an acronym of the glossary"
+    assert not any("RSSI" in q for q in candidate_questions(onboarding_kb, "staff", "fr")), "a restricted acronym stays hidden"
+    assert any("RSSI" in q for q in candidate_questions(onboarding_kb, "official", "fr"))
 
 
 def test_passage_context_surrounds_the_quote_and_respects_access(onboarding_kb: KnowledgeBase) -> None:
@@ -105,7 +108,7 @@ def test_empty_store_gives_empty_material(fake_kb: KnowledgeBase) -> None:
     assert last_ingestion(fake_kb) is None
 
 
-def test_french_starter_questions_name_bodies_with_their_article(onboarding_kb: KnowledgeBase) -> None:
-    about = [q for q in starter_questions(onboarding_kb, "reader", "fr") if q.startswith("Que fait")]
+def test_french_candidate_questions_name_bodies_with_their_article(onboarding_kb: KnowledgeBase) -> None:
+    about = [q for q in candidate_questions(onboarding_kb, "reader", "fr") if q.startswith("Que fait")]
     assert about and all(re.match(r"Que fait (la |le |l'|l'organisme )[A-Z]", q) for q in about), about
     assert "Que fait la SENUM dans le programme ?" in about

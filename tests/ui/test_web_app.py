@@ -195,19 +195,6 @@ def test_bad_dates_name_their_box_and_mark_nothing_else(browser, app_server) -> 
 
 # ----- 3. no dead clicks -------------------------------------------------------------------------------
 
-def test_a_starter_question_opens_the_chat_with_its_answer(browser, app_server) -> None:
-    page = new_page(browser, app_server.url)
-    open_tab(page, "Accueil")
-    starters = page.locator("[role=tabpanel]:visible button").filter(has_text=re.compile(r"^Que fait "))
-    texts = starters.all_inner_texts()
-    assert texts and all(re.match(r"Que fait (la |le |l')[A-Z]", t) for t in texts), texts
-    starters.first.click()
-    page.wait_for_function("() => document.querySelector('[role=tab][aria-selected=true]').innerText === 'Discussion'")
-    page.wait_for_function("q => document.querySelector('#chat').innerText.includes(q)", arg=texts[0])
-    page.wait_for_function("() => !document.querySelector('#chat').innerText.includes('Recherche dans les documents')")
-    assert page.locator("#chat [data-testid='bot']").count() == 1
-
-
 def test_earlier_citations_still_open_their_cards_and_new_conversation_clears_filters(browser, app_server) -> None:
     page = new_page(browser, app_server.url)
     ask(page, "Quand les protocoles d'accord ont-ils été signés ?")
