@@ -35,10 +35,8 @@ QUESTIONS = [
 
 
 def _data():
-    paragraphs = [Paragraph(title, text, sentence_spans(text), "train" if i % 2 == 0 else "dev")
-                  for i, (title, text) in enumerate(TEXTS)]
-    for p in paragraphs:
-        p.split = "train"
+    # One split for every paragraph: the dev questions ask of the same paragraphs.
+    paragraphs = [Paragraph(title, text, sentence_spans(text), "train") for title, text in TEXTS]
     questions = [Question(*q) for q in QUESTIONS]
     rng = np.random.default_rng(0)
     offsets = list(np.cumsum([0] + [len(p.spans) for p in paragraphs]))
@@ -63,7 +61,10 @@ def _run(args, folder: Path, seed: int):
 
     paragraphs, questions, sv, offsets, qv = _data()
     negatives = hard_negatives(questions, paragraphs, sv, offsets, qv, k=2)
-    examples = make_examples(questions, negatives, paragraphs, random.Random(1), {}, other_rate=0.5)
+    rng = random.Random(1)
+    # Three epochs: more lists than the 6 steps of 2 lists the run stops at.
+    examples = [e for _ in range(3) for e in make_examples(questions, negatives, paragraphs, rng, {}, other_rate=0.5)]
+    assert len(examples) > 12
     dev = ([q for q in questions if q.split == "dev"], [i for i, q in enumerate(questions) if q.split == "dev"])
     torch.manual_seed(seed)
     trainer = Trainer(args, paragraphs, sv, offsets, qv, [q.text for q in questions], negatives)
