@@ -54,6 +54,30 @@ def _args(**overrides) -> argparse.Namespace:
     return argparse.Namespace(**values)
 
 
+def tiny_network(e5_dir, first_layer):
+    """A network with the reader's interface, parameter names and dropout, small enough that
+    the checkpoint logic is tested in a second (the e5 network is in the slow test)."""
+    import torch
+    from torch import nn
+
+    class Tiny(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = nn.Module()
+            self.encoder.embed = nn.Embedding(1000, 8)
+            self.dropout = nn.Dropout(0.5)
+            self.head = nn.Linear(8, 1)
+            self.log_scale = nn.Parameter(torch.tensor(3.0))
+            self.offset = nn.Parameter(torch.tensor(0.1))
+
+        def forward(self, input_ids, attention_mask, cosine):
+            hidden = self.encoder.embed(input_ids % 1000) * attention_mask.unsqueeze(-1)
+            pooled = self.dropout(hidden.sum(1) / attention_mask.sum(1, keepdim=True))
+            return self.log_scale.exp() * (cosine - self.offset) + self.head(pooled).squeeze(-1)
+
+    return Tiny()
+
+
 def _run(args, folder: Path, seed: int):
     import torch
 
@@ -80,8 +104,13 @@ def _same(a: dict, b: dict) -> bool:
 
 
 @pytest.mark.real_model
-@pytest.mark.slow
-def test_a_stopped_run_resumes_to_the_same_weights(real_model_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("network", [
+    "tiny", pytest.param("e5", marks=pytest.mark.slow),
+])
+def test_a_stopped_run_resumes_to_the_same_weights(network: str, real_model_path: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    if network == "tiny":
+        monkeypatch.setattr("tools.train_reader.build_network", tiny_network)
     best, state, finished, params, history = _run(_args(), tmp_path / "whole", seed=7)
     assert finished and history == {"sessions": 1, "minutes": history["minutes"], "steps": 6}
 
