@@ -202,13 +202,16 @@ def make_examples(questions: list[Question], negatives: list[list[tuple[int, int
 
 class Trainer:
     def __init__(self, args: argparse.Namespace, paragraphs: list[Paragraph], sv: np.ndarray, offsets: list[int],
-                 qv: np.ndarray, query_texts: list[str], negatives: list[list[tuple[int, int]]]) -> None:
+                 qv: np.ndarray, query_texts: list[str], negatives: list[list[tuple[int, int]]],
+                 units: list[CorpusUnit] | None = None) -> None:
         import torch
 
         self.torch = torch
         self.args = args
         self.paragraphs, self.sv, self.offsets, self.qv, self.query_texts = paragraphs, sv, offsets, qv, query_texts
         self.negatives = negatives
+        self.units = units or []
+        self.stop_requested = False  # set by SIGINT/SIGTERM: checkpoint after this step and stop
         from transformers import AutoTokenizer
 
         from kb.embeddings import cpu_has_native_bf16
@@ -217,17 +220,24 @@ class Trainer:
         self.tokenizer = AutoTokenizer.from_pretrained(str(DEFAULT_MODEL_DIR), local_files_only=True)
         self.network = build_network(DEFAULT_MODEL_DIR, args.first_layer)
 
-    def _context(self, p: int) -> str:
-        return self.paragraphs[p].title
+    def _candidate(self, row: int, candidate: tuple[int, int]) -> tuple[str, str, float]:
+        """(context, text, cosine) of a candidate: (paragraph, sentence) of PIAF, or (-1, unit)
+        of the sample corpus (`tools.reader_corpus`)."""
+        p, i = candidate
+        if p < 0:
+            unit = self.units[i]
+            return unit.context, unit.reading, unit.cosine(self.qv[row])
+        return self.paragraphs[p].title, self.paragraphs[p].sentence(i), float(self.sv[self.offsets[p] + i] @ self.qv[row])
 
     def batch_logits(self, question_rows: list[int], lists: list[list[tuple[int, int]]]) -> list:
         torch = self.torch
         texts, cosines, sizes = [], [], []
         for row, cands in zip(question_rows, lists):
             question = self.query_texts[row]
-            for p, i in cands:
-                texts.append(reader_text(question, self._context(p), self.paragraphs[p].sentence(i)))
-                cosines.append(float(self.sv[self.offsets[p] + i] @ self.qv[row]))
+            for candidate in cands:
+                context, text, cosine = self._candidate(row, candidate)
+                texts.append(reader_text(question, context, text))
+                cosines.append(cosine)
             sizes.append(len(cands))
         enc = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
         # bf16 autocast only where the CPU computes bf16 natively: emulated, a training step
