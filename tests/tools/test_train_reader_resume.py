@@ -121,7 +121,8 @@ def test_a_stopped_run_resumes_to_the_same_weights(network: str, real_model_path
     resumed = _run(_args(), tmp_path / "split", seed=99)
     assert resumed[2] is True and resumed[4]["sessions"] == 2 and resumed[4]["steps"] == 6
     assert _same(resumed[3], params), "the resumed run's trained parameters equal the uninterrupted run's"
-    assert _same(resumed[1], state) and resumed[0] == best, "same best checkpoint on dev"
+    # Compared as JSON: the fixture's dev AUCs are NaN (no negatives), and NaN != NaN.
+    assert _same(resumed[1], state) and json.dumps(resumed[0], sort_keys=True) == json.dumps(best, sort_keys=True)
 
 
 def test_a_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
