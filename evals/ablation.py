@@ -1,12 +1,20 @@
-"""Ablation of the sentence scorer's hand-written cues, judged on questions they were not written for.
+"""Ablation of the sentence scorer's hand-written cues on the DEFAULT answer path (the reader
+with its calibrator), judged on questions the cues were not written for.
 
-Each variant switches one cue off, re-calibrates `abstain_below` on the development questions
-(fewest wrong decisions, ties to fewer wrong abstentions), then answers the development, blind
-and test questions of the corpus and PIAF's `dev` split over a store of every PIAF paragraph.
-A cue earns its place when switching it off loses facts or abstentions on the blind questions
-or PIAF, not only on the development questions it was tuned on.
+On the default path the cues act only indirectly: the sentence scores order the answer units
+before the reader reads the best `AnswerConfig.reader_candidates` of them (`prerank`), and the
+cue words of the question are left out of the share of the question the documents do not
+know (`Evidence.unknown`, a calibrator signal). Each variant switches one cue off (or all of
+them, `no_cues`) and answers the blind corpus questions, the new-kinds questions, the
+off-topic questions and PIAF `test` questions with and without their own article, through
+`gather_evidence` -> `read` -> `decided`, as `bot.answer` does. The reader's logits are
+cached by (question, context, unit), so a variant only reads the units it adds; retrieval,
+which no cue touches, runs once per question.
 
-    python -m evals.ablation [--variants base no_years ...] [--json FILE]
+The named-day, year and acronym checks are not variants: they only filter the sentences the
+scorer's own abstention reads (`Evidence.strongest`), which the default path never consults.
+
+    python -m evals.ablation [--variants base no_cues ...] [--parts corpus piaf] [--limit N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -27,96 +35,138 @@ from bot.query import Query
 
 log = logging.getLogger(__name__)
 
-BASE = AnswerConfig(reader=False)
-# name -> (scorer config, Query fields blanked as if the question did not state them)
-VARIANTS: dict[str, tuple[AnswerConfig, dict[str, Any]]] = {
-    "base": (BASE, {}),
-    "no_answer_type": (BASE, {"kind": None}),
-    "no_answer_type_weight": (replace(BASE, answer_type_weight=0.0), {}),
-    "no_named_day": (replace(BASE, named_day_check=False), {}),
-    "no_years": (BASE, {"asked_years": frozenset()}),
-    "no_acronyms": (BASE, {"acronyms": frozenset()}),
-    "no_cognate": (replace(BASE, cognate_prefix=0), {}),
-    "no_other_lang_bonus": (replace(BASE, other_language_sentence_bonus=0.0), {}),
-    "no_unknown_penalty": (replace(BASE, unknown_penalty=0.0), {}),
-    "no_cross_bonus": (replace(BASE, cross_lingual_bonus=0.0), {}),
+BASE = AnswerConfig(reader=True)
+_NO_CUES = replace(BASE, answer_type_weight=0.0, named_day_check=False, cognate_prefix=0,
+                   other_language_sentence_bonus=0.0)
+
+
+def _unchanged(query: Query) -> dict[str, Any]:
+    return {}
+
+
+def _no_kind(query: Query) -> dict[str, Any]:
+    """As if no kind of fact were recognised: no typed sentences, and the cue words ("que
+    signifie", "combien de") count among the salient words, as every other word does."""
+    from bot.answer_type import WORD_TOKEN
+
+    words = WORD_TOKEN.findall(query.question)
+    return {"kind": None, "salient": tuple((w, i > 0 and w[0].isupper()) for i, w in enumerate(words))}
+
+
+def _no_cues(query: Query) -> dict[str, Any]:
+    return {**_no_kind(query), "asked_years": frozenset(), "named_days": frozenset(), "acronyms": frozenset()}
+
+
+# name -> (config, the Query fields as if the question did not state them)
+VARIANTS: dict[str, tuple[AnswerConfig, Callable[[Query], dict[str, Any]]]] = {
+    "base": (BASE, _unchanged),
+    "no_answer_type": (BASE, _no_kind),
+    "no_answer_type_weight": (replace(BASE, answer_type_weight=0.0), _unchanged),
+    "no_cognate": (replace(BASE, cognate_prefix=0), _unchanged),
+    "no_other_lang_bonus": (replace(BASE, other_language_sentence_bonus=0.0), _unchanged),
+    "no_cues": (_NO_CUES, _no_cues),
 }
 
 
-def blanking(parse: Callable[..., Query], fields: dict[str, Any]) -> Callable[..., Query]:
-    """`parse` (bot.query.parse_query) with `fields` of every Query replaced."""
-    if not fields:
-        return parse
+def cache_reader() -> dict:
+    """Memoise the reader's logits by (question, context, unit text): variants re-read only
+    the units their ordering adds."""
+    from bot.reader import Reader, ReaderScores
+    import numpy as np
 
-    def parse_blanked(*args: Any, **kwargs: Any) -> Query:
-        return replace(parse(*args, **kwargs), **fields)
+    memo: dict[tuple[str, str, str], float] = {}
+    original = Reader.score
 
-    return parse_blanked
+    def score(self: Reader, question: str, candidates: Any, cosines: Any, **kwargs: Any) -> ReaderScores:
+        missing = [i for i, (c, t) in enumerate(candidates) if (question, c, t) not in memo]
+        if missing:
+            found = original(self, question, [candidates[i] for i in missing], [cosines[i] for i in missing], **kwargs)
+            for i, logit in zip(missing, found.logits):
+                memo[(question, *candidates[i])] = float(logit)
+        return ReaderScores(np.array([memo[(question, *c)] for c in candidates], dtype=np.float32))
+
+    Reader.score = score  # type: ignore[method-assign]
+    return memo
 
 
-def run(kb: Any, piaf_store: Any, sets: dict[str, list[dict]], piaf_dev: list, name: str) -> dict[str, Any]:
-    """One variant's calibrated threshold and figures (fact, abstention P/R, wrong abstentions,
-    wrong answers per corpus set; gold answer shown and declined share on PIAF dev)."""
-    import evals.calibrate as calibration
+def ask_variants(kb: Any, names: list[str], question: str, history: Any, where: Any, k: int = 5) -> dict[str, Any]:
+    """The default path's answer to one question under each variant. Retrieval does not depend
+    on the cues, so it runs once; each variant scores the sentences of the same passages, reads
+    its own best units (cached logits) and lets the calibrator decide."""
+    from dataclasses import replace as with_fields
+
+    from bot.answer import decided, gather_evidence, read
     from bot.query import parse_query
-    from evals.calibrate import THRESHOLDS, abstention_counts, collect
-    from evals.corpus import run_questions, score
-    from evals.piaf_reader import whole_system
+    from bot.roadmap import answer_from_commitments
+    from bot.router import route
+    from bot.scoring import score_sentences
 
-    answer_module = sys.modules["bot.answer"]  # the name `bot.answer` is the function
-    config, fields = VARIANTS[name]
-    patched = blanking(parse_query, fields)
-    answer_module.parse_query = calibration.parse_query = patched
-    try:
-        items = collect(kb, sets["dev"], config)
-        best: tuple[tuple[int, int], float] | None = None
-        for threshold in THRESHOLDS:
-            c = abstention_counts(items, replace(config, abstain_below=threshold))
-            key = (-(c["fp"] + c["fn"]), -c["fp"])
-            if best is None or key > best[0]:
-                best = (key, threshold)
-        assert best is not None
-        config = replace(config, abstain_below=best[1])
-        row: dict[str, Any] = {"abstain_below": best[1]}
-        for set_name, questions in sets.items():
-            f = score(run_questions(kb, questions, config))
-            row[set_name] = [f["fact_in_answer"], f["abstention_precision"], f["abstention_recall"],
-                             f["wrong_abstentions"], f["wrong_answers"]]
-        piaf = whole_system(piaf_store, piaf_dev, config)
-        row["piaf_dev"] = [piaf["gold_answer_shown"], piaf["declined"]]
-        return row
-    finally:
-        answer_module.parse_query = calibration.parse_query = parse_query
+    query = parse_query(question, history)
+    if route(kb, query, where) == "commitments":
+        found = answer_from_commitments(kb, query.commitments, where, query.language, None)
+        if found is not None:
+            return {name: found for name in names}
+    evidence = gather_evidence(kb, query, where, k=k, config=BASE, for_reader=True)
+    result = {}
+    for name in names:
+        config, fields = VARIANTS[name]
+        asked = with_fields(query, **fields(query))
+        sentences, unknown = score_sentences(kb, asked, evidence.query_vector, evidence.reading, config, where)
+        own = with_fields(evidence, sentences=sentences, unknown=unknown, kind=asked.kind, candidates=[])
+        read(kb, own, config)
+        result[name] = decided(kb, own, config, k, query.language)
+    return result
+
+
+def run(stores: dict[str, tuple[Any, list]], names: list[str]) -> dict[str, dict[str, Any]]:
+    """Each variant's selective-answering figures per set (`evals.answers.figures`)."""
+    from evals.answers import Asked, figures
+
+    rows: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for set_name, (kb, items) in stores.items():
+        asked: dict[str, list] = {name: [] for name in names}
+        for kind, question, history, _role, where, right in items:
+            for name, result in ask_variants(kb, names, question, history, where).items():
+                asked[name].append(Asked(kind, result, right, 0.0))
+        for name in names:
+            rows[name][set_name] = figures(asked[name])
+        log.warning("%s done", set_name)
+    return rows
+
+
+KEYS = ("fact_in_first_unit_shown", "fact_in_units_shown", "answered_coverage", "answered_precision",
+        "unanswerable_not_answered", "offtopic_not_in_documents", "to_check")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.ablation", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", type=Path, default=Path("data"), help="store built from corpus/ (default: data)")
+    parser.add_argument("--store", type=Path, default=Path("bench-results") / "newkinds-store",
+                        help="store of corpus/ plus evals/data/newkinds/ (built when missing)")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--limit", type=int, default=100, help="PIAF test questions (spread evenly; each asked twice)")
     parser.add_argument("--work", type=Path, default=Path("bench-results") / "piaf",
                         help="folder of the PIAF store (shared with python -m evals)")
+    parser.add_argument("--parts", nargs="+", default=["corpus", "piaf"], choices=["corpus", "piaf"],
+                        help="the corpus sets (blind, newkinds, offtopic) and/or PIAF test")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    from evals.corpus import BLIND_QUESTIONS, DEV_QUESTIONS, QUESTIONS, load_questions
-    from evals.piaf import build_store
-    from evals.piaf_reader import PIAF_FILE, load
-    from kb.settings import Settings
-    from kb.store import KnowledgeBase
+    from evals.answers import SETS, corpus_items, newkinds_store, piaf_items
+    from evals.reader import format_rows
 
-    settings = Settings.from_env(store=args.store)
-    kb = KnowledgeBase(settings)
-    sets = {name: load_questions(path) for name, path in (("dev", DEV_QUESTIONS), ("blind", BLIND_QUESTIONS),
-                                                          ("test", QUESTIONS))}
-    _, questions = load()
-    piaf_store, _, _ = build_store(PIAF_FILE, args.work, precision=settings.embedding_precision)
-    piaf_dev = [q for q in questions if q.split == "dev"]
-    print("variant | abstain_below | dev | blind | test (fact, abst. P, abst. R, wrong abst., wrong ans.) | PIAF dev (shown, declined)")
-    results = {}
-    for name in args.variants:
-        row = results[name] = run(kb, piaf_store, sets, piaf_dev, name)
-        print(f"{name} | {row['abstain_below']} | {row['dev']} | {row['blind']} | {row['test']} | {row['piaf_dev']}", flush=True)
+    cache_reader()
+    stores = {}
+    if "corpus" in args.parts:
+        kb = newkinds_store(args.store)
+        stores = {name: (kb, corpus_items(SETS[name], offtopic=name == "offtopic")) for name in SETS}
+    if "piaf" in args.parts:
+        piaf_store, piaf = piaf_items("test", args.limit, args.work)
+        stores["piaf-test"] = (piaf_store, piaf)
+    results = run(stores, args.variants)
+    for set_name in stores:
+        print(format_rows(set_name, {name: results[name][set_name] for name in results}, KEYS) + "\n", flush=True)
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
 

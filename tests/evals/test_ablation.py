@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from evals.ablation import BASE, VARIANTS, blanking
+from evals.ablation import BASE, VARIANTS
 from bot.query import parse_query
 
 
-def test_blanking_hides_what_the_question_states() -> None:
-    question = "Combien de start-up la CEAC accompagnera-t-elle en 2027 ?"
-    stated = parse_query(question)
-    assert stated.asked_years == {"2027"} and stated.acronyms == {"CEAC"} and stated.kind is not None
-    assert blanking(parse_query, VARIANTS["no_years"][1])(question).asked_years == frozenset()
-    assert blanking(parse_query, VARIANTS["no_acronyms"][1])(question).acronyms == frozenset()
-    assert blanking(parse_query, VARIANTS["no_answer_type"][1])(question).kind is None
-    # Nothing else changes.
-    assert blanking(parse_query, VARIANTS["no_years"][1])(question).search == stated.search
-    assert blanking(parse_query, {}) is parse_query
+def test_the_no_kind_variants_hide_the_kind_and_count_its_cue_words() -> None:
+    query = parse_query("Que signifie le sigle CEAC ?")
+    assert query.kind is not None and "signifie" not in [w for w, _ in query.salient]
+    for name in ("no_answer_type", "no_cues"):
+        fields = VARIANTS[name][1](query)
+        assert fields["kind"] is None and ("signifie", False) in fields["salient"], name
+    assert VARIANTS["base"][1](query) == {}
 
 
 def test_every_variant_but_the_base_switches_something_off() -> None:
+    query = parse_query("Combien de start-up la CEAC accompagnera-t-elle en 2027 ?")
     for name, (config, fields) in VARIANTS.items():
-        assert (config == BASE and not fields) == (name == "base"), name
+        assert (config == BASE and not fields(query)) == (name == "base"), name
