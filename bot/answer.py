@@ -6,8 +6,8 @@ with its header). By default the trained reader (`bot.reader`) scores the units 
 passages and a calibrator (`bot.abstain`) decides the outcome: **answered** (the units are
 the answer), **to check** (the best units are shown as places to look) or **not in the
 documents**. With `AnswerConfig(reader=False)` (`PASSERELLE_READER=0`, the escape hatch) the
-previous sentence scorer (embedding similarity, keyword overlap and cues for the kind of fact
-asked) chooses sentences and abstains below its threshold.
+plain sentence scorer (embedding similarity, keyword overlap and passage rank; its former
+hand-written cues are gone) chooses sentences and abstains below its threshold.
 
 The stages, each with typed input and output: `bot.query.parse_query` (question -> Query)
 -> `bot.router.route` (commitments or documents) -> `gather_evidence` (rank passages, keep
@@ -37,7 +37,6 @@ from bot.roadmap import answer_from_commitments
 from bot.retrieve import FusionConfig
 from bot.router import route
 from bot.scoring import AnswerConfig, ScoredSentence
-from bot.scoring import unknown_share as _unknown_share  # noqa: F401 - tests/bot/test_answer_type.py reads it here
 from bot.selection import Candidate, best_units, candidates, choose_units, read, reader_context, structured_units
 from kb.settings import Settings
 from kb.store import EmptyStoreError, KnowledgeBase, SearchFilter

@@ -7,8 +7,8 @@ Three answer paths on the same questions, same run:
   the documents;
 - **reader, one threshold**: the reader deciding alone with its single threshold
   (`AnswerConfig(calibrated=False)`);
-- **scorer**: the sentence scorer and its cues (`AnswerConfig(reader=False)`), the default
-  before this one.
+- **scorer**: the plain sentence scorer (`AnswerConfig(reader=False)`, the escape hatch),
+  the default before this one (then with hand-written cues, since removed).
 
 The reader is run once per question for both reader rows (`evals.reader.trace`). Figures:
 the expected fact in the first unit shown (answered, or first of the passages to check) and

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 
@@ -12,9 +11,6 @@ from bot.query import asks_for_list, contextual_query, question_language
 from kb.dates import days
 from evals.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
-
-# The sentence scorer alone (no reader): its cues are pinned by the tests that use it.
-LEGACY = AnswerConfig(reader=False)
 
 
 # ----- input and helpers (no model) ---------------------------------------------------
@@ -226,38 +222,6 @@ def test_second_follow_up_is_about_the_first_questions_subject(corpus_store: Kno
                "Combien de participants y ont assisté ?"]
     result = answer("Et qui l'a coprésidée ?", history=history, role="staff", kb=corpus_store)
     assert quoted(result) and holds(cited(result)[0].quote, ["coprésidée par le directeur de cabinet"]), result.answer
-
-
-@pytest.mark.real_model
-@pytest.mark.parametrize(
-    ("question", "fact", "switched_off"),
-    [
-        # The English note says "Mobile ASAN buses bring the same services to rural districts";
-        # "services" and "rurales" share their first letters with its words.
-        ("Comment l'Azerbaïdjan apporte-t-il les services ASAN aux zones rurales ?", "ASAN buses",
-         AnswerConfig(cognate_prefix=0)),
-    ],
-    ids=["shared word beginnings"],
-)
-def test_answers_across_languages_and_abstains_without_the_bridge(
-    corpus_store: KnowledgeBase, question: str, fact: str, switched_off: AnswerConfig
-) -> None:
-    # The sentence scorer's bridges across languages (it orders the reader's candidates).
-    result = answer(question, kb=corpus_store, config=LEGACY)
-    assert not result.abstained and holds(result.answer, [fact]), result.answer
-    assert answer(question, kb=corpus_store, config=replace(switched_off, reader=False)).abstained
-
-
-@pytest.mark.real_model
-def test_a_named_day_is_answered_only_from_that_day(corpus_store: KnowledgeBase) -> None:
-    # The minutes of 17 February say "Elle a réuni 34 participants": about that meeting only.
-    same_day = answer("Combien de participants la réunion du 17 février 2026 a-t-elle réunis ?",
-                      role="official", kb=corpus_store, config=LEGACY)
-    assert not same_day.abstained and holds(same_day.answer, ["34 participants"]), same_day.answer
-    other_day = "Combien de participants la réunion du comité de pilotage du 12 mars 2026 a-t-elle réunis ?"
-    assert answer(other_day, role="official", kb=corpus_store, config=LEGACY).abstained
-    unchecked = answer(other_day, role="official", kb=corpus_store, config=AnswerConfig(named_day_check=False, reader=False))
-    assert not unchecked.abstained and "34" in unchecked.answer, "without the check, another meeting's count"
 
 
 @pytest.mark.real_model
