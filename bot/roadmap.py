@@ -34,7 +34,7 @@ from kb.store import KnowledgeBase, SearchFilter
 from kb.text import fold
 
 if TYPE_CHECKING:
-    from bot.reply import Answer
+    from bot.answering.reply import Answer
 
 log = logging.getLogger(__name__)
 
@@ -440,7 +440,7 @@ def answer_from_commitments(kb: KnowledgeBase, query: CommitmentQuery, where: Se
                          today: date | None = None) -> "Answer | None":
     """The answer to a question about commitments (`recognise`), one citation per commitment;
     None when no readable commitment fits (the documents path answers then)."""
-    from bot.reply import Answer, Source
+    from bot.answering.reply import Answer, Source
     from bot.messages import message
 
     started = time.perf_counter()

@@ -15,8 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.answer import warm_up
-from bot.generate import chat_model
+from bot.answering import warm_up
+from bot.answering.generate import chat_model
 from kb.settings import Settings
 from kb.store import KnowledgeBase
 

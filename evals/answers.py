@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from bot.answer import Answer, AnswerConfig, answer, search_filter
+from bot.answering import Answer, AnswerConfig, answer, search_filter
 from evals.reader import format_rows
 from evals.corpus import BLIND_QUESTIONS, EVAL_DATA, holds, load_questions, normalise
 from kb.store import KnowledgeBase
@@ -107,10 +107,10 @@ def figures(asked: Sequence[Asked]) -> dict[str, Any]:
 
 def ask(kb: KnowledgeBase, question: str, history: Any, role: str, where: Any, k: int = 5) -> dict[str, tuple[Answer, float]]:
     """One question under every path; the reader reads it once for both reader paths."""
-    from bot.answer import compose_units, choose_units, decided, declined, gather_evidence, read
-    from bot.query import parse_query
+    from bot.answering import compose_units, choose_units, decided, declined, gather_evidence, read
+    from bot.answering.query import parse_query
     from bot.roadmap import answer_from_commitments
-    from bot.router import route
+    from bot.answering.route import route
 
     started = time.perf_counter()
     query = parse_query(question, history)

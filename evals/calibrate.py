@@ -7,8 +7,8 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from bot.answer import AnswerConfig, Evidence, abstention_score, gather_evidence, search_filter
-from bot.query import parse_query
+from bot.answering import AnswerConfig, Evidence, abstention_score, gather_evidence, search_filter
+from bot.answering.query import parse_query
 from kb.store import KnowledgeBase
 
 log = logging.getLogger(__name__)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer, AnswerConfig, answer
-from bot.query import parse_query
+from bot.answering import Answer, AnswerConfig, answer
+from bot.answering.query import parse_query
 from evals.corpus import EVAL_DATA, holds, load_questions
 from kb.logs import configure_logging
 from kb.settings import Settings

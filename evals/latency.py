@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import answer
+from bot.answering import answer
 from ingest.load import load_document
 from ingest.split import answer_sentences, split_document
 from kb.settings import Settings

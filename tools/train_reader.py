@@ -42,7 +42,7 @@ import numpy as np
 
 from evals.piaf_reader import SPLIT_FILE, PIAF_FILE, Paragraph, Question, load
 from evals.piaf_reader import normalise as _norm
-from bot.reader import CARD_FILE, FIRST_TRAINED_LAYER, MAX_TOKENS, READER_DIR, WEIGHTS_FILE, build_network, reader_text, trained_state
+from bot.answering.reader import CARD_FILE, FIRST_TRAINED_LAYER, MAX_TOKENS, READER_DIR, WEIGHTS_FILE, build_network, reader_text, trained_state
 from kb.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT
 
 log = logging.getLogger("train_reader")
@@ -427,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     # The keyword-overlap weight is chosen on dev through the product's own Reader (bf16
     # weights as saved), then test is measured once with it.
-    from bot.reader import Reader
+    from bot.answering.reader import Reader
     from evals.piaf_reader import sentence_rank1
     from kb.embeddings import SentenceTransformerEmbeddings
 
@@ -456,7 +456,7 @@ OVERLAP_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 
 def fit_overlap(paragraphs: list[Paragraph], dev: list[Question], reader, embeddings) -> tuple[float, dict[str, float]]:
     """The keyword-overlap weight with the best rank-1 on `dev` (ties: the smaller weight)."""
-    from bot.reader import overlap_share
+    from bot.answering.reader import overlap_share
     from kb.text import keyword_terms
 
     queries = embeddings.encode_queries([q.text for q in dev])

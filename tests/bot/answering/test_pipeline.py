@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bot.answer import AnswerConfig, QuestionError, answer
-from bot.query import asks_for_list, contextual_query, question_language
+from bot.answering import AnswerConfig, QuestionError, answer
+from bot.answering.query import asks_for_list, contextual_query, question_language
 from kb.dates import days
 from evals.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
@@ -154,8 +154,8 @@ def test_french_question_reads_the_english_document_that_holds_the_fact(corpus_s
     # language's best passages, so that a fact only the English minutes hold reaches it.
     # (The reader, trained on French alone, still ranks these English units below French ones
     # about the first meeting: the answer is not sure, and says so.)
-    from bot.answer import gather_evidence, read, search_filter
-    from bot.query import parse_query
+    from bot.answering import gather_evidence, read, search_filter
+    from bot.answering.query import parse_query
 
     question = "Quand la deuxième réunion du comité de pilotage conjoint aura-t-elle lieu ?"
     evidence = gather_evidence(corpus_store, parse_query(question), search_filter("official", None),
@@ -244,7 +244,7 @@ def test_a_list_question_gets_the_introduction_with_its_items(corpus_store: Know
 
 @pytest.mark.real_model
 def test_langchain_retriever_respects_the_role(corpus_store: KnowledgeBase) -> None:
-    from bot.retrieve import PassageRetriever
+    from bot.answering.retrieve import PassageRetriever
     from kb.store import SearchFilter
 
     retriever = PassageRetriever(kb=corpus_store, where=SearchFilter.for_role("reader"), k=4)
@@ -289,7 +289,7 @@ def test_the_llm_reads_what_the_reader_read_and_may_decline(corpus_store: Knowle
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    module = sys.modules["bot.answer"]
+    module = sys.modules["bot.answering.pipeline"]
     prompts = []
 
     class Recording(GenericFakeChatModel):
@@ -308,6 +308,6 @@ def test_the_llm_reads_what_the_reader_read_and_may_decline(corpus_store: Knowle
 
 
 def _calibrator():
-    from bot.abstain import load_calibrator
+    from bot.answering.abstain import load_calibrator
 
     return load_calibrator()

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from bot.answer import AnswerConfig, answer
-from bot.conversation import stands_alone
-from bot.query import Query, QuestionError, parse_query
+from bot.answering import AnswerConfig, answer
+from bot.answering.conversation import stands_alone
+from bot.answering.query import Query, QuestionError, parse_query
 from evals.corpus import holds
 from kb.store import KnowledgeBase
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Sequence
 
-from bot.conversation import resolve
+from bot.answering.conversation import resolve
 from bot.messages import message
 from bot.roadmap import CommitmentQuery, recognise
 from kb.language import identify

@@ -15,8 +15,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from bot.query import Query
-from bot.retrieve import Passage
+from bot.answering.query import Query
+from bot.answering.retrieve import Passage
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import keyword_terms
 

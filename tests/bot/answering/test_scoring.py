@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.query import parse_query
-from bot.scoring import unknown_share
+from bot.answering.query import parse_query
+from bot.answering.scoring import unknown_share
 
 
 def test_unknown_words_only_names_when_the_documents_are_in_another_language() -> None:

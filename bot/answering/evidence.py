@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.query import Query
-from bot.retrieve import FusionConfig, Passage, diversify, rank_passages, reading_passages
-from bot.scoring import AnswerConfig, ScoredSentence, score_sentences
+from bot.answering.query import Query
+from bot.answering.retrieve import FusionConfig, Passage, diversify, rank_passages, reading_passages
+from bot.answering.scoring import AnswerConfig, ScoredSentence, score_sentences
 from kb.store import KnowledgeBase, SearchFilter
 
 if TYPE_CHECKING:
-    from bot.reading import Candidate
+    from bot.answering.selection import Candidate
 
 
 @dataclass

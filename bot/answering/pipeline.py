@@ -26,18 +26,18 @@ import time
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
-from bot.abstain import ANSWERED, TO_CHECK, load_calibrator
-from bot.compose import compose_sentences, compose_units, declined, source, to_check
-from bot.evidence import Evidence, abstention_score, choose_sentences, gather_evidence
-from bot.generate import Excerpt, GenerationConfig, chat_model, generate, reader_support
+from bot.answering.abstain import ANSWERED, TO_CHECK, load_calibrator
+from bot.answering.compose import compose_sentences, compose_units, declined, source, to_check
+from bot.answering.evidence import Evidence, abstention_score, choose_sentences, gather_evidence
+from bot.answering.generate import Excerpt, GenerationConfig, chat_model, generate, reader_support
 from bot.messages import message
-from bot.reply import Answer, Source
-from bot.query import Query, QuestionError, parse_query
+from bot.answering.reply import Answer, Source
+from bot.answering.query import Query, QuestionError, parse_query
 from bot.roadmap import answer_from_commitments
-from bot.retrieve import FusionConfig
-from bot.router import route
-from bot.scoring import AnswerConfig, ScoredSentence
-from bot.selection import Candidate, best_units, candidates, choose_units, read, reader_context, structured_units
+from bot.answering.retrieve import FusionConfig
+from bot.answering.route import route
+from bot.answering.scoring import AnswerConfig, ScoredSentence
+from bot.answering.selection import Candidate, best_units, candidates, choose_units, read, reader_context, structured_units
 from kb.settings import Settings
 from kb.store import EmptyStoreError, KnowledgeBase, SearchFilter
 
