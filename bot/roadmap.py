@@ -8,9 +8,9 @@ keeps the older sources. "Late" is judged against `today` (injectable): a deadli
 today and a status other than done.
 
 `commitments(...)` gives the rows of a table (the web tab and the CLI use it),
-`recognise(question)` tells questions about commitments from others (`bot.query` calls
+`recognise(question)` tells questions about commitments from others (`bot.answering.query` calls
 it), and `answer_from_commitments` answers them with one citation per commitment (after
-`bot.router`).
+`bot.answering.route`).
 """
 
 from __future__ import annotations

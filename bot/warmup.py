@@ -47,7 +47,7 @@ class WarmStart:
         return thread
 
     def run(self, on_ready: Callable[[float], None] | None = None) -> None:
-        """Load everything now (see `bot.answer.warm_up`); a failure is logged, never raised:
+        """Load everything now (see `bot.answering.warm_up`); a failure is logged, never raised:
         the first question then loads what is missing, or says what is wrong."""
         started = time.perf_counter()
         try:

@@ -3,7 +3,7 @@ how often it says it is sure, and how often it declines what it should.
 
 Three answer paths on the same questions, same run:
 
-- **default**: the reader with the calibrator (`bot.abstain`): answered, to check or not in
+- **default**: the reader with the calibrator (`bot.answering.abstain`): answered, to check or not in
   the documents;
 - **reader, one threshold**: the reader deciding alone with its single threshold
   (`AnswerConfig(calibrated=False)`);

@@ -1,7 +1,7 @@
 """`python -m evals.conversations`: follow-up questions and topic switches, turn by turn.
 
 Each conversation of `evals/data/conversations.jsonl` (written before the follow-up resolution
-was changed) is asked turn by turn through `bot.answer.answer` with the earlier questions as
+was changed) is asked turn by turn through `bot.answering.answer` with the earlier questions as
 history, on the reader path. A turn holds when one of its expected facts is in the answer text
 (`evals.corpus.holds`, and the answer is not a decline). A standalone turn (one that makes sense without the history) is also
 asked in a fresh conversation: the conversation must never answer it worse than that.

@@ -8,8 +8,8 @@ chunk. The three rankings are computed over the same store in the same run:
 
 - bm25: `KnowledgeBase.keyword_search` (the catalog's keyword index: SQLite FTS5, or PostgreSQL
   full-text search with `--database-url`);
-- dense: `bot.retrieve.dense_search` with the query embedded with the query prompt;
-- hybrid: `bot.retrieve.retrieve` (fusion + diversification), the path `bot.answer` uses,
+- dense: `bot.answering.retrieve.dense_search` with the query embedded with the query prompt;
+- hybrid: `bot.answering.retrieve.retrieve` (fusion + diversification), the path `bot.answer` uses,
   with role admin so no access filter applies.
 
 The store folder is keyed by a hash of the PIAF file, the keyword analyzer version, the

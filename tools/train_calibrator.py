@@ -1,4 +1,4 @@
-"""Train the answer calibrator (`bot/abstain.py`): how likely the reader's first unit answers.
+"""Train the answer calibrator (`bot/answering/abstain.py`): how likely the reader's first unit answers.
 
 Every question is asked through the answer path (retrieve, read) and its evidence's
 `signals` are kept with two labels: does the first unit hold the answer, and are the

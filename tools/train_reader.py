@@ -1,4 +1,4 @@
-"""Train the reader (`bot/reader.py`) on PIAF v1.0, with the fixed split of shared/benchmarks.
+"""Train the reader (`bot/answering/reader.py`) on PIAF v1.0, with the fixed split of shared/benchmarks.
 
 Trains on `train`, keeps the checkpoint that does best on `dev`, reports `test` once at the
 end (never used to choose anything). Each training example is a list: candidates scored

@@ -1,20 +1,20 @@
 """Answers: extractive and cited, saying how sure they are.
 
 The answer quotes one to three answer units verbatim from retrieved passages, each followed
-by its citation number (`bot.units`: a sentence, a list with its introduction, a table row
-with its header). By default the trained reader (`bot.reader`) scores the units of the best
-passages and a calibrator (`bot.abstain`) decides the outcome: **answered** (the units are
+by its citation number (`bot.answering.units`: a sentence, a list with its introduction, a table row
+with its header). By default the trained reader (`bot.answering.reader`) scores the units of the best
+passages and a calibrator (`bot.answering.abstain`) decides the outcome: **answered** (the units are
 the answer), **to check** (the best units are shown as places to look) or **not in the
 documents**. With `AnswerConfig(reader=False)` (`PASSERELLE_READER=0`, the escape hatch) the
 plain sentence scorer (embedding similarity, keyword overlap and passage rank; its former
 hand-written cues are gone) chooses sentences and abstains below its threshold.
 
-The stages, each with typed input and output: `bot.query.parse_query` (question -> Query)
--> `bot.router.route` (commitments or documents) -> `gather_evidence` (rank passages, keep
-the ones to read, score their sentences -> Evidence; `bot.retrieve`, `bot.evidence`,
-`bot.scoring`) -> `read` (answer units with reader logits, kept in `Evidence.candidates`;
-`bot.selection`) -> `decided` (the calibrator's outcome; `bot.abstain`) -> `compose_units`
-/ `to_check` / `declined` (-> Answer; `bot.compose`). This module runs them and re-exports
+The stages, each with typed input and output: `bot.answering.query.parse_query` (question -> Query)
+-> `bot.answering.route.route` (commitments or documents) -> `gather_evidence` (rank passages, keep
+the ones to read, score their sentences -> Evidence; `bot.answering.retrieve`, `bot.answering.evidence`,
+`bot.answering.scoring`) -> `read` (answer units with reader logits, kept in `Evidence.candidates`;
+`bot.answering.selection`) -> `decided` (the calibrator's outcome; `bot.answering.abstain`) -> `compose_units`
+/ `to_check` / `declined` (-> Answer; `bot.answering.compose`). This module runs them and re-exports
 their public names, so callers import the answer path from here.
 """
 
@@ -88,7 +88,7 @@ def answer(
     dates), organisation, language. Questions about commitments ("Qu'est-ce qui est en retard ?")
     are answered from the roadmap commitments, lateness judged on `today` (default: the
     current date). With an LLM server configured (`Settings.llm_url`), an answerable
-    question gets a written answer whose every sentence is verified (`bot.generate`);
+    question gets a written answer whose every sentence is verified (`bot.answering.generate`);
     `on_verified` then receives the answer's verified sentences as they pass the checks
     (never unverified text). `where`, when given, is the
     search filter itself instead of `role` and `filters` (evaluation). Raises QuestionError for
@@ -160,7 +160,7 @@ def _extractive(kb: KnowledgeBase, query: Query, evidence: Evidence, config: Ans
 
 
 def decided(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig, k: int, language: str) -> Answer:
-    """The answer the calibrator's outcome calls for on read `evidence` (`bot.abstain`),
+    """The answer the calibrator's outcome calls for on read `evidence` (`bot.answering.abstain`),
     with its confidence."""
     decision = load_calibrator().decide(evidence)
     confidence = round(decision.confidence, 3)

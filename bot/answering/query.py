@@ -159,7 +159,7 @@ def contextual_query(question: str, history: Sequence[Any]) -> str:
     """The search query for `question` given the conversation so far.
 
     A question that stands on its own is searched as asked; a follow-up ("Et pour la CEAC ?",
-    "Qui la préside ?") borrows the subject of the conversation (`bot.conversation`).
+    "Qui la préside ?") borrows the subject of the conversation (`bot.answering.conversation`).
     """
     # The last few questions are enough to find the subject.
     return resolve(question, _previous_questions(history)[-_CONTEXT_TURNS:]).search

@@ -4,7 +4,7 @@ A sentence's score adds its embedding similarity to the question (vectors stored
 ingestion), its keyword overlap weighted by rarity and a little for its passage's rank. On
 the default path the scores only order the answer units before the reader reads the best
 of them; with the reader off (`PASSERELLE_READER=0`) they choose the quoted sentences.
-`AnswerConfig` holds the weights and every other setting of the answer path (`bot.answer`).
+`AnswerConfig` holds the weights and every other setting of the answer path (`bot.answering`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class AnswerConfig:
     abstain_below: float = 0.885
     unknown_penalty: float = 0.4
     max_sentences: int = 3
-    # The reader (bot/reader.py) picks the answer units and, with the calibrator, decides the
+    # The reader (bot/answering/reader.py) picks the answer units and, with the calibrator, decides the
     # outcome; without it the sentence scores above and `abstain_below` do. None: as the
     # store's settings say (PASSERELLE_READER, on by default; 0 is the escape hatch).
     reader: bool | None = None
@@ -56,7 +56,7 @@ class AnswerConfig:
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
     # Calibrated on the development set (`python -m evals.reader --calibrate`).
     reader_threshold: float = -1.285
-    # On the reader path, the calibrator (`bot.abstain`) decides between answered, to check
+    # On the reader path, the calibrator (`bot.answering.abstain`) decides between answered, to check
     # and not in the documents; off: the single reader threshold above decides (the
     # comparison `make bench` prints).
     calibrated: bool = True

@@ -1,4 +1,4 @@
-"""The question read once (`bot.query.parse_query`): what each later stage reads from it."""
+"""The question read once (`bot.answering.query.parse_query`): what each later stage reads from it."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_unusable_questions_are_refused_with_a_message(question: str, message: s
         parse_query(question)
 
 
-# ----- follow-ups and topic switches (bot.conversation) --------------------------------
+# ----- follow-ups and topic switches (bot.answering.conversation) --------------------------------
 @pytest.mark.parametrize(
     "question",
     [

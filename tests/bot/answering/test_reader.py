@@ -74,7 +74,7 @@ def test_the_reader_is_the_default_and_the_setting_switches_it_off(corpus_store,
     from kb.settings import Settings
     from kb.store import KnowledgeBase
 
-    module = sys.modules["bot.answering.pipeline"]  # `bot.answer` is also the name of the function
+    module = sys.modules["bot.answering.pipeline"]  # where answer() looks its stages up
     calls = []
     real_read = module.read
     monkeypatch.setattr(module, "read", lambda *args: calls.append(args) or real_read(*args))

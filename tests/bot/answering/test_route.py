@@ -1,4 +1,4 @@
-"""The router (`bot.router.route`): the commitments or the documents, on the real corpus store."""
+"""The router (`bot.answering.route.route`): the commitments or the documents, on the real corpus store."""
 
 from __future__ import annotations
 
