@@ -14,8 +14,8 @@ The stages, each with typed input and output: `bot.answering.query.parse_query` 
 the ones to read, score their sentences -> Evidence; `bot.answering.retrieve`, `bot.answering.evidence`,
 `bot.answering.scoring`) -> `read` (answer units with reader logits, kept in `Evidence.candidates`;
 `bot.answering.selection`) -> `decided` (the calibrator's outcome; `bot.answering.abstain`) -> `compose_units`
-/ `to_check` / `declined` (-> Answer; `bot.answering.compose`). This module runs them and re-exports
-their public names, so callers import the answer path from here.
+/ `to_check` / `declined` (-> Answer; `bot.answering.compose`). This module runs them and gathers
+their public names, which the package (`bot.answering`) re-exports for callers.
 """
 
 from __future__ import annotations
