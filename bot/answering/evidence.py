@@ -66,6 +66,14 @@ def gather_evidence(
     else:
         reading = passages[: config.passages_for_sentences]
     sentences, unknown = score_sentences(kb, query, query_vector, reading, config, where)
+    if for_reader and config.other_language_prerank:
+        # The embedding model's cosine is lower across languages for the same relevance: without
+        # this, the other language's units rarely reach the ones the reader reads. It orders the
+        # reader's input only; the reader and the calibrator judge them like any other.
+        for sentence in sentences:
+            if sentence.passage.language != query.language:
+                sentence.score += config.other_language_prerank
+        sentences.sort(key=lambda s: s.score, reverse=True)
     return Evidence(query.language, query_vector, passages, sentences, unknown, query.search, reading=reading)
 
 

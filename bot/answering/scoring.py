@@ -32,6 +32,13 @@ class AnswerConfig:
     # read besides the best `passages_for_sentences` of the ranking, so the reader judges
     # across languages.
     other_language_passages: int = 2
+    # On the reader path, added to the scores of the sentences of those other-language passages,
+    # which order the units the reader reads (`bot.answering.evidence.gather_evidence`): the one
+    # former cross-language cue kept, as an input of the reader, never a veto. Without it the
+    # English minutes' "16 September 2026" is not among the units read for "Quand la deuxième
+    # réunion du comité de pilotage conjoint aura-t-elle lieu ?" (tests/bot/answering/
+    # test_pipeline.py); 0.08 is the former scorer bonus.
+    other_language_prerank: float = 0.08
     dense_weight: float = 1.0
     overlap_weight: float = 0.1
     passage_weight: float = 0.02
