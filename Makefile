@@ -97,7 +97,7 @@ train-reader: install ## train the reader on PIAF train + the corpus dev/test qu
 	$(PY) -m tools.train_reader --epochs 2 --lr 4e-5 --eval-every 500 --overlap-weight 0 --corpus-store $(STORE)
 
 # Traces the questions (cached in bench-results/calibrator/, so an interrupted run resumes), fits the
-# two regressions of bot/abstain.py and writes bot/reader_model/calibrator.json. Retrain after the
+# two regressions of bot/answering/abstain.py and writes bot/reader_model/calibrator.json. Retrain after the
 # reader's weights change.
 train-calibrator: install install-dev ## fit the answer calibrator on PIAF train + the corpus dev questions (writes bot/reader_model/calibrator.json)
 	@$(PY) -m ingest corpus --prune --store $(STORE) || [ $$? -eq 2 ]

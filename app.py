@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 from starlette.middleware import Middleware
 
-from bot.answer import knowledge_base
+from bot.answering import knowledge_base
 from bot.logins import LoginThrottle, SessionGuard, login_check
 from bot.users import UsersFileError, users_file_exists
 from bot.warmup import WarmStart, wait_until_listening

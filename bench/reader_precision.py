@@ -50,7 +50,7 @@ def reader_in(precision: str) -> Any:
     """A reader with the committed weights in `precision` (one of PRECISIONS), loaded."""
     import torch
 
-    from bot.reader import Reader
+    from bot.answering.reader import Reader
 
     reader = Reader(bf16=precision == "bf16", cache_size=0)
     network, _ = reader._load()
@@ -66,9 +66,9 @@ def reader_in(precision: str) -> Any:
 
 def reading_inputs(store: Path | None, questions: list[dict[str, Any]]) -> list[tuple[str, list, list]]:
     """(question, (context, unit) pairs, cosines) the answer path would read for each question."""
-    from bot.answer import AnswerConfig, gather_evidence, knowledge_base, search_filter
-    from bot.query import parse_query
-    from bot.selection import candidates, reader_context
+    from bot.answering import AnswerConfig, gather_evidence, knowledge_base, search_filter
+    from bot.answering.query import parse_query
+    from bot.answering.selection import candidates, reader_context
     from kb.settings import Settings
 
     kb = knowledge_base(Settings.from_env(store=store))

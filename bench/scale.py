@@ -154,9 +154,9 @@ def measure_searches(kb, questions: list[dict[str, Any]], vectors) -> dict[str, 
     """p50/p95 (ms) of the keyword side (BM25 + term statistics; also without the postings
     budget, `keyword_unlimited`), of the dense side of one answer's retrieval, per question, and
     of the store-wide `chunk_count` each answer makes."""
-    from bot.answer import search_filter
-    from bot.query import parse_query
-    from bot.retrieve import FusionConfig, _OTHER_LANGUAGE, _crosses_languages, dense_searches
+    from bot.answering import search_filter
+    from bot.answering.query import parse_query
+    from bot.answering.retrieve import FusionConfig, _OTHER_LANGUAGE, _crosses_languages, dense_searches
     from kb.catalog import KEYWORD_POSTINGS_BUDGET
     from kb.text import keyword_terms
 
@@ -190,7 +190,7 @@ def measure_answers(kb, questions: list[dict[str, Any]]) -> dict[str, dict[str, 
     """p50/p95 (ms) of warm `bot.answer` calls (one warm-up call first), and of their retrieval
     stage alone (`timings_ms["retrieve"]`: the part the store's size can change; the reader's
     time depends on the question only)."""
-    from bot.answer import answer
+    from bot.answering import answer
 
     answer(questions[0]["question"], role="official", kb=kb)
     laps, retrieval = [], []
@@ -296,7 +296,7 @@ def prepare_inputs(settings, questions: int, cache: Path, corpus_store: Path | N
                    pool_stores: list[Path] = ()) -> dict[str, Any]:
     """The embedding model, the sentence pool, the corpus with its vectors, the questions and their vectors."""
     from bench.synthetic import build_pool, corpus_documents, pool_from_stores, prepare_corpus
-    from bot.query import parse_query
+    from bot.answering.query import parse_query
     from evals.corpus import QUESTIONS, load_questions
     from kb.embeddings import load_embeddings
     from kb.store import KnowledgeBase, model_label

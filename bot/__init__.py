@@ -4,6 +4,6 @@
 the entry points do); `python -m bot` the command line.
 """
 
-from bot.answer import Answer, QuestionError, Source, answer
+from bot.answering import Answer, QuestionError, Source, answer
 
 __all__ = ["Answer", "QuestionError", "Source", "answer"]

@@ -82,8 +82,8 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     """`ask`: answer one question."""
     if args.k < 1 or args.k > 50:
         return _fail("--k must be between 1 and 50")
-    from bot.answer import QuestionError, answer
-    from bot.reader import ReaderError
+    from bot.answering import QuestionError, answer
+    from bot.answering.reader import ReaderError
     from kb.embeddings import EmbeddingModelError
     from kb.store import StoreError
 

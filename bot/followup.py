@@ -37,8 +37,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from bot.conversation import content_terms, names, stands_alone
-from bot.query import Query, bounded_history, contextual_query
+from bot.answering.conversation import content_terms, names, stands_alone
+from bot.answering.query import Query, bounded_history, contextual_query
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import fold
 
@@ -130,7 +130,7 @@ class FollowUpDecision:
 
     def _best_cosine(self, text: str) -> float:
         if text not in self._best:
-            from bot.retrieve import dense_search  # the retrieval stage, loaded with the answer path
+            from bot.answering.retrieve import dense_search  # the retrieval stage, loaded with the answer path
 
             hits = dense_search(self.kb, self._vector(text), 1, self.where)
             self._best[text] = hits[0][1] if hits else 0.0

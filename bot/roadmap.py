@@ -8,9 +8,9 @@ keeps the older sources. "Late" is judged against `today` (injectable): a deadli
 today and a status other than done.
 
 `commitments(...)` gives the rows of a table (the web tab and the CLI use it),
-`recognise(question)` tells questions about commitments from others (`bot.query` calls
+`recognise(question)` tells questions about commitments from others (`bot.answering.query` calls
 it), and `answer_from_commitments` answers them with one citation per commitment (after
-`bot.router`).
+`bot.answering.route`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from kb.store import KnowledgeBase, SearchFilter
 from kb.text import fold
 
 if TYPE_CHECKING:
-    from bot.reply import Answer
+    from bot.answering.reply import Answer
 
 log = logging.getLogger(__name__)
 
@@ -468,7 +468,7 @@ def answer_from_commitments(kb: KnowledgeBase, query: CommitmentQuery, where: Se
                          today: date | None = None) -> "Answer | None":
     """The answer to a question about commitments (`recognise`), one citation per commitment;
     None when no readable commitment fits (the documents path answers then)."""
-    from bot.reply import Answer, Source
+    from bot.answering.reply import Answer, Source
     from bot.messages import message
 
     started = time.perf_counter()

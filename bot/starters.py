@@ -22,7 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.abstain import ANSWERED, TO_CHECK
+from bot.answering.abstain import ANSWERED, TO_CHECK
 from bot.library import visible_documents
 from bot.onboarding import candidate_questions
 from kb.schema import ACCESS_LEVELS, ROLE_ACCESS, ROLES, access_for_role
@@ -47,7 +47,7 @@ class Asked:
 
 def ask(kb: KnowledgeBase, question: str, role: str) -> Asked:
     """Ask `question` with `role` through the answer path, as the chat would."""
-    from bot.answer import answer  # the answer path loads models: only when a question is asked
+    from bot.answering import answer  # the answer path loads models: only when a question is asked
 
     result = answer(question, role=role, kb=kb)
     cited = next((s for s in result.sources if s.cited), None)

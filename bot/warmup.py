@@ -15,8 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from bot.answer import warm_up
-from bot.generate import chat_model
+from bot.answering import warm_up
+from bot.answering.generate import chat_model
 from kb.settings import Settings
 from kb.store import KnowledgeBase
 
@@ -47,7 +47,7 @@ class WarmStart:
         return thread
 
     def run(self, on_ready: Callable[[float], None] | None = None) -> None:
-        """Load everything now (see `bot.answer.warm_up`); a failure is logged, never raised:
+        """Load everything now (see `bot.answering.warm_up`); a failure is logged, never raised:
         the first question then loads what is missing, or says what is wrong."""
         started = time.perf_counter()
         try:

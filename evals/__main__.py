@@ -45,10 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the evaluation; returns the exit code."""
     args = build_parser().parse_args(argv)
     configure_logging("INFO")
-    logging.getLogger("bot.answer").setLevel(logging.WARNING)
-    from bot.answer import AnswerConfig
+    logging.getLogger("bot.answering").setLevel(logging.WARNING)
+    from bot.answering import AnswerConfig
     from evals.corpus import DEV_QUESTIONS, QUESTIONS, format_corpus, load_questions, run_questions, score
-    from bot.retrieve import FusionConfig
+    from bot.answering.retrieve import FusionConfig
     from ingest.index import ingest_paths
     from kb.store import KnowledgeBase
 

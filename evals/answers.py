@@ -3,12 +3,12 @@ how often it says it is sure, and how often it declines what it should.
 
 Three answer paths on the same questions, same run:
 
-- **default**: the reader with the calibrator (`bot.abstain`): answered, to check or not in
+- **default**: the reader with the calibrator (`bot.answering.abstain`): answered, to check or not in
   the documents;
 - **reader, one threshold**: the reader deciding alone with its single threshold
   (`AnswerConfig(calibrated=False)`);
-- **scorer**: the sentence scorer and its cues (`AnswerConfig(reader=False)`), the default
-  before this one.
+- **scorer**: the plain sentence scorer (`AnswerConfig(reader=False)`, the escape hatch),
+  the default before this one (then with hand-written cues, since removed).
 
 The reader is run once per question for both reader rows (`evals.reader.trace`). Figures:
 the expected fact in the first unit shown (answered, or first of the passages to check) and
@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from bot.answer import Answer, AnswerConfig, answer, search_filter
+from bot.answering import Answer, AnswerConfig, answer, search_filter
 from evals.reader import format_rows
 from evals.corpus import BLIND_QUESTIONS, EVAL_DATA, holds, load_questions, normalise
 from kb.store import KnowledgeBase
@@ -107,10 +107,10 @@ def figures(asked: Sequence[Asked]) -> dict[str, Any]:
 
 def ask(kb: KnowledgeBase, question: str, history: Any, role: str, where: Any, k: int = 5) -> dict[str, tuple[Answer, float]]:
     """One question under every path; the reader reads it once for both reader paths."""
-    from bot.answer import compose_units, choose_units, decided, declined, gather_evidence, read
-    from bot.query import parse_query
+    from bot.answering import compose_units, choose_units, decided, declined, gather_evidence, read
+    from bot.answering.query import parse_query
     from bot.roadmap import answer_from_commitments
-    from bot.router import route
+    from bot.answering.route import route
 
     started = time.perf_counter()
     query = parse_query(question, history)

@@ -7,15 +7,14 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from bot.answer import AnswerConfig, Evidence, abstention_score, gather_evidence, search_filter
-from bot.query import parse_query
+from bot.answering import AnswerConfig, Evidence, abstention_score, gather_evidence, search_filter
+from bot.answering.query import parse_query
 from kb.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
 THRESHOLDS = [round(0.80 + i * 0.005, 3) for i in range(41)]
 PENALTIES = [0.0, 0.1, 0.2, 0.3, 0.4]
-BONUSES = [0.0, 0.02, 0.04, 0.06, 0.08]
 
 
 def collect(kb: KnowledgeBase, questions: list[dict[str, Any]], config: AnswerConfig) -> list[tuple[dict, Evidence]]:
@@ -44,15 +43,15 @@ def calibrate(kb: KnowledgeBase, questions: list[dict[str, Any]], base: AnswerCo
     wrong abstentions, since an answer is a verbatim quote the official can check)."""
     items = collect(kb, questions, base)
     best: tuple[tuple[int, int], AnswerConfig, dict[str, int]] | None = None
-    for threshold, penalty, bonus in itertools.product(THRESHOLDS, PENALTIES, BONUSES):
-        config = replace(base, abstain_below=threshold, unknown_penalty=penalty, cross_lingual_bonus=bonus)
+    for threshold, penalty in itertools.product(THRESHOLDS, PENALTIES):
+        config = replace(base, abstain_below=threshold, unknown_penalty=penalty)
         c = abstention_counts(items, config)
         key = (-(c["fp"] + c["fn"]), -c["fp"])
         if best is None or key > best[0]:
             best = (key, config, c)
     assert best is not None
     _, config, counts = best
-    log.info("calibrated abstain_below=%s unknown_penalty=%s cross_lingual_bonus=%s counts=%s",
-             config.abstain_below, config.unknown_penalty, config.cross_lingual_bonus, counts)
+    log.info("calibrated abstain_below=%s unknown_penalty=%s counts=%s", config.abstain_below,
+             config.unknown_penalty, counts)
     return config, {"abstain_below": config.abstain_below, "unknown_penalty": config.unknown_penalty,
-                    "cross_lingual_bonus": config.cross_lingual_bonus, "dev_counts": counts}
+                    "dev_counts": counts}

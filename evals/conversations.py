@@ -1,7 +1,7 @@
 """`python -m evals.conversations`: follow-up questions and topic switches, turn by turn.
 
 Each conversation of `evals/data/conversations.jsonl` (written before the follow-up resolution
-was changed) is asked turn by turn through `bot.answer.answer` with the earlier questions as
+was changed) is asked turn by turn through `bot.answering.answer` with the earlier questions as
 history, on the reader path. A turn holds when one of its expected facts is in the answer text
 (`evals.corpus.holds`, and the answer is not a decline). A standalone turn (one that makes sense without the history) is also
 asked in a fresh conversation: the conversation must never answer it worse than that.
@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bot.answer import Answer, AnswerConfig, answer
+from bot.answering import Answer, AnswerConfig, answer
 from bot.followup import resolved_query
-from bot.query import parse_query
+from bot.answering.query import parse_query
 from evals.corpus import EVAL_DATA, holds, load_questions
 from kb.logs import configure_logging
 from kb.settings import Settings

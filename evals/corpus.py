@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from bot.answer import Answer, AnswerConfig, answer
-from bot.retrieve import FusionConfig
+from bot.answering import Answer, AnswerConfig, answer
+from bot.answering.retrieve import FusionConfig
 from kb.schema import access_for_role
 from kb.store import KnowledgeBase
 

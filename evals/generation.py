@@ -30,8 +30,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bot.answer import AnswerConfig, answer, prompt_excerpts
-from bot.generate import GenerationConfig, claims, reader_support
+from bot.answering import AnswerConfig, answer, prompt_excerpts
+from bot.answering.generate import GenerationConfig, claims, reader_support
 from evals.corpus import DEV_QUESTIONS, BLIND_QUESTIONS, QUESTIONS, holds, load_questions
 from kb.settings import Settings
 from kb.store import KnowledgeBase

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import AnswerConfig, answer
+from bot.answering import AnswerConfig, answer
 from evals.corpus import BLIND_QUESTIONS, load_questions
 from ingest.load import load_document
 from ingest.split import answer_sentences, split_document

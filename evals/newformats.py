@@ -66,7 +66,7 @@ def build_store(store: Path, folders: list[Path], base: Path | None) -> Any:
 
 def ask(kb: Any, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each question through the default answer path; what was shown and whether it holds the fact."""
-    from bot.answer import answer
+    from bot.answering import answer
 
     rows = []
     for q in questions:

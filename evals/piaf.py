@@ -8,8 +8,8 @@ chunk. The three rankings are computed over the same store in the same run:
 
 - bm25: `KnowledgeBase.keyword_search` (the catalog's keyword index: SQLite FTS5, or PostgreSQL
   full-text search with `--database-url`);
-- dense: `bot.retrieve.dense_search` with the query embedded with the query prompt;
-- hybrid: `bot.retrieve.retrieve` (fusion + diversification), the path `bot.answer` uses,
+- dense: `bot.answering.retrieve.dense_search` with the query embedded with the query prompt;
+- hybrid: `bot.answering.retrieve.retrieve` (fusion + diversification), the path `bot.answer` uses,
   with role admin so no access filter applies.
 
 The store folder is keyed by a hash of the PIAF file, the keyword analyzer version, the
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from kb.settings import PROJECT_ROOT, Settings
 
 if TYPE_CHECKING:
-    from bot.retrieve import FusionConfig
+    from bot.answering.retrieve import FusionConfig
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ def run_piaf(
     that many questions spread over the set, on the whole store (unlike `limit`, which builds a
     smaller store).
     """
-    from bot.retrieve import FusionConfig, dense_search, retrieve
+    from bot.answering.retrieve import FusionConfig, dense_search, retrieve
     from kb.store import SearchFilter
 
     fusion = fusion or FusionConfig()
@@ -350,7 +350,7 @@ def format_piaf(result: dict) -> str:
     labels = dict(ROW_LABELS)
     fusion = result.get("fusion")
     if fusion:
-        from bot.retrieve import FusionConfig
+        from bot.answering.retrieve import FusionConfig
 
         product = fusion == dataclasses.asdict(FusionConfig())
         method = fusion.get("method", "?") + (f" k={fusion.get('rrf_k')}" if fusion.get("method") == "rrf" else "")
@@ -396,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--questions must be at least 1")
     if not args.piaf.is_file():
         parser.error(f"{args.piaf}: no such file")
-    from bot.retrieve import FusionConfig
+    from bot.answering.retrieve import FusionConfig
 
     fusion = FusionConfig(method=args.fusion) if args.fusion else None
     result = run_piaf(args.piaf, args.work, precision=args.precision, limit=args.limit, fusion=fusion,

@@ -146,7 +146,7 @@ def sentence_rank1(paragraphs: Sequence[Paragraph], questions: Sequence[Question
 def whole_system(store: Any, questions: Sequence[Question], config: Any) -> dict[str, Any]:
     """`bot.answer` as the reader role on a PIAF store: gold answer text in the answer or
     its cited quotes, share declined, and latency."""
-    from bot.answer import answer
+    from bot.answering import answer
 
     found = declined = 0
     seconds = []
@@ -172,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    from bot.answer import AnswerConfig
-    from bot.reader import load_reader
+    from bot.answering import AnswerConfig
+    from bot.answering.reader import load_reader
     from kb.embeddings import load_embeddings
     from kb.settings import Settings
 

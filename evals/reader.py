@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from bot.answer import (Answer, AnswerConfig, Evidence, compose_units, search_filter, choose_units, declined,
+from bot.answering import (Answer, AnswerConfig, Evidence, compose_units, search_filter, choose_units, declined,
                         gather_evidence, read)
-from bot.query import parse_query
+from bot.answering.query import parse_query
 from evals.corpus import BLIND_QUESTIONS, DEV_QUESTIONS, QUESTIONS, Outcome, load_questions, run_questions, score
 from kb.schema import access_for_role
 from kb.store import KnowledgeBase
@@ -51,7 +51,7 @@ class Traced:
 def trace(kb: KnowledgeBase, questions: Sequence[dict[str, Any]], config: AnswerConfig = AnswerConfig()) -> list[Traced]:
     """Retrieve and read every question (questions about commitments are answered from them)."""
     from bot.roadmap import answer_from_commitments
-    from bot.router import route
+    from bot.answering.route import route
 
     result = []
     for q in questions:

@@ -24,10 +24,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from bot.answer import AnswerConfig, gather_evidence, read, search_filter
-from bot.query import parse_query
-from bot.retrieve import FusionConfig, dense_search, fuse
-from bot.router import route
+from bot.answering import AnswerConfig, gather_evidence, read, search_filter
+from bot.answering.query import parse_query
+from bot.answering.retrieve import FusionConfig, dense_search, fuse
+from bot.answering.route import route
 from evals.corpus import holds, load_questions, normalise
 from kb.store import KnowledgeBase, SearchFilter
 

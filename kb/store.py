@@ -11,7 +11,7 @@ before is moved into them by the next ingestion (`recover`).
 
 Chroma is reached through public APIs only: chromadb's collections for queries, upserts of
 precomputed embeddings and deletes; LangChain's `Chroma` (`vectors`) wraps the named collection
-(`bot.retrieve.PassageRetriever` is the LangChain retriever over the partitions).
+(`bot.answering.retrieve.PassageRetriever` is the LangChain retriever over the partitions).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.conversation import borrowed, rule_borrows
+from bot.answering.conversation import borrowed, rule_borrows
 from bot.followup import FEATURES, MODEL_FILE, FollowUpDecision, FollowUpModel
 from evals.corpus import EVAL_DATA, load_questions
 from kb.logs import configure_logging

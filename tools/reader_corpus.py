@@ -29,9 +29,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bot.retrieve import _passage
-from bot.selection import reader_context
-from bot.units import answer_units
+from bot.answering.retrieve import _passage
+from bot.answering.selection import reader_context
+from bot.answering.units import answer_units
 from evals.corpus import DEV_QUESTIONS, QUESTIONS, holds, load_questions
 
 log = logging.getLogger("train_reader")

@@ -1,4 +1,4 @@
-"""Train the answer calibrator (`bot/abstain.py`): how likely the reader's first unit answers.
+"""Train the answer calibrator (`bot/answering/abstain.py`): how likely the reader's first unit answers.
 
 Every question is asked through the answer path (retrieve, read) and its evidence's
 `signals` are kept with two labels: does the first unit hold the answer, and are the
@@ -38,11 +38,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from bot.abstain import CALIBRATOR_FILE, SIGNALS, signals
-from bot.answer import AnswerConfig, gather_evidence, read, search_filter
-from bot.query import parse_query
-from bot.reader import READER_DIR
-from bot.router import route
+from bot.answering.abstain import CALIBRATOR_FILE, SIGNALS, signals
+from bot.answering import AnswerConfig, gather_evidence, read, search_filter
+from bot.answering.query import parse_query
+from bot.answering.reader import READER_DIR
+from bot.answering.route import route
 from evals.corpus import DEV_QUESTIONS, holds, load_questions, normalise
 from kb.settings import PROJECT_ROOT, Settings
 from kb.store import KnowledgeBase, SearchFilter
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-piaf", action="store_true", help="trace the corpus questions only (with --trace-only)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("sentence_transformers", "kb.embeddings", "bot.reader", "httpx", "chromadb"):
+    for noisy in ("sentence_transformers", "kb.embeddings", "bot.answering.reader", "httpx", "chromadb"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config = AnswerConfig(reader=True)
     corpus = KnowledgeBase(Settings.from_env(store=args.store))

@@ -1,4 +1,4 @@
-"""Train the reader (`bot/reader.py`) on PIAF v1.0, with the fixed split of shared/benchmarks.
+"""Train the reader (`bot/answering/reader.py`) on PIAF v1.0, with the fixed split of shared/benchmarks.
 
 Trains on `train`, keeps the checkpoint that does best on `dev`, reports `test` once at the
 end (never used to choose anything). Each training example is a list: candidates scored
@@ -54,7 +54,7 @@ import numpy as np
 
 from evals.piaf_reader import SPLIT_FILE, PIAF_FILE, Paragraph, Question, evenly, load
 from evals.piaf_reader import normalise as _norm
-from bot.reader import CARD_FILE, FIRST_TRAINED_LAYER, MAX_TOKENS, READER_DIR, WEIGHTS_FILE, build_network, reader_text, trained_state
+from bot.answering.reader import CARD_FILE, FIRST_TRAINED_LAYER, MAX_TOKENS, READER_DIR, WEIGHTS_FILE, build_network, reader_text, trained_state
 from kb.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT
 from tools.reader_checkpoint import RESULT_DIR, CheckpointError, Checkpoints, fingerprint
 from tools.reader_corpus import (DEFAULT_CORPUS_SETS, CorpusDataError, CorpusQuestion, CorpusUnit, corpus_lists,
@@ -618,7 +618,7 @@ def write_result(args: argparse.Namespace, trainer: Trainer, data: Data, best: d
 def refit(args: argparse.Namespace, folder: Path, card: dict, data: Data, dev: list[tuple[Question, int]]) -> None:
     """Choose the keyword-overlap weight on dev through the product's own Reader (bf16 weights
     as saved in `folder`), then measure test once with it; the card is rewritten."""
-    from bot.reader import Reader
+    from bot.answering.reader import Reader
     from evals.piaf_reader import sentence_rank1
     from kb.embeddings import SentenceTransformerEmbeddings
 
@@ -678,7 +678,7 @@ OVERLAP_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 
 def fit_overlap(paragraphs: list[Paragraph], dev: list[Question], reader, embeddings) -> tuple[float, dict[str, float]]:
     """The keyword-overlap weight with the best rank-1 on `dev` (ties: the smaller weight)."""
-    from bot.reader import overlap_share
+    from bot.answering.reader import overlap_share
     from kb.text import keyword_terms
 
     queries = embeddings.encode_queries([q.text for q in dev])

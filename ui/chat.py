@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 import re
 from typing import Any
 
-from bot.answer import QuestionError, answer
+from bot.answering import QuestionError, answer
 from bot.library import passage_context
-from bot.reply import Answer
+from bot.answering.reply import Answer
 from bot.warmup import WarmStart
 from kb.settings import Settings
 from kb.store import ChromaUnreachableError, KnowledgeBase, StoreError

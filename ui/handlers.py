@@ -16,12 +16,12 @@ from typing import Any
 
 import gradio as gr
 
-from bot.answer import QuestionError, answer
+from bot.answering import QuestionError, answer
 from bot.feedback import add_comment, record_feedback
 from bot.library import last_ingestion, visible_documents
 from bot.messages import message
 from bot.onboarding import documents_by_type, glossary, timeline
-from bot.query import question_language
+from bot.answering.query import question_language
 from bot.roadmap import MAX_FILTER_CHARS, Commitment, CommitmentQueryError, commitments, to_csv
 from bot.starters import StarterCache
 from bot.users import session_role

@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Mapping
 
-from bot.answer import Answer
+from bot.answering import Answer
 from bot.library import PassageContext
 from kb.vocabulary import code_label
 from ui.i18n import t

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.conversation import borrowed, resolve
+from bot.answering.conversation import borrowed, resolve
 from bot.followup import FEATURES, MODEL_FILE, FollowUpDecision, FollowUpModel, lexical_signals, load_model
 from kb.store import KnowledgeBase, SearchFilter
 

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from bot.answer import answer
+from bot.answering import answer
 from evals.roadmap import run_roadmap
 from bot.spreadsheet import read_table
 from bot.roadmap import CommitmentQueryError, _wanted, commitments, merge, recognise, to_csv

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.reply import Answer, Source
+from bot.answering.reply import Answer, Source
 from evals.answers import Asked, figures
 from evals.retrieval import Ranks, summarise
 

@@ -39,7 +39,7 @@ def _corpus(root: Path) -> Path:
 
 
 def _citations(settings: Settings) -> list[list[tuple]]:
-    from bot.answer import answer
+    from bot.answering import answer
     from kb.store import KnowledgeBase
 
     kb = KnowledgeBase(settings)

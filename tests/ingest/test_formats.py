@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.units import answer_units
+from bot.answering.units import answer_units
 from ingest.load import load_document
 from ingest.roadmap import extract_commitments
 from ingest.split import answer_sentences
@@ -270,7 +270,7 @@ def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Pat
 ])
 def test_each_kind_answers_from_the_right_row_slide_or_message(formats_store, question: str, path: str, quoted: str,
                                                                page: int | None) -> None:
-    from bot.answer import answer
+    from bot.answering import answer
 
     result = answer(question, role="staff", kb=formats_store, today=date(2026, 4, 1))
     cited = [s for s in result.sources if s.cited]

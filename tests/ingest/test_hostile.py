@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, QuestionError, answer
+from bot.answering import Answer, QuestionError, answer
 from bot.messages import MESSAGES, message
 from kb.settings import Settings
 from kb.store import KnowledgeBase

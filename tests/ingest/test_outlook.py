@@ -88,7 +88,7 @@ def test_a_cut_msg_is_refused_with_its_message(tmp_path: Path) -> None:
 
 @pytest.mark.real_model
 def test_a_store_answers_from_the_newest_message_of_a_msg_thread(tmp_path: Path, real_model_path: Path) -> None:
-    from bot.answer import answer
+    from bot.answering import answer
     from tests.conftest import ingest_from
 
     _msg(tmp_path / "docs")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.units import answer_units
+from bot.answering.units import answer_units
 from ingest.load import load_document
 from ingest.plaintext import aligned_rows
 from ingest.roadmap import extract_commitments

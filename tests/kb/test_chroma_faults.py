@@ -36,7 +36,7 @@ def _copy_corpus(target: Path) -> Path:
 
 
 def _chat_reply(settings: Settings, lang: str) -> str:
-    from bot.answer import knowledge_base
+    from bot.answering import knowledge_base
     from ui.chat import respond
 
     *_, (chat, _turns, _cards, _box) = respond(settings, knowledge_base(settings), "reader", QUESTION, [], [], {}, lang)
@@ -46,7 +46,7 @@ def _chat_reply(settings: Settings, lang: str) -> str:
 @pytest.mark.real_model
 def test_an_answer_while_chroma_is_down_says_so_and_answers_resume_when_it_is_back(
         tmp_path: Path, monkeypatch, real_model_path) -> None:
-    from bot.answer import answer
+    from bot.answering import answer
     from ingest.index import ingest_paths
     from kb.store import KnowledgeBase
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieve import dense_search
+from bot.answering.retrieve import dense_search
 from ingest.index import ingest_paths
 from kb.settings import Settings
 from kb.store import KnowledgeBase, SearchFilter, StoreError

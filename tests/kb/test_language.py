@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.query import question_language
+from bot.answering.query import question_language
 from kb.language import identify
 
 

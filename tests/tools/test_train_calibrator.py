@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bot.abstain import Logistic
+from bot.answering.abstain import Logistic
 from tools.train_calibrator import fit, precision_threshold, probabilities
 
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bot.answer import QuestionError
-from bot.reply import Answer
+from bot.answering import QuestionError
+from bot.answering.reply import Answer
 from ui import chat
 
 
@@ -78,7 +78,7 @@ def test_the_chat_streams_verified_sentences_and_never_a_planted_one(corpus_stor
     from kb.store import KnowledgeBase
 
     monkeypatch.setattr(chat, "DRAFT_REFRESH_S", 0.0)
-    monkeypatch.setattr(sys.modules["bot.answer"], "chat_model", lambda settings: _ObeyingModel())
+    monkeypatch.setattr(sys.modules["bot.answering.pipeline"], "chat_model", lambda settings: _ObeyingModel())
     store = KnowledgeBase(replace(corpus_store.settings, llm_url="http://127.0.0.1:9/v1"),
                           embeddings=corpus_store.embeddings)
     states = [c[-1]["content"] for c, _, _, _ in chat.respond(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answer import Answer, Source
+from bot.answering import Answer, Source
 from ui.render import answer_markdown, escape
 
 

@@ -1,4 +1,4 @@
-"""The question read once (`bot.query.parse_query`): what each later stage reads from it."""
+"""The question read once (`bot.answering.query.parse_query`): what each later stage reads from it."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from bot.answer import AnswerConfig, answer
-from bot.conversation import stands_alone
-from bot.query import Query, QuestionError, parse_query
+from bot.answering import AnswerConfig, answer
+from bot.answering.conversation import stands_alone
+from bot.answering.query import Query, QuestionError, parse_query
 from evals.corpus import holds
 from kb.store import KnowledgeBase
 
@@ -20,20 +20,15 @@ def test_a_question_is_read_into_the_fields_the_stages_use() -> None:
     assert isinstance(query, Query)
     assert query.language == "fr"
     assert query.search == query.question and not query.follow_up
-    assert query.kind is not None and query.kind.name == "count"
-    assert query.asked_years == {"2026"}
-    assert query.named_days == {(5, 19)}
-    assert query.acronyms == {"CEAC"}
     assert "CEAC" in query.names
     assert query.commitments is None
     assert not query.wants_list
 
 
-def test_the_cue_asking_for_the_kind_of_fact_is_not_salient() -> None:
+def test_the_salient_words_say_which_are_names() -> None:
     query = parse_query("Que signifie le sigle CEAC ?")
-    words = [word for word, _ in query.salient]
-    assert "signifie" not in words and "CEAC" in words
-    assert ("CEAC", True) in query.salient
+    assert ("CEAC", True) in query.salient and ("signifie", False) in query.salient
+    assert ("Que", False) in query.salient, "the first word is no name"
 
 
 def test_a_follow_up_searches_with_the_subject_of_the_conversation() -> None:
@@ -44,7 +39,7 @@ def test_a_follow_up_searches_with_the_subject_of_the_conversation() -> None:
     # the reader, which reads the search query, must answer the new question, not the earlier one.
     launched = parse_query("Quand a-t-il été lancé ?", ["Quels sont les quatre axes du New Deal technologique ?"])
     assert launched.search == "Quand a-t-il été lancé ? quatre axes du New Deal technologique"
-    # The question itself is kept as asked: the kind of fact and the names are its own.
+    # The question itself is kept as asked: its names are its own.
     assert query.question == "Et pour la CEAC ?"
 
 
@@ -67,7 +62,7 @@ def test_unusable_questions_are_refused_with_a_message(question: str, message: s
         parse_query(question)
 
 
-# ----- follow-ups and topic switches (bot.conversation) --------------------------------
+# ----- follow-ups and topic switches (bot.answering.conversation) --------------------------------
 @pytest.mark.parametrize(
     "question",
     [

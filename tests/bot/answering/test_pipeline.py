@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 
-from bot.answer import AnswerConfig, QuestionError, answer
-from bot.query import asks_for_list, contextual_query, question_language
+from bot.answering import AnswerConfig, QuestionError, answer
+from bot.answering.query import asks_for_list, contextual_query, question_language
 from kb.dates import days
 from evals.corpus import holds
 from kb.store import EmptyStoreError, KnowledgeBase
-
-# The sentence scorer alone (no reader): its cues are pinned by the tests that use it.
-LEGACY = AnswerConfig(reader=False)
 
 
 # ----- input and helpers (no model) ---------------------------------------------------
@@ -158,8 +154,8 @@ def test_french_question_reads_the_english_document_that_holds_the_fact(corpus_s
     # language's best passages, so that a fact only the English minutes hold reaches it.
     # (The reader, trained on French alone, still ranks these English units below French ones
     # about the first meeting: the answer is not sure, and says so.)
-    from bot.answer import gather_evidence, read, search_filter
-    from bot.query import parse_query
+    from bot.answering import gather_evidence, read, search_filter
+    from bot.answering.query import parse_query
 
     question = "Quand la deuxième réunion du comité de pilotage conjoint aura-t-elle lieu ?"
     evidence = gather_evidence(corpus_store, parse_query(question), search_filter("official", None),
@@ -229,38 +225,6 @@ def test_second_follow_up_is_about_the_first_questions_subject(corpus_store: Kno
 
 
 @pytest.mark.real_model
-@pytest.mark.parametrize(
-    ("question", "fact", "switched_off"),
-    [
-        # The English note says "Mobile ASAN buses bring the same services to rural districts";
-        # "services" and "rurales" share their first letters with its words.
-        ("Comment l'Azerbaïdjan apporte-t-il les services ASAN aux zones rurales ?", "ASAN buses",
-         AnswerConfig(cognate_prefix=0)),
-    ],
-    ids=["shared word beginnings"],
-)
-def test_answers_across_languages_and_abstains_without_the_bridge(
-    corpus_store: KnowledgeBase, question: str, fact: str, switched_off: AnswerConfig
-) -> None:
-    # The sentence scorer's bridges across languages (it orders the reader's candidates).
-    result = answer(question, kb=corpus_store, config=LEGACY)
-    assert not result.abstained and holds(result.answer, [fact]), result.answer
-    assert answer(question, kb=corpus_store, config=replace(switched_off, reader=False)).abstained
-
-
-@pytest.mark.real_model
-def test_a_named_day_is_answered_only_from_that_day(corpus_store: KnowledgeBase) -> None:
-    # The minutes of 17 February say "Elle a réuni 34 participants": about that meeting only.
-    same_day = answer("Combien de participants la réunion du 17 février 2026 a-t-elle réunis ?",
-                      role="official", kb=corpus_store, config=LEGACY)
-    assert not same_day.abstained and holds(same_day.answer, ["34 participants"]), same_day.answer
-    other_day = "Combien de participants la réunion du comité de pilotage du 12 mars 2026 a-t-elle réunis ?"
-    assert answer(other_day, role="official", kb=corpus_store, config=LEGACY).abstained
-    unchecked = answer(other_day, role="official", kb=corpus_store, config=AnswerConfig(named_day_check=False, reader=False))
-    assert not unchecked.abstained and "34" in unchecked.answer, "without the check, another meeting's count"
-
-
-@pytest.mark.real_model
 def test_a_list_question_gets_the_introduction_with_its_items(corpus_store: KnowledgeBase) -> None:
     result = answer("Quels sont les quatre axes du New Deal technologique ?", role="official", kb=corpus_store)
     assert quoted(result), result.outcome
@@ -280,7 +244,7 @@ def test_a_list_question_gets_the_introduction_with_its_items(corpus_store: Know
 
 @pytest.mark.real_model
 def test_langchain_retriever_respects_the_role(corpus_store: KnowledgeBase) -> None:
-    from bot.retrieve import PassageRetriever
+    from bot.answering.retrieve import PassageRetriever
     from kb.store import SearchFilter
 
     retriever = PassageRetriever(kb=corpus_store, where=SearchFilter.for_role("reader"), k=4)
@@ -325,7 +289,7 @@ def test_the_llm_reads_what_the_reader_read_and_may_decline(corpus_store: Knowle
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
 
-    module = sys.modules["bot.answer"]
+    module = sys.modules["bot.answering.pipeline"]
     prompts = []
 
     class Recording(GenericFakeChatModel):
@@ -344,6 +308,6 @@ def test_the_llm_reads_what_the_reader_read_and_may_decline(corpus_store: Knowle
 
 
 def _calibrator():
-    from bot.abstain import load_calibrator
+    from bot.answering.abstain import load_calibrator
 
     return load_calibrator()

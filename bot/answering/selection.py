@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from bot.evidence import Evidence
-from bot.reader import load_reader
-from bot.retrieve import Passage
-from bot.scoring import AnswerConfig, ScoredSentence
-from bot.units import Unit, answer_units
+from bot.answering.evidence import Evidence
+from bot.answering.reader import load_reader
+from bot.answering.retrieve import Passage
+from bot.answering.scoring import AnswerConfig, ScoredSentence
+from bot.answering.units import Unit, answer_units
 from kb.store import KnowledgeBase
 
 

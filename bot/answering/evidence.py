@@ -3,21 +3,18 @@ signals that decide whether the documents support an answer at all."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot.answer_type import AnswerType
-from bot.query import Query
-from kb.vocabulary import ACRONYM
-from bot.retrieve import FusionConfig, Passage, diversify, rank_passages, reading_passages
-from bot.scoring import AnswerConfig, ScoredSentence, score_sentences
+from bot.answering.query import Query
+from bot.answering.retrieve import FusionConfig, Passage, diversify, rank_passages, reading_passages
+from bot.answering.scoring import AnswerConfig, ScoredSentence, score_sentences
 from kb.store import KnowledgeBase, SearchFilter
 
 if TYPE_CHECKING:
-    from bot.reading import Candidate
+    from bot.answering.selection import Candidate
 
 
 @dataclass
@@ -29,10 +26,6 @@ class Evidence:
     passages: list[Passage]
     sentences: list[ScoredSentence]
     unknown: float
-    kind: AnswerType | None = None
-    # Acronyms the question names ("CEAC", "DAGE"): a passage naming none of them is about
-    # something else, however close its wording (they are the same in both languages).
-    acronyms: frozenset[str] = frozenset()
     # The search query (the question with the subject of a follow-up) and, once read, the
     # reader's candidates best first: the trace that evaluation and calibration read.
     query: str = ""
@@ -42,36 +35,16 @@ class Evidence:
     # shown as sources.
     reading: list[Passage] = field(default_factory=list)
 
-    def _names_the_acronyms(self, passage: Passage) -> bool:
-        return self.acronyms <= set(ACRONYM.findall(f"{passage.title}\n{passage.section}\n{passage.text}"))
-
-    @functools.cached_property
+    @property
     def strongest(self) -> ScoredSentence | None:
-        """The sentence with the best score before the other-language bonus: the bonus
-        picks among sentences, it is no evidence that the documents answer. When the
-        question asks for a kind of fact, only sentences stating one count, and only
-        sentences from passages naming the question's acronyms do; a sentence giving
-        another year than the one asked, or about another day than the one named, does not."""
-        candidates = [s for s in self.sentences if s.typed] if self.kind else self.sentences
-        candidates = [s for s in candidates if not s.other_time]
-        if self.acronyms:
-            # Once per passage of the candidates, not once per sentence.
-            passages = {s.passage.chunk_id: s.passage for s in candidates}
-            naming = {cid for cid, passage in passages.items() if self._names_the_acronyms(passage)}
-            candidates = [s for s in candidates if s.passage.chunk_id in naming]
-        return max(candidates, key=lambda s: s.score - s.bonus) if candidates else None
+        """The sentence with the best score (the sentences are sorted best first)."""
+        return self.sentences[0] if self.sentences else None
 
     @property
     def support(self) -> float:
-        """Best sentence score without the other-language bonus (0 when there is none)."""
+        """Best sentence score (0 when there is none)."""
         best = self.strongest
-        return best.score - best.bonus if best else 0.0
-
-    @property
-    def cross_lingual(self) -> bool:
-        """That strongest sentence is in another language than the question."""
-        best = self.strongest
-        return best is not None and best.passage.language != self.language
+        return best.score if best else 0.0
 
 
 def gather_evidence(
@@ -93,18 +66,21 @@ def gather_evidence(
     else:
         reading = passages[: config.passages_for_sentences]
     sentences, unknown = score_sentences(kb, query, query_vector, reading, config, where)
-    return Evidence(query.language, query_vector, passages, sentences, unknown, query.kind, query.acronyms, query.search,
-                    reading=reading)
+    if for_reader and config.other_language_prerank:
+        # The embedding model's cosine is lower across languages for the same relevance: without
+        # this, the other language's units rarely reach the ones the reader reads. It orders the
+        # reader's input only; the reader and the calibrator judge them like any other.
+        for sentence in sentences:
+            if sentence.passage.language != query.language:
+                sentence.score += config.other_language_prerank
+        sentences.sort(key=lambda s: s.score, reverse=True)
+    return Evidence(query.language, query_vector, passages, sentences, unknown, query.search, reading=reading)
 
 
 def abstention_score(evidence: Evidence, config: AnswerConfig) -> float:
-    """How well the documents support an answer; below `abstain_below` the bot abstains.
-
-    Cross-lingual matches score lower for the same relevance, and question words
-    in another language are naturally absent from the documents, so both are allowed for.
-    """
-    if evidence.cross_lingual:
-        return evidence.support + config.cross_lingual_bonus
+    """How well the documents support an answer on the scorer path (`PASSERELLE_READER=0`):
+    the best sentence score, less a penalty for the share of the question the documents do
+    not know; below `abstain_below` the bot abstains."""
     return evidence.support - config.unknown_penalty * evidence.unknown
 
 

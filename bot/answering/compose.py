@@ -8,12 +8,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from bot.evidence import Evidence
+from bot.answering.evidence import Evidence
 from bot.messages import message
-from bot.reply import Answer, Source
-from bot.retrieve import Passage
-from bot.scoring import ScoredSentence
-from bot.selection import Candidate
+from bot.answering.reply import Answer, Source
+from bot.answering.retrieve import Passage
+from bot.answering.scoring import ScoredSentence
+from bot.answering.selection import Candidate
 from kb.store import KnowledgeBase
 
 

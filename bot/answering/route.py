@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.query import Query
+from bot.answering.query import Query
 from kb.store import KnowledgeBase, SearchFilter
 from kb.text import keyword_terms
 

@@ -1,6 +1,6 @@
 """What the bot returns: an `Answer` with its numbered `Source`s (data, never markup).
 
-Shared by the document answerer (`bot.answer`) and the commitments answerer (`bot.roadmap`).
+Shared by the document answerer (`bot.answering`) and the commitments answerer (`bot.roadmap`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Answer:
     # Sentences of the LLM's draft that the verification removed: {"sentence", "reason"}.
     removed: list[dict[str, str]] = field(default_factory=list)
     # "answered" (quoted as the answer), "to_check" (the best passages shown as places to
-    # look, nothing presented as the answer) or "not_in_documents" (`bot.abstain`).
+    # look, nothing presented as the answer) or "not_in_documents" (`bot.answering.abstain`).
     outcome: str = "answered"
     # The calibrated probability that the first quoted unit answers (None where no
     # calibrator decided, e.g. an answer from the roadmap commitments).

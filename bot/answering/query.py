@@ -1,9 +1,9 @@
 """The question, read once: the first stage of the answer path.
 
 `parse_query` checks the question and reads from it everything the later stages need
-(language, the search query of a follow-up, the kind of fact asked, the years, days and
-names, whether it asks for a list, whether it is a question about commitments), so that
-routing, retrieval, sentence scoring and composing read a `Query` instead of the text.
+(language, the search query of a follow-up, the names, whether it asks for a list, whether
+it is a question about commitments), so that routing, retrieval, sentence scoring and
+composing read a `Query` instead of the text.
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping, Sequence
 
-from bot.answer_type import WORD_TOKEN, AnswerType, answer_type
-from bot.conversation import Borrows, resolve
+from bot.answering.conversation import Borrows, resolve
 from bot.messages import message
 from bot.roadmap import CommitmentQuery, recognise
-from kb.dates import days
 from kb.language import identify
-from kb.text import fold, keyword_terms
-from kb.vocabulary import ACRONYM, STOPWORDS
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +27,8 @@ MAX_QUESTION_CHARS = 2000
 # a client from sending megabytes of "history" to be read.
 MAX_HISTORY_TURNS = 20
 MAX_HISTORY_CHARS = 8000
+# A word, hyphenated compounds kept whole ("start-up", "trente-quatre").
+WORD_TOKEN = re.compile(r"[^\W_]+(?:[-–][^\W_]+)*")
 
 
 class QuestionError(ValueError):
@@ -46,16 +44,10 @@ class Query:
     # The search query: the question, with the subject of the conversation for a follow-up
     # ("Et pour la CEAC ?" after "Quelles sont les obligations de la SENUM ?").
     search: str
-    kind: AnswerType | None
-    # Years the question asks about ("pour 2027"), days it names ((5, 19) for "19 May").
-    asked_years: frozenset[str]
-    named_days: frozenset[tuple[int, int]]
     # Capitalised words past the first: names that no document may know.
     names: tuple[str, ...]
-    # Acronyms it names ("CEAC"): a passage naming none of them is about something else.
-    acronyms: frozenset[str]
-    # Its words outside the cue asking for the kind of fact, each with whether it is a name:
-    # what the documents must know for the question to be answerable.
+    # Its words, each with whether it is a name: what the documents must know for the
+    # question to be answerable.
     salient: tuple[tuple[str, bool], ...]
     wants_list: bool
     # What it asks of the commitments (the roadmap), or None for a question the documents answer.
@@ -76,19 +68,13 @@ def parse_query(question: str, history: Sequence[Any] = (), today: date | None =
     language = question_language(question if isinstance(question, str) else "")
     text = _check_question(question, language)
     history = bounded_history(history, language)
-    kind = answer_type(text)
     words = WORD_TOKEN.findall(text)
-    rest = text.replace(kind.cue, " ") if kind and kind.cue else text
     return Query(
         question=text,
         language=language,
         search=contextual_query(text, history),
-        kind=kind,
-        asked_years=frozenset(_ASKED_YEAR.findall(text)),
-        named_days=frozenset(days(text)),
-        acronyms=frozenset(ACRONYM.findall(text)),
         names=tuple(w for i, w in enumerate(words) if i > 0 and w[0].isupper()),
-        salient=tuple((w, i > 0 and w[0].isupper()) for i, w in enumerate(WORD_TOKEN.findall(rest))),
+        salient=tuple((w, i > 0 and w[0].isupper()) for i, w in enumerate(words)),
         wants_list=asks_for_list(text),
         commitments=recognise(text, today),
     )
@@ -173,8 +159,8 @@ def contextual_query(question: str, history: Sequence[Any], borrows: Borrows | N
     """The search query for `question` given the conversation so far.
 
     A question that stands on its own is searched as asked; a follow-up ("Et pour la CEAC ?",
-    "Qui la préside ?") borrows the subject of the conversation (`bot.conversation`).
-    `borrows` decides which questions are follow-ups (default: the rules of `bot.conversation`).
+    "Qui la préside ?") borrows the subject of the conversation (`bot.answering.conversation`).
+    `borrows` decides which questions are follow-ups (default: the rules of `bot.answering.conversation`).
     """
     # The last few questions are enough to find the subject.
     return resolve(question, _previous_questions(history)[-_CONTEXT_TURNS:], borrows).search
@@ -193,13 +179,6 @@ def _previous_questions(history: Sequence[Any]) -> list[str]:
     return [q for q in questions if q.strip()]
 
 
-# A year the question asks about ("à fin 2027", "pour 2027", "by 2028"), not one naming an
-# event ("la visite de décembre 2025").
-_ASKED_YEAR = re.compile(
-    r"\b(?:en|pour|à fin|fin|d'ici(?: à)?(?: la)?(?: fin(?: de)?)?|jusqu'en|in|for|by|by the end of|"
-    r"at the end of|until)\s+((?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
 _LIST_QUESTION = re.compile(
     r"\b(r[ée]sum\w*|list\w*|[ée]num[ée]r\w*|quel(?:le)?s sont|what (?:are|were)|which (?:are|were)|summar\w*)\b",
     re.IGNORECASE,

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from bot.abstain import (ANSWERED, NOT_IN_DOCUMENTS, SIGNALS, TO_CHECK, Calibrator, Logistic, load_calibrator,
+from bot.answering.abstain import (ANSWERED, NOT_IN_DOCUMENTS, SIGNALS, TO_CHECK, Calibrator, Logistic, load_calibrator,
                          signals)
-from bot.reader import READER_DIR, ReaderError
-from bot.units import Unit
+from bot.answering.reader import READER_DIR, ReaderError
+from bot.answering.units import Unit
 
 
 def _candidate(doc: str, start: int, logit: float, text: str, cosine: float = 0.85, language: str = "fr"):

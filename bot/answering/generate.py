@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from bot.reply import Answer, Source
+from bot.answering.reply import Answer, Source
 from kb.settings import Settings
 from kb.dates import days, is_month, month_numbers
 from kb.text import fold
@@ -388,7 +388,7 @@ def _check(claim: Claim, excerpts: Sequence[Excerpt],
 def reader_support(embeddings: Any) -> Callable[[str, Sequence[Excerpt]], list[float]]:
     """`support` through the trained reader: the sentence read as the question, each cited
     excerpt as the candidate, with the embedding model's cosine between them."""
-    from bot.reader import load_reader
+    from bot.answering.reader import load_reader
 
     vectors: dict[str, np.ndarray] = {}  # each excerpt is embedded once, however many sentences cite it
 

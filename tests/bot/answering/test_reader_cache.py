@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.reader import LogitCache, Reader
+from bot.answering.reader import LogitCache, Reader
 
 
 def test_the_cache_forgets_the_least_recently_used_entry_past_its_size() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieve import FusionConfig, Passage, diversify, fuse
+from bot.answering.retrieve import FusionConfig, Passage, diversify, fuse
 
 RRF = FusionConfig(method="rrf")
 CONVEX = FusionConfig()  # the product's default
@@ -178,8 +178,8 @@ def _row(cid: str, language: str) -> dict:
 
 
 def test_the_other_languages_best_passage_is_read_but_not_handed_the_top_score(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.retrieve as retrieve_module
-    from bot.retrieve import rank_passages, reading_passages
+    import bot.answering.retrieve as retrieve_module
+    from bot.answering.retrieve import rank_passages, reading_passages
     from kb.store import SearchFilter
 
     # Twenty French passages, the first one both dense and keyword best; one English passage
@@ -205,7 +205,7 @@ def test_the_other_languages_best_passage_is_read_but_not_handed_the_top_score(m
 
 
 def test_the_reading_list_keeps_every_passage_of_one_document() -> None:
-    from bot.retrieve import reading_passages
+    from bot.answering.retrieve import reading_passages
 
     # Diversity caps a document at two passages in the sources list; the reader gets them all.
     ranked = [passage(f"a{i}", "a", 100 * i, 100 * i + 100, 1.0 - 0.01 * i) for i in range(5)]

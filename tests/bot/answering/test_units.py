@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.units import answer_units, is_item
+from bot.answering.units import answer_units, is_item
 from kb.text import sentence_spans
 
 TEXT = (

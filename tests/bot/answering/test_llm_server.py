@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import answer
+from bot.answering import answer
 from kb.store import KnowledgeBase
 from tests.conftest import PROJECT_ROOT, free_port, stop, wait_for_port
 from ui.chat import respond

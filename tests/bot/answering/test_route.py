@@ -1,4 +1,4 @@
-"""The router (`bot.router.route`): the commitments or the documents, on the real corpus store."""
+"""The router (`bot.answering.route.route`): the commitments or the documents, on the real corpus store."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.query import parse_query
-from bot.router import route
+from bot.answering.query import parse_query
+from bot.answering.route import route
 from kb.store import KnowledgeBase, SearchFilter
 
 TODAY = date(2026, 6, 15)

@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from bot.reader import READER_DIR, ReaderError, overlap_share
+from bot.answering.reader import READER_DIR, ReaderError, overlap_share
 from kb.text import keyword_terms
 
 if TYPE_CHECKING:
-    from bot.evidence import Evidence
+    from bot.answering.evidence import Evidence
 
 CALIBRATOR_FILE = "calibrator.json"
 ANSWERED, TO_CHECK, NOT_IN_DOCUMENTS = "answered", "to_check", "not_in_documents"

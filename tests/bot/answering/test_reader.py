@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.answer import AnswerConfig, Candidate, Evidence, answer, choose_units
-from bot.reader import Reader, ReaderError, load_reader
-from bot.retrieve import Passage
-from bot.units import Unit
+from bot.answering import AnswerConfig, Candidate, Evidence, answer, choose_units
+from bot.answering.reader import Reader, ReaderError, load_reader
+from bot.answering.retrieve import Passage
+from bot.answering.units import Unit
 from evals.piaf_reader import PIAF_FILE, evenly, load, sentence_rank1
 
 pytestmark = pytest.mark.real_model
@@ -74,7 +74,7 @@ def test_the_reader_is_the_default_and_the_setting_switches_it_off(corpus_store,
     from kb.settings import Settings
     from kb.store import KnowledgeBase
 
-    module = sys.modules["bot.answer"]  # `bot.answer` is also the name of the function
+    module = sys.modules["bot.answering.pipeline"]  # where answer() looks its stages up
     calls = []
     real_read = module.read
     monkeypatch.setattr(module, "read", lambda *args: calls.append(args) or real_read(*args))

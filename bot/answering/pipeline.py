@@ -1,21 +1,21 @@
 """Answers: extractive and cited, saying how sure they are.
 
 The answer quotes one to three answer units verbatim from retrieved passages, each followed
-by its citation number (`bot.units`: a sentence, a list with its introduction, a table row
-with its header). By default the trained reader (`bot.reader`) scores the units of the best
-passages and a calibrator (`bot.abstain`) decides the outcome: **answered** (the units are
+by its citation number (`bot.answering.units`: a sentence, a list with its introduction, a table row
+with its header). By default the trained reader (`bot.answering.reader`) scores the units of the best
+passages and a calibrator (`bot.answering.abstain`) decides the outcome: **answered** (the units are
 the answer), **to check** (the best units are shown as places to look) or **not in the
 documents**. With `AnswerConfig(reader=False)` (`PASSERELLE_READER=0`, the escape hatch) the
-previous sentence scorer (embedding similarity, keyword overlap and cues for the kind of fact
-asked) chooses sentences and abstains below its threshold.
+plain sentence scorer (embedding similarity, keyword overlap and passage rank; its former
+hand-written cues are gone) chooses sentences and abstains below its threshold.
 
-The stages, each with typed input and output: `bot.query.parse_query` (question -> Query)
--> `bot.router.route` (commitments or documents) -> `gather_evidence` (rank passages, keep
-the ones to read, score their sentences -> Evidence; `bot.retrieve`, `bot.evidence`,
-`bot.scoring`) -> `read` (answer units with reader logits, kept in `Evidence.candidates`;
-`bot.selection`) -> `decided` (the calibrator's outcome; `bot.abstain`) -> `compose_units`
-/ `to_check` / `declined` (-> Answer; `bot.compose`). This module runs them and re-exports
-their public names, so callers import the answer path from here.
+The stages, each with typed input and output: `bot.answering.query.parse_query` (question -> Query)
+-> `bot.answering.route.route` (commitments or documents) -> `gather_evidence` (rank passages, keep
+the ones to read, score their sentences -> Evidence; `bot.answering.retrieve`, `bot.answering.evidence`,
+`bot.answering.scoring`) -> `read` (answer units with reader logits, kept in `Evidence.candidates`;
+`bot.answering.selection`) -> `decided` (the calibrator's outcome; `bot.answering.abstain`) -> `compose_units`
+/ `to_check` / `declined` (-> Answer; `bot.answering.compose`). This module runs them and gathers
+their public names, which the package (`bot.answering`) re-exports for callers.
 """
 
 from __future__ import annotations
@@ -26,20 +26,19 @@ import time
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
-from bot.abstain import ANSWERED, TO_CHECK, load_calibrator
-from bot.compose import compose_sentences, compose_units, declined, source, to_check
-from bot.evidence import Evidence, abstention_score, choose_sentences, gather_evidence
+from bot.answering.abstain import ANSWERED, TO_CHECK, load_calibrator
+from bot.answering.compose import compose_sentences, compose_units, declined, source, to_check
+from bot.answering.evidence import Evidence, abstention_score, choose_sentences, gather_evidence
 from bot.followup import resolved_query
-from bot.generate import Excerpt, GenerationConfig, chat_model, generate, reader_support
+from bot.answering.generate import Excerpt, GenerationConfig, chat_model, generate, reader_support
 from bot.messages import message
-from bot.reply import Answer, Source
-from bot.query import Query, QuestionError, parse_query
+from bot.answering.reply import Answer, Source
+from bot.answering.query import Query, QuestionError, parse_query
 from bot.roadmap import answer_from_commitments
-from bot.retrieve import FusionConfig
-from bot.router import route
-from bot.scoring import AnswerConfig, ScoredSentence
-from bot.scoring import unknown_share as _unknown_share  # noqa: F401 - tests/bot/test_answer_type.py reads it here
-from bot.selection import Candidate, best_units, candidates, choose_units, read, reader_context, structured_units
+from bot.answering.retrieve import FusionConfig
+from bot.answering.route import route
+from bot.answering.scoring import AnswerConfig, ScoredSentence
+from bot.answering.selection import Candidate, best_units, candidates, choose_units, read, reader_context, structured_units
 from kb.settings import Settings
 from kb.store import EmptyStoreError, KnowledgeBase, SearchFilter
 
@@ -90,7 +89,7 @@ def answer(
     dates), organisation, language. Questions about commitments ("Qu'est-ce qui est en retard ?")
     are answered from the roadmap commitments, lateness judged on `today` (default: the
     current date). With an LLM server configured (`Settings.llm_url`), an answerable
-    question gets a written answer whose every sentence is verified (`bot.generate`);
+    question gets a written answer whose every sentence is verified (`bot.answering.generate`);
     `on_verified` then receives the answer's verified sentences as they pass the checks
     (never unverified text). `where`, when given, is the
     search filter itself instead of `role` and `filters` (evaluation). Raises QuestionError for
@@ -164,7 +163,7 @@ def _extractive(kb: KnowledgeBase, query: Query, evidence: Evidence, config: Ans
 
 
 def decided(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig, k: int, language: str) -> Answer:
-    """The answer the calibrator's outcome calls for on read `evidence` (`bot.abstain`),
+    """The answer the calibrator's outcome calls for on read `evidence` (`bot.answering.abstain`),
     with its confidence."""
     decision = load_calibrator().decide(evidence)
     confidence = round(decision.confidence, 3)

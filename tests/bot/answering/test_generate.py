@@ -9,8 +9,8 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from bot.generate import Excerpt, LLMUnavailable, claims, draft, generate, prompt_messages, verify
-from bot.reply import Answer, Source
+from bot.answering.generate import Excerpt, LLMUnavailable, claims, draft, generate, prompt_messages, verify
+from bot.answering.reply import Answer, Source
 from kb.settings import Settings
 
 TERMS = ("Les commissions mixtes se réunissent tous les deux mois. La commission cybersécurité compte "
