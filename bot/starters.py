@@ -163,6 +163,9 @@ class StarterCache:
                 self._asked, self._asked_version = {}, version
             try:
                 questions = self.choose(self.kb, role, language, self._ask_once)
+            except StoreError as exc:  # a server down is said once, without a traceback; chosen again later
+                log.warning("starter questions not chosen role=%s language=%s: %s", role, language, exc)
+                return entry.questions if entry is not None else []
             except Exception:  # noqa: BLE001 — the page must still show: no starters rather than an error
                 log.exception("starter questions not chosen role=%s language=%s", role, language)
                 return entry.questions if entry is not None else []

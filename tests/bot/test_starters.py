@@ -91,6 +91,26 @@ def test_a_failing_choice_shows_no_starters_rather_than_an_error(onboarding_kb: 
     assert StarterCache(onboarding_kb, choose).get("reader", "fr") == []
 
 
+def test_a_server_down_while_choosing_is_one_warning_and_the_choice_is_made_again(
+        onboarding_kb: KnowledgeBase, caplog) -> None:  # noqa: F811
+    from kb.chroma_client import ChromaUnreachableError
+
+    calls = []
+
+    def choose(kb, role, language, asker):
+        calls.append(role)
+        if len(calls) == 1:
+            raise ChromaUnreachableError("the knowledge base is unreachable: the Chroma server does not answer")
+        return ["Quel est l'objectif du programme ?"]
+
+    cache = StarterCache(onboarding_kb, choose)
+    with caplog.at_level("WARNING", logger="bot.starters"):
+        assert cache.get("reader", "fr") == []
+    assert [r.levelname for r in caplog.records if r.name == "bot.starters"] == ["WARNING"]
+    assert "unreachable" in caplog.text and not any(r.exc_info for r in caplog.records)
+    assert cache.get("reader", "fr") == ["Quel est l'objectif du programme ?"], "nothing cached from the failure"
+
+
 @pytest.mark.real_model
 @pytest.mark.slow
 def test_through_the_real_model_a_restricted_answer_is_offered_to_officials_only(corpus_store: KnowledgeBase) -> None:
