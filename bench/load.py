@@ -238,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, default=REPO_ROOT / "bench-results" / "corpus-store",
                         help="store to serve when starting the app (default: bench-results/corpus-store)")
     parser.add_argument("--set", action="append", default=[], metavar="PASSERELLE_NAME=VALUE",
-                        help="a setting of the app started here (repeatable), e.g. PASSERELLE_READER_CACHE=0")
+                        help="a setting of the app started here (repeatable); the reader's cache is off unless "
+                             "PASSERELLE_READER_CACHE=1 is set, because the load phase repeats the baseline's questions")
     parser.add_argument("--auth", metavar="USER:PASSWORD", help="log in as this user when the app asks for one")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results" / "load.json",
                         help="where to write the figures (default: bench-results/load.json)")
@@ -252,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = dict(item.split("=", 1) for item in args.set if "=" in item)
     if len(settings) != len(args.set) or any(not name.startswith("PASSERELLE_") for name in settings):
         parser.error("--set takes PASSERELLE_NAME=VALUE")
+    if not args.url:
+        # The load phase asks the baseline's questions again: with the reader's cache on, it
+        # would measure repeated questions, not the cost of new ones.
+        settings.setdefault("PASSERELLE_READER_CACHE", "0")
     questions = load_questions()
     server = None
     try:
