@@ -41,7 +41,7 @@ TODAY = date(2026, 12, 7)
 def mention_rows(folders: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
     """The mentions of every document under `folders` as the catalog returns them, and the
     texts to embed (one per row, in order)."""
-    from evals.roadmap import load_corpus
+    from evals.roadmap import load_corpus, mention_row
     from ingest.roadmap import extract_mentions, signature_date
     from kb.commitments import meaning_text
 
@@ -53,15 +53,8 @@ def mention_rows(folders: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
     for path, doc in documents.items():
         meta = doc.meta
         for ordinal, item in enumerate(extract_mentions(doc, signed=signed)):
-            rows.append({
-                "doc_id": path, "path": path, "ordinal": ordinal, "title": meta.title,
-                "date": meta.date.isoformat() if meta.date else None, "doc_type": meta.doc_type,
-                "action": item.action, "owner": item.owner, "commission": item.commission,
-                "deadline": item.deadline.isoformat() if item.deadline else None,
-                "deadline_text": item.deadline_text, "status": item.status, "quote": item.quote,
-                "start": item.start, "end": item.end, "page": item.page, "section": item.section,
-                "access": meta.access, "kind": item.kind, "language": meta.language,
-            })
+            rows.append({**mention_row(path, ordinal, meta, item),
+                         "access": meta.access, "kind": item.kind, "language": meta.language})
             texts.append(meaning_text(item.action, item.owner))
     return rows, texts
 

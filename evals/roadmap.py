@@ -38,7 +38,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from ingest.load import LoadError, load_document
 from ingest.roadmap import extract_commitments, find_dates, signature_date
@@ -240,6 +240,19 @@ def load_merges(path: Path = BLIND_MERGES) -> list[tuple[str, str]]:
     return pairs
 
 
+
+def mention_row(path: str, ordinal: int, meta: Any, item: Any) -> dict[str, Any]:
+    """One extracted mention as the register's row (`kb.commitments` keys), its document's metadata
+    beside it."""
+    return {
+        "doc_id": path, "path": path, "ordinal": ordinal, "title": meta.title,
+        "date": meta.date.isoformat() if meta.date else None, "doc_type": meta.doc_type,
+        "action": item.action, "owner": item.owner, "commission": item.commission,
+        "deadline": item.deadline.isoformat() if item.deadline else None,
+        "deadline_text": item.deadline_text, "status": item.status, "quote": item.quote,
+        "start": item.start, "end": item.end, "page": item.page, "section": item.section,
+    }
+
 def score_merges(documents: dict[str, LoadedDocument], predicted: dict[str, list[Mention]],
                  labels: list[LabelledItem], expected: list[tuple[str, str]]) -> dict:
     """How many expected cross-document merges the product's merge makes, and how many
@@ -249,15 +262,7 @@ def score_merges(documents: dict[str, LoadedDocument], predicted: dict[str, list
     rows = []
     for path, items in predicted.items():
         meta = documents[path].meta
-        for ordinal, item in enumerate(items):
-            rows.append({
-                "doc_id": path, "path": path, "ordinal": ordinal, "title": meta.title,
-                "date": meta.date.isoformat() if meta.date else None, "doc_type": meta.doc_type,
-                "action": item.action, "owner": item.owner, "commission": item.commission,
-                "deadline": item.deadline.isoformat() if item.deadline else None,
-                "deadline_text": item.deadline_text, "status": item.status, "quote": item.quote,
-                "start": item.start, "end": item.end, "page": item.page, "section": item.section,
-            })
+        rows.extend(mention_row(path, ordinal, meta, item) for ordinal, item in enumerate(items))
     group_of = {}
     for number, merged in enumerate(merge(rows, date.today())):
         for source in merged.sources:
