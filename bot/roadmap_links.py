@@ -15,12 +15,15 @@ so two groups join only when
   owned by its parties in one document and by the committee in another).
 
 A report that something was done (`Mention.kind == "report"`) joins the closest group of
-commitments stated in documents dated no later than the report's (its cosine with the
-closest of them reaching `REPORTED_DONE`, raised the same way when owners disagree),
-when the day it reports is not before that commitment was first written; unmatched reports
-are dropped. The thresholds were chosen on the sample corpus and the development documents
-(`python -m evals.commitment_updates --dev` prints the distributions they come from),
-never on the held-out updates.
+commitments stated in documents dated no later than the report's when the pair model of
+`bot.roadmap_report_model` accepts the pair (cosine, margin over the next group, owners,
+shared counts, how near the reported day is to the deadline), and the day it reports is not
+before that commitment was first written; a statement that a deadline moved
+(`kind == "update"`) needs its cosine with the closest commitment to reach `REPORTED_DONE`,
+raised the same way when owners disagree; unmatched reports are dropped. The thresholds were
+chosen on the sample corpus and the development documents (`python -m
+evals.commitment_updates --dev` prints the distributions they come from; `python -m
+tools.fit_report_links` fits the pair model), never on the held-out updates.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from kb.commitments import numbers_disagree, owner_bodies
+from bot.roadmap_report_model import ReportModel, default_model, signals
+from kb.commitments import action_numbers, numbers_disagree, owner_bodies
 
 log = logging.getLogger(__name__)
 
@@ -186,22 +190,53 @@ def _unambiguous(similarity: Any, a: int, b: int) -> bool:
 
 
 def attach_reports(groups: list[list[Row]], reports: Sequence[Row],
-                   vectors: dict[tuple[str, int], Any]) -> list[list[Row]]:
+                   vectors: dict[tuple[str, int], Any], model: ReportModel | None = None) -> list[list[Row]]:
     """`groups` with each report that something was done added to the commitment it is about
-    (see the module docstring); reports about no commitment are left out."""
+    (see the module docstring); reports about no commitment are left out. `model`: the pair
+    model of reports (`bot.roadmap_report_model.default_model()` when None)."""
     items = [_Group(list(g), [key(r) for r in g if key(r) in vectors]) for g in groups]
+    model = model or default_model()
     for report in reports:
         if key(report) not in vectors:
             continue
-        for n in _reported_groups(report, items, vectors):
+        for n in _reported_groups(report, items, vectors, model):
             items[n].rows.append(report)
     return [g.rows for g in items]
 
 
-def _reported_groups(report: Row, items: Sequence[_Group], vectors: dict[tuple[str, int], Any]) -> list[int]:
+def groups_of(groups: list[list[Row]], vectors: dict[tuple[str, int], Any]) -> list[_Group]:
+    """Groups of rows as `report_candidates` reads them."""
+    return [_Group(list(g), [key(r) for r in g if key(r) in vectors]) for g in groups]
+
+
+def report_candidates(report: Row, items: Sequence[_Group], vectors: dict[tuple[str, int], Any]
+                      ) -> list[tuple[float, int, dict[str, float]]]:
+    """(cosine, group index, pair signals) of every group a report may be about (a commitment
+    stated no later, in another document, its counts agreeing, first written no later than
+    the reported day), closest first."""
+    scored = sorted(((score, n) for n, group in enumerate(items)
+                     if (score := _report_score(report, group, vectors)) is not None), reverse=True)
+    owners = owner_bodies(report["owner"]) if report["owner"] else frozenset()
+    numbers = action_numbers(report["action"])
+    found = []
+    for value, n in scored:
+        group = items[n]
+        if not _reported_after(report, group):
+            continue
+        others = [v for v, m in scored if m != n]
+        stated = [r for r in group.rows if r.get("kind", "commitment") == "commitment"]
+        shared = any(numbers & action_numbers(r["action"]) for r in stated)
+        found.append((value, n, signals(value, others[0] if others else None, owners, group.owners, shared,
+                                        report["deadline"], (r["deadline"] for r in stated))))
+    return found
+
+
+def _reported_groups(report: Row, items: Sequence[_Group], vectors: dict[tuple[str, int], Any],
+                     model: ReportModel) -> list[int]:
     """The groups a report is about: the closest, and any other that is the same commitment
-    listed again (`_duplicates`), each clearing the bar; none when another group as close as
-    the closest is not such a copy (the report is ambiguous)."""
+    listed again (`_duplicates`), each clearing the bar (the pair model's for the closest
+    group of a report of work done); none when another group as close as the closest is not
+    such a copy (the report is ambiguous)."""
     scored = sorted(((score, n) for n, group in enumerate(items)
                      if (score := _report_score(report, group, vectors)) is not None), reverse=True)
     if not scored:
@@ -210,7 +245,11 @@ def _reported_groups(report: Row, items: Sequence[_Group], vectors: dict[tuple[s
     copies = [n for value, n in scored[1:] if value >= REPORTED_DONE and _duplicates([items[best], items[n]], vectors)]
     if any(value > top - MARGIN and n not in copies for value, n in scored[1:]):
         return []
-    fits = [n for value, n in scored if n in (best, *copies) and _fits(report, items[n], value)]
+    if report.get("kind") == "report":
+        accepted = [n for _, n, pair in report_candidates(report, items, vectors)[:1] if n == best and model.accepts(pair)]
+        fits = accepted and [best] + [n for value, n in scored if n in copies and _fits(report, items[n], value)]
+    else:
+        fits = [n for value, n in scored if n in (best, *copies) and _fits(report, items[n], value)]
     if best not in fits:
         return []
     log.debug("report attached groups=%d similarity=%.3f report=%r", len(fits), top, report["action"][:60])

@@ -43,6 +43,13 @@ _NOT_DONE = re.compile(
     r"\b(?:commencé|débuté|entamé|engagé|amorcé|started|began|begun|initiated|under way|underway|en cours|in progress|"
     r"expected|attendue?s?|prévue?s?|planned|scheduled|envisagée?s?)\b", re.I)
 
+# A document saying who wrote it and when ("Prepared on 8 April 2026 by the coordination unit",
+# "Établi par la cellule de coordination le 10 juillet 2026"): about the document, not about
+# work it reports (on the sample corpus such a line was as close to a commitment of its author
+# as true reports are).
+_AUTHORSHIP = re.compile(r"^\W*(?:prepared|drafted|written|compiled|issued|établie?|rédigée?|préparée?)\b"
+                         r"[^.;]{0,80}?\b(?:by|par)\b", re.I)
+
 
 def extract_reports(doc: LoadedDocument, commitments: list[Mention], *, signed: date | None = None) -> list[Mention]:
     """The statements of `doc` that an action was done, in document order (see the module
@@ -77,6 +84,8 @@ def _report(text: str, start: int, end: int, reference: date, signed: date | Non
         end -= 1
     sentence = text[start:end]
     if not (_DONE_FR.search(sentence) or _DONE_EN.search(sentence)) or _NOT_DONE.search(sentence):
+        return None
+    if _AUTHORSHIP.search(sentence):
         return None
     when = _done_on(find_dates(sentence, reference, signed), reference)
     if when is None:
