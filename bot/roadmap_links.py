@@ -157,7 +157,7 @@ def _best_pair(items: Sequence[_Group], similarity: Any) -> tuple[int, int] | No
             return None
         if a >= b or not items[a].rows or not items[b].rows:
             continue
-        if _may_join(items[a], items[b], value) and _unambiguous(similarity, a, b):
+        if _may_join(items[a], items[b], value) and _unambiguous(similarity, a, b, items):
             return int(a), int(b)
     return None
 
@@ -177,14 +177,18 @@ def bar(owners_a: frozenset[str], owners_b: frozenset[str], base: float | None =
     return base + OTHER_OWNER if disagree else base
 
 
-def _unambiguous(similarity: Any, a: int, b: int) -> bool:
-    """Each of the two is the other's closest group, by at least `MARGIN`."""
+def _unambiguous(similarity: Any, a: int, b: int, items: Sequence[_Group]) -> bool:
+    """Each of the two is the other's closest group, by at least `MARGIN`; or, when a third
+    group is as close, the two name the very same owners and that group does not (a tracker
+    row owned by "SENUM et ASAN" about the list of agents SENUM and ASAN finalise, not the
+    immersion ASAN hosts: the words are as close to both, the owners tell them apart)."""
     import numpy as np
 
     value = similarity[a, b]
+    same = items[a].owners and items[a].owners == items[b].owners
     for this, other in ((a, b), (b, a)):
-        rest = np.delete(similarity[this], [this, other])
-        if rest.size and rest.max() > value - MARGIN:
+        rivals = [n for n in np.flatnonzero(similarity[this] > value - MARGIN) if n not in (this, other)]
+        if rivals and not (same and all(items[n].owners != items[a].owners for n in rivals)):
             return False
     return True
 
