@@ -269,6 +269,12 @@ def _same_action(a: tuple[dict[str, Any], frozenset[str]], b: tuple[dict[str, An
     if row_a["deadline"] is not None and row_a["deadline"] == row_b["deadline"]:
         return _related(row_a, row_b) and shared >= 1 and ratio >= 0.25
     same_owner = set(owner_keys(row_a["owner"])) == set(owner_keys(row_b["owner"]))
+    if row_a["doc_id"] == row_b["doc_id"]:
+        # One document giving one owner two deadlines lists two actions, unless it restates one
+        # action (its deadline moved): then most words of both are shared, not only of the shorter
+        # ("un catalogue de 10 défis d'innovation publique proposés…" and "une proposition de cadre
+        # d'achat public innovant", one commission's two deliverables, share three stems).
+        ratio = shared / max(len(stems_a), len(stems_b))
     return same_owner and shared >= 2 and ratio >= 0.5
 
 
