@@ -16,8 +16,8 @@ so two groups join only when
 
 A report that something was done (`Mention.kind == "report"`) joins the closest group of
 commitments stated in documents dated no later than the report's when the pair model of
-`bot.roadmap_report_model` accepts the pair (cosine, margin over the next group, owners,
-shared counts, how near the reported day is to the deadline), and the day it reports is not
+`bot.roadmap_report_model` accepts the pair (cosine, margin over the next group, how near
+the reported day is to the deadline), and the day it reports is not
 before that commitment was first written; a statement that a deadline moved
 (`kind == "update"`) needs its cosine with the closest commitment to reach `REPORTED_DONE`,
 raised the same way when owners disagree; unmatched reports are dropped. The thresholds were
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from bot.roadmap_report_model import ReportModel, default_model, signals
-from kb.commitments import action_numbers, numbers_disagree, owner_bodies
+from kb.commitments import numbers_disagree, owner_bodies
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,11 @@ def join_by_meaning(groups: list[list[Row]], vectors: dict[tuple[str, int], Any]
     if len(alive) < 2:
         return groups
     total, count = _group_similarity([items[i] for i in alive], vectors)
+    apart: set[frozenset[int]] = set()  # groups the owners told apart: never joined later
     while True:
         similarity = np.where(count > 0, total / np.maximum(count, 1), -1.0)
         np.fill_diagonal(similarity, -1.0)
-        pair = _best_pair([items[i] for i in alive], similarity)
+        pair = _best_pair([items[i] for i in alive], similarity, apart)
         if pair is None:
             break
         a, b = pair
@@ -103,6 +104,7 @@ def join_by_meaning(groups: list[list[Row]], vectors: dict[tuple[str, int], Any]
         first.rows += second.rows
         first.keys += second.keys
         second.rows, second.keys = [], []
+        apart = {frozenset(a if n == b else n for n in told) for told in apart}
         for matrix in (total, count):
             matrix[a, :] += matrix[b, :]
             matrix[:, a] = matrix[a, :]
@@ -146,8 +148,11 @@ def _comparable(members: Sequence[Row]) -> Any:
     return other & agree
 
 
-def _best_pair(items: Sequence[_Group], similarity: Any) -> tuple[int, int] | None:
-    """The closest pair of groups that may join, or None."""
+def _best_pair(items: Sequence[_Group], similarity: Any, apart: set[frozenset[int]]) -> tuple[int, int] | None:
+    """The closest pair of groups that may join, or None. A pair joined although a third group
+    was as close (`_unambiguous`) adds that group and the joined one to `apart`: the owners
+    said it is another commitment, and a later join through the new mention must not say
+    otherwise."""
     import numpy as np
 
     order = np.dstack(np.unravel_index(np.argsort(-similarity, axis=None), similarity.shape))[0]
@@ -157,7 +162,11 @@ def _best_pair(items: Sequence[_Group], similarity: Any) -> tuple[int, int] | No
             return None
         if a >= b or not items[a].rows or not items[b].rows:
             continue
-        if _may_join(items[a], items[b], value) and _unambiguous(similarity, a, b, items):
+        if frozenset((a, b)) in apart or not _may_join(items[a], items[b], value):
+            continue
+        rivals = _rivals(similarity, a, b, items)
+        if rivals is not None:
+            apart.update(frozenset((int(a), int(n))) for n in rivals)
             return int(a), int(b)
     return None
 
@@ -177,20 +186,24 @@ def bar(owners_a: frozenset[str], owners_b: frozenset[str], base: float | None =
     return base + OTHER_OWNER if disagree else base
 
 
-def _unambiguous(similarity: Any, a: int, b: int, items: Sequence[_Group]) -> bool:
-    """Each of the two is the other's closest group, by at least `MARGIN`; or, when a third
-    group is as close, the two name the very same owners and that group does not (a tracker
-    row owned by "SENUM et ASAN" about the list of agents SENUM and ASAN finalise, not the
-    immersion ASAN hosts: the words are as close to both, the owners tell them apart)."""
+def _rivals(similarity: Any, a: int, b: int, items: Sequence[_Group]) -> list[int] | None:
+    """None when the pair is ambiguous, else the groups as close that the owners overrule
+    (usually none). Unambiguous: each of the two is the other's closest group, by at least
+    `MARGIN`; or, when a third group is as close, the two name the very same owners and that
+    group does not (a tracker row owned by "SENUM et ASAN" about the list of agents SENUM and
+    ASAN finalise, not the immersion ASAN hosts: the words are as close to both, the owners
+    tell them apart)."""
     import numpy as np
 
     value = similarity[a, b]
     same = items[a].owners and items[a].owners == items[b].owners
+    overruled: list[int] = []
     for this, other in ((a, b), (b, a)):
-        rivals = [n for n in np.flatnonzero(similarity[this] > value - MARGIN) if n not in (this, other)]
+        rivals = [int(n) for n in np.flatnonzero(similarity[this] > value - MARGIN) if n not in (this, other)]
         if rivals and not (same and all(items[n].owners != items[a].owners for n in rivals)):
-            return False
-    return True
+            return None
+        overruled += rivals
+    return overruled
 
 
 def attach_reports(groups: list[list[Row]], reports: Sequence[Row],
@@ -220,18 +233,14 @@ def report_candidates(report: Row, items: Sequence[_Group], vectors: dict[tuple[
     the reported day), closest first."""
     scored = sorted(((score, n) for n, group in enumerate(items)
                      if (score := _report_score(report, group, vectors)) is not None), reverse=True)
-    owners = owner_bodies(report["owner"]) if report["owner"] else frozenset()
-    numbers = action_numbers(report["action"])
     found = []
     for value, n in scored:
         group = items[n]
         if not _reported_after(report, group):
             continue
         others = [v for v, m in scored if m != n]
-        stated = [r for r in group.rows if r.get("kind", "commitment") == "commitment"]
-        shared = any(numbers & action_numbers(r["action"]) for r in stated)
-        found.append((value, n, signals(value, others[0] if others else None, owners, group.owners, shared,
-                                        report["deadline"], (r["deadline"] for r in stated))))
+        stated = [r["deadline"] for r in group.rows if r.get("kind", "commitment") == "commitment"]
+        found.append((value, n, signals(value, others[0] if others else None, report["deadline"], stated)))
     return found
 
 

@@ -5,18 +5,19 @@ One cosine bar left true reports under it ("Version 2 of the joint roadmap was c
 20 March 2026" against "La Cellule de coordination consolide la version 2 de la feuille de route",
 cosine 0.883) while other pairs about different things reach it. What else tells them apart is
 what an official would look at: the report is about the closest commitment by a clear margin,
-the owners agree, the report names the same count or rank, and the day it reports is near the
-day the commitment was due (things get done, or reported done, around their deadline). The
-signals (`FEATURES`, in this order):
+and the day it reports is near the day the commitment was due (things get done, or reported
+done, around their deadline). The signals (`FEATURES`, in this order):
 
 - `cosine`: the e5 cosine of the report with the closest commitment of the group;
 - `margin`: that cosine minus the best cosine of the report with any other group (negative
   for a group that is not the closest), clipped to ±`MARGIN_CLIP`;
-- `owners_agree` / `owners_disagree`: both name owners and share a body, or share none;
-- `shared_number`: the report and a commitment of the group name a common count or rank
-  ("version 2", "40 procedures");
 - `days_apart`: how far the reported day is from the group's closest deadline, on a log
   scale from 0 (the same day) to 1 (a year or more, or no deadline).
+
+Owners (agreeing or not) and shared counts were tried as signals too: on the development
+reports their fitted weights came out with the wrong sign (owners that disagree counted for
+the pair) and the fit separated right from wrong pairs less well, so they were left out; a
+count that disagrees still rules a pair out (`kb.commitments.numbers_disagree`).
 
 `bot/roadmap_report_model.json` holds the coefficients and the decision threshold. They were
 fitted by `python -m tools.fit_report_links` on the sample corpus's reports, labelled by hand
@@ -79,16 +80,12 @@ def default_model() -> ReportModel:
     return ReportModel.from_dict(json.loads(MODEL_FILE.read_text(encoding="utf-8")))
 
 
-def signals(value: float, runner_up: float | None, report_owners: frozenset[str], group_owners: frozenset[str],
-            shared_number: bool, reported: str | None, deadlines: Iterable[str | None]) -> dict[str, float]:
+def signals(value: float, runner_up: float | None, reported: str | None,
+            deadlines: Iterable[str | None]) -> dict[str, float]:
     """The pair's `FEATURES` (see the module docstring). `runner_up`: the report's best cosine
     with another group (None: no other); `reported`, `deadlines`: ISO days."""
     margin = MARGIN_CLIP if runner_up is None else max(-MARGIN_CLIP, min(MARGIN_CLIP, value - runner_up))
-    both = bool(report_owners) and bool(group_owners)
-    return {"cosine": value, "margin": margin,
-            "owners_agree": float(both and bool(report_owners & group_owners)),
-            "owners_disagree": float(both and not report_owners & group_owners),
-            "shared_number": float(shared_number), "days_apart": days_apart(reported, deadlines)}
+    return {"cosine": value, "margin": margin, "days_apart": days_apart(reported, deadlines)}
 
 
 def days_apart(reported: str | None, deadlines: Iterable[str | None]) -> float:
