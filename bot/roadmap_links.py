@@ -100,16 +100,25 @@ def join_by_meaning(groups: list[list[Row]], vectors: dict[tuple[str, int], Any]
         a, b = pair
         log.debug("commitments joined by meaning similarity=%.3f a=%r b=%r", similarity[a, b],
                   items[alive[a]].rows[0]["action"][:60], items[alive[b]].rows[0]["action"][:60])
-        first, second = items[alive[a]], items[alive[b]]
-        first.rows += second.rows
-        first.keys += second.keys
-        second.rows, second.keys = [], []
-        apart = {frozenset(a if n == b else n for n in told) for told in apart}
-        for matrix in (total, count):
-            matrix[a, :] += matrix[b, :]
-            matrix[:, a] = matrix[a, :]
-            matrix[b, :] = matrix[:, b] = 0
+        _join(items[alive[a]], items[alive[b]], (total, count), a, b)
+        apart = _renamed(apart, b, a)
     return [g.rows for g in items if g.rows]
+
+
+def _renamed(apart: set[frozenset[int]], old: int, new: int) -> set[frozenset[int]]:
+    """`apart` with group `old` now called `new` (joined into it)."""
+    return {frozenset(new if n == old else n for n in told) for told in apart}
+
+
+def _join(first: _Group, second: _Group, matrices: Sequence[Any], a: int, b: int) -> None:
+    """Group `second` (row and column `b` of the matrices) into `first` (`a`)."""
+    first.rows += second.rows
+    first.keys += second.keys
+    second.rows, second.keys = [], []
+    for matrix in matrices:
+        matrix[a, :] += matrix[b, :]
+        matrix[:, a] = matrix[a, :]
+        matrix[b, :] = matrix[:, b] = 0
 
 
 def _group_similarity(items: Sequence[_Group], vectors: dict[tuple[str, int], Any]) -> tuple[Any, Any]:
@@ -231,8 +240,7 @@ def report_candidates(report: Row, items: Sequence[_Group], vectors: dict[tuple[
     """(cosine, group index, pair signals) of every group a report may be about (a commitment
     stated no later, in another document, its counts agreeing, first written no later than
     the reported day), closest first."""
-    scored = sorted(((score, n) for n, group in enumerate(items)
-                     if (score := _report_score(report, group, vectors)) is not None), reverse=True)
+    scored = _scored(report, items, vectors)
     found = []
     for value, n in scored:
         group = items[n]
@@ -250,23 +258,41 @@ def _reported_groups(report: Row, items: Sequence[_Group], vectors: dict[tuple[s
     listed again (`_duplicates`), each clearing the bar (the pair model's for the closest
     group of a report of work done); none when another group as close as the closest is not
     such a copy (the report is ambiguous)."""
-    scored = sorted(((score, n) for n, group in enumerate(items)
-                     if (score := _report_score(report, group, vectors)) is not None), reverse=True)
+    scored = _scored(report, items, vectors)
     if not scored:
         return []
     top, best = scored[0]
-    copies = [n for value, n in scored[1:] if value >= REPORTED_DONE and _duplicates([items[best], items[n]], vectors)]
+    copies = _copies(scored, items, vectors)
     if any(value > top - MARGIN and n not in copies for value, n in scored[1:]):
         return []
-    if report.get("kind") == "report":
-        accepted = [n for _, n, pair in report_candidates(report, items, vectors)[:1] if n == best and model.accepts(pair)]
-        fits = accepted and [best] + [n for value, n in scored if n in copies and _fits(report, items[n], value)]
-    else:
-        fits = [n for value, n in scored if n in (best, *copies) and _fits(report, items[n], value)]
+    if report.get("kind") == "report" and not _model_accepts(report, best, items, vectors, model):
+        return []
+    fits = [n for value, n in scored if n in (best, *copies)
+            and (n == best and report.get("kind") == "report" or _fits(report, items[n], value))]
     if best not in fits:
         return []
     log.debug("report attached groups=%d similarity=%.3f report=%r", len(fits), top, report["action"][:60])
     return fits
+
+
+def _scored(report: Row, items: Sequence[_Group], vectors: dict[tuple[str, int], Any]) -> list[tuple[float, int]]:
+    """(cosine, group index) of the groups a report may be about (`_report_score`), closest first."""
+    found = ((_report_score(report, group, vectors), n) for n, group in enumerate(items))
+    return sorted(((score, n) for score, n in found if score is not None), reverse=True)
+
+
+def _copies(scored: Sequence[tuple[float, int]], items: Sequence[_Group], vectors: dict[tuple[str, int], Any]
+            ) -> list[int]:
+    """The groups after the closest that are the same commitment listed again (`_duplicates`)."""
+    best = scored[0][1]
+    return [n for value, n in scored[1:] if value >= REPORTED_DONE and _duplicates([items[best], items[n]], vectors)]
+
+
+def _model_accepts(report: Row, best: int, items: Sequence[_Group], vectors: dict[tuple[str, int], Any],
+                   model: ReportModel) -> bool:
+    """Does the pair model accept the report with its closest group?"""
+    first = report_candidates(report, items, vectors)[:1]
+    return any(n == best and model.accepts(pair) for _, n, pair in first)
 
 
 def _fits(report: Row, group: _Group, value: float) -> bool:
