@@ -189,17 +189,25 @@ PURPOSE_CLAUSE = re.compile(
     r"[,;]?\s+\b(?:so that|in order to|so as to|afin de|afin que|pour que|de sorte que)\b.*$", re.I | re.S)
 
 
+# What is said about the action's timing or state, after it ("…, attendue fin juin, n'a pas pu avoir
+# lieu : …", "…: overdue; SENUM expects…", "…: dates not yet fixed"): not what is done.
+STATUS_TAIL = re.compile(
+    r"\s*(?:[,;:(]|\s[–—-]\s)\s*(?:(?:initialement|initially|originally)\s+)?"
+    r"(?:attendue?s?|prévue?s?|expected|due|planned|scheduled|overdue|en retard|late|dates?|reportée?s?|postponed|"
+    r"n['’]\s*a\s+pas|has not|have not|was not|were not|not yet|pas encore)\b.*$", re.I | re.S)
 _LEAD = re.compile(r"\s*(?:(?:la|le|les|the)\s+|l['’]\s*)?", re.I)
 _JOINER = re.compile(r"\s*(?:,|\bet\b|\band\b|&|/)\s*(?:(?:la|le|les|the)\s+|l['’]\s*)?", re.I)
 
 
 def meaning_text(action: str, owner: str = "") -> str:
     """What is embedded to compare two mentions' actions by meaning: what is done, without a
-    purpose clause nor the names of who does it when they open the action ("SENUM corrige
+    purpose clause, without what a document says after it of its timing or state
+    (`STATUS_TAIL`: "…, attendue fin juin, n'a pas pu avoir lieu : …", "…: overdue"), nor the
+    names of who does it when they open the action ("SENUM corrige
     les 4 vulnérabilités" -> "corrige les 4 vulnérabilités"; "Première réunion du comité de
     pilotage" keeps its committee). Owners are compared on their own (bot.roadmap_links):
     left in, a subject makes every action of one body alike."""
-    text = PURPOSE_CLAUSE.sub("", action).strip()
+    text = STATUS_TAIL.sub("", PURPOSE_CLAUSE.sub("", action)).strip() or action
     names = {start: end for start, end, _ in body_mentions(text)}
     for part in split_owners(owner):
         bare = ARTICLE.sub("", part.strip())
