@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 # Bump when extraction changes: the next ingestion re-extracts every document's commitments
 # (reading the files again; only the mentions' actions are embedded, not the documents).
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"  # 5: authorship lines are not reports; meaning_text without status tails
 
 
 def extract_commitments(doc: LoadedDocument, *, signed: date | None = None) -> list[Mention]:
