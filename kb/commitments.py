@@ -224,6 +224,8 @@ def meaning_text(action: str, owner: str = "") -> str:
         if joiner and joiner.end() in names:
             cursor = joiner.end()
     rest = text[cursor:].strip(" ,;:.()")
+    if re.match(r"['’]s\b", rest):
+        return text  # "The talent commission's co-chair": the body owns the subject, it is not it
     return rest or text or action
 
 

@@ -17,6 +17,8 @@ from kb.commitments import meaning_text
      "Immersion of 20 Senegalese civil servants in Baku"),
     ("SENUM corrige les 4 vulnérabilités critiques afin de sécuriser le portail", "SENUM",
      "corrige les 4 vulnérabilités critiques"),
+    ("The talent commission's Azerbaijani co-chair will be appointed by IDDA", "IDDA",
+     "The talent commission's Azerbaijani co-chair will be appointed by IDDA"),
     # words of timing inside the action, not after it, stay
     ("The coordination unit will prepare the joint follow-up meeting planned in Baku", "Cellule de coordination (MCTN)",
      "will prepare the joint follow-up meeting planned in Baku"),
