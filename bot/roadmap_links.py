@@ -7,7 +7,8 @@ sentence vectors each mention's quote overlaps). A wrong merge is worse than a m
 so two groups join only when
 
 - they come from different documents, and are each other's closest group (no third group
-  is as close to either);
+  is as close to either, unless the two name the very same owners and that group does not; it
+  is then never joined to them later);
 - the mean cosine of their mentions (those the vectors may compare: in different
   languages, or one naming no owner) reaches `SAME_MEANING` when their owners agree (one
   of them names none, or they share a body), `OTHER_OWNER` more when both name owners and
