@@ -3,8 +3,11 @@
 Each conversation of `evals/data/conversations.jsonl` (written before the follow-up resolution
 was changed) is asked turn by turn through `bot.answering.answer` with the earlier questions as
 history, on the reader path. A turn holds when one of its expected facts is in the answer text
-(`evals.corpus.holds`, and the answer is not a decline). A standalone turn (one that makes sense without the history) is also
-asked in a fresh conversation: the conversation must never answer it worse than that.
+(`evals.corpus.holds`, and the answer is not a decline); it is *shown* when the fact is in the
+first unit shown, answered or to check (the measure the answer targets use: it judges which
+subject the turn was resolved to, apart from how sure the calibrator is). A standalone turn (one
+that makes sense without the history) is also asked in a fresh conversation: the conversation must
+never answer it worse than that, on either measure.
 """
 
 from __future__ import annotations
@@ -44,12 +47,15 @@ class Turn:
     search: str
     holds: bool
     answer: str
+    shown: bool = False
     fresh_holds: bool | None = None
+    fresh_shown: bool | None = None
 
     @property
     def worse_than_fresh(self) -> bool:
-        """A standalone question the conversation answered wrongly while a fresh one did not."""
-        return bool(self.fresh_holds) and not self.holds
+        """A standalone question the conversation answered wrongly while a fresh one did not
+        (answered with the fact, or the fact in the first unit shown)."""
+        return (bool(self.fresh_holds) and not self.holds) or (bool(self.fresh_shown) and not self.shown)
 
 
 def run_conversations(kb: KnowledgeBase, conversations: list[dict[str, Any]], config: AnswerConfig = READER) -> list[Turn]:
@@ -65,12 +71,13 @@ def run_conversations(kb: KnowledgeBase, conversations: list[dict[str, Any]], co
             if config.semantic_followups:
                 query = resolved_query(kb, query, history, SearchFilter.for_role(role))
             asked = Turn(conversation["id"], number, question, bool(turn["standalone"]), query.search,
-                         _holds(result, expected), result.answer)
+                         _holds(result, expected), result.answer, _shown(result, expected))
             if asked.standalone and history:
                 fresh = answer(question, role=role, kb=kb, config=config)
-                asked.fresh_holds = _holds(fresh, expected)
+                asked.fresh_holds, asked.fresh_shown = _holds(fresh, expected), _shown(fresh, expected)
             elif not history:
-                asked.fresh_holds = asked.holds  # the first turn is a fresh conversation
+                # the first turn is a fresh conversation
+                asked.fresh_holds, asked.fresh_shown = asked.holds, asked.shown
             turns.append(asked)
             history.append(question)
     return turns
@@ -81,11 +88,19 @@ def _holds(result: Answer, expected: list[str]) -> bool:
     return not result.abstained and holds(result.answer, expected)
 
 
+def _shown(result: Answer, expected: list[str]) -> bool:
+    # As evals.answers counts "fact in the first unit shown": the first cited quote, answered or to check.
+    cited = [s for s in result.sources if s.cited]
+    return bool(cited) and holds(cited[0].quote, expected)
+
+
 def summary(turns: list[Turn]) -> dict[str, Any]:
-    """Expected fact per turn, per kind (follow-up / standalone), and standalone turns worse than fresh."""
+    """Expected fact per turn (answered with it; in the first unit shown), per kind (follow-up /
+    standalone), and standalone turns worse than fresh."""
     def share(selected: list[Turn]) -> dict[str, Any]:
-        held = sum(t.holds for t in selected)
-        return {"turns": len(selected), "held": held, "fact": round(held / len(selected), 3) if selected else None}
+        held, shown = sum(t.holds for t in selected), sum(t.shown for t in selected)
+        return {"turns": len(selected), "held": held, "fact": round(held / len(selected), 3) if selected else None,
+                "shown": shown, "fact_shown": round(shown / len(selected), 3) if selected else None}
 
     later = [t for t in turns if t.number > 1]
     return {
@@ -101,7 +116,7 @@ def format_report(turns: list[Turn], figures: dict[str, Any]) -> str:
     """One line per turn, then the figures."""
     lines = []
     for t in turns:
-        mark = "ok  " if t.holds else "MISS"
+        mark = "ok  " if t.holds else ("shwn" if t.shown else "MISS")
         kind = "standalone" if t.standalone else "follow-up "
         fresh = "" if t.fresh_holds is None or t.number == 1 else f" (fresh: {'ok' if t.fresh_holds else 'miss'})"
         lines.append(f"{mark} {t.conversation}.{t.number} {kind} {t.question}{fresh}")
@@ -110,7 +125,8 @@ def format_report(turns: list[Turn], figures: dict[str, Any]) -> str:
     lines.append("")
     for name in ("all", "follow_up", "standalone", "standalone_after_history"):
         part = figures[name]
-        lines.append(f"expected fact per turn, {name}: {part['held']}/{part['turns']} = {part['fact']}")
+        lines.append(f"expected fact per turn, {name}: answered {part['held']}/{part['turns']} = {part['fact']}; "
+                     f"in the first unit shown {part['shown']}/{part['turns']} = {part['fact_shown']}")
     worse = figures["standalone_worse_than_fresh"]
     lines.append(f"standalone turns answered worse than fresh: {len(worse)} {' '.join(worse)}".rstrip())
     return "\n".join(lines)
