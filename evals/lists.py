@@ -10,6 +10,8 @@ path, on the store of the sample corpus plus the new-kinds documents (`evals.ans
 - the share of expected items anywhere in what is shown (the answer and every cited quote);
 - whether the first unit comes from the expected document, its mean length, and the outcomes.
 
+Rows: the default path, and the same without section units (`AnswerConfig.section_candidates=0`).
+
     python -m evals.lists [--store bench-results/newkinds-store] [--json FILE] [--show]
 """
 
@@ -35,7 +37,7 @@ from kb.store import KnowledgeBase
 log = logging.getLogger(__name__)
 
 LIST_QUESTIONS = EVAL_DATA / "list_questions.jsonl"
-PATHS = {"default": AnswerConfig(reader=True)}
+PATHS = {"default": AnswerConfig(reader=True), "without sections": AnswerConfig(reader=True, section_candidates=0)}
 KEYS = ("items_in_first_unit", "all_items_in_first_unit", "items_shown", "first_unit_from_gold",
         "first_unit_chars", "answered", "to_check", "not_in_documents")
 
