@@ -123,9 +123,7 @@ def heading_in(gap: str, at_start: bool = False) -> str | None:
     does not end like a sentence; an underline ("-----") is dropped. A short bullet item
     left out of the sentences, a list marker or spacing is not a heading."""
     body = gap.strip()
-    if not body or len(body) > MAX_HEADING_CHARS or not (at_start or "\n" in gap[: len(gap) - len(gap.lstrip())]):
-        return None
-    if "\n" not in gap[len(gap.rstrip()):] and not _MARKER.fullmatch(body.splitlines()[-1].strip()):
+    if not body or len(body) > MAX_HEADING_CHARS or not _own_lines(gap, body, at_start):
         return None
     lines = [line.strip() for line in body.splitlines()]
     lines = [line for line in lines if line and not _RULE.fullmatch(line) and not _MARKER.fullmatch(line)]
@@ -133,6 +131,14 @@ def heading_in(gap: str, at_start: bool = False) -> str | None:
     if not heading or _BULLET.match(heading) or _ROW.match(heading) or heading[-1] in ".!?;:,":
         return None
     return heading
+
+
+def _own_lines(gap: str, body: str, at_start: bool) -> bool:
+    """Does the gap's text stand on lines of its own: after a line break (or at the passage's
+    start) and before one (or before a list marker the sentence split left out)?"""
+    before = at_start or "\n" in gap[: len(gap) - len(gap.lstrip())]
+    after = "\n" in gap[len(gap.rstrip()):] or bool(_MARKER.fullmatch(body.splitlines()[-1].strip()))
+    return before and after
 
 
 def section_units(text: str, spans: Sequence[tuple[int, int]], start: int | None = None) -> list[Unit]:
