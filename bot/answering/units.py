@@ -66,8 +66,9 @@ def _on_own_line(text: str, previous_end: int, start: int) -> bool:
 
 def answer_units(text: str, spans: Sequence[tuple[int, int]]) -> list[Unit]:
     """Units of a document from its sentence spans (sorted, non-overlapping): every
-    sentence alone, plus list, section-list and table-row units."""
-    units = [Unit(s, e, ((s, e),), text[s:e], "sentence") for s, e in spans]
+    sentence alone, plus list, section-list and table-row units. A plain-text heading the
+    loader kept as a sentence ("DÉCISIONS\n-----") is no answer, as no other heading is."""
+    units = [Unit(s, e, ((s, e),), text[s:e], "sentence") for s, e in spans if not _UNDERLINED.fullmatch(text[s:e])]
     sentences = [text[s:e] for s, e in spans]
     i = 0
     while i < len(spans):

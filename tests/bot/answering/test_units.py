@@ -100,6 +100,8 @@ def test_an_underlined_plain_text_heading_opens_a_section_and_a_table_is_no_sect
     assert MINUTES[sections["PROCHAINE RÉUNION"].start : sections["PROCHAINE RÉUNION"].end] == (
         "La réunion suivante se tiendra à Bakou. Sa date sera confirmée.")
     assert "Suivi" not in sections
+    spans = [s for s in sentence_spans(MINUTES) if MINUTES[s[0]:s[1]] not in HEADINGS and s[1] - s[0] >= 12]
+    assert not [u for u in answer_units(MINUTES, spans) if "PROCHAINE RÉUNION" in u.reading]
 
 
 def test_without_the_passage_start_only_headings_between_sentences_count() -> None:
