@@ -25,6 +25,8 @@ _MARKER = re.compile(r"(?:[-*•–]|\d{1,2}[.)])?")
 _ROW = re.compile(r"^\s*\|.*\|\s*$")
 _RULE = re.compile(r"[-=_~*#\s]+")  # a plain-text heading's underline
 _BULLET = re.compile(r"[-*•–]\s")
+# A list marker or a label the sentence split leaves before a sentence ("1.", "D1.", "b)").
+_LABEL = re.compile(r"[-*•–]|[A-Z]?\d{1,2}[.)]|[a-z][.)]")
 # A plain-text heading the loader kept as a sentence: one line, underlined ("DÉCISIONS\n-----").
 _UNDERLINED = re.compile(r"([^\n]{1,150})\n\s*(?:-{3,}|={3,})\s*")
 
@@ -127,7 +129,7 @@ def heading_in(gap: str, at_start: bool = False) -> str | None:
     if not body or len(body) > MAX_HEADING_CHARS or not _own_lines(gap, body, at_start):
         return None
     lines = [line.strip() for line in body.splitlines()]
-    lines = [line for line in lines if line and not _RULE.fullmatch(line) and not _MARKER.fullmatch(line)]
+    lines = [line for line in lines if line and not _RULE.fullmatch(line) and not _LABEL.fullmatch(line)]
     heading = " ".join(lines)
     if not heading or _BULLET.match(heading) or _ROW.match(heading) or heading[-1] in ".!?;:,":
         return None
@@ -138,8 +140,15 @@ def _own_lines(gap: str, body: str, at_start: bool) -> bool:
     """Does the gap's text stand on lines of its own: after a line break (or at the passage's
     start) and before one (or before a list marker the sentence split left out)?"""
     before = at_start or "\n" in gap[: len(gap) - len(gap.lstrip())]
-    after = "\n" in gap[len(gap.rstrip()):] or bool(_MARKER.fullmatch(body.splitlines()[-1].strip()))
+    after = "\n" in gap[len(gap.rstrip()):] or bool(_LABEL.fullmatch(body.splitlines()[-1].strip()))
     return before and after
+
+
+def _label_start(text: str, start: int) -> int:
+    """Where the sentence at `start` begins with the label that opens its line ("D1. …")."""
+    line = text.rfind("\n", 0, start) + 1
+    label = text[line:start]
+    return line + len(label) - len(label.lstrip()) if _LABEL.fullmatch(label.strip()) else start
 
 
 def section_units(text: str, spans: Sequence[tuple[int, int]], start: int | None = None) -> list[Unit]:
@@ -155,8 +164,9 @@ def section_units(text: str, spans: Sequence[tuple[int, int]], start: int | None
 
     def close() -> None:
         if open_at is not None and len(members) >= 2:
-            body = text[members[0][0] : members[-1][1]]
-            units.append(Unit(members[0][0], members[-1][1], tuple(members), f"{heading} :\n{body}", "section"))
+            first = _label_start(text, members[0][0])
+            body = text[first : members[-1][1]]
+            units.append(Unit(first, members[-1][1], tuple(members), f"{heading} :\n{body}", "section"))
 
     for s, e in spans:
         found = heading_in(text[previous_end:s], at_start=previous_end == start) if previous_end is not None else None

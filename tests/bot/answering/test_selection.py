@@ -63,13 +63,13 @@ def test_a_list_question_gets_the_list_section_quoted_whole(tmp_path: Path, real
     (docs / "releve-atelier-archivage.md").write_text(MINUTES, encoding="utf-8")
     kb, report = ingest_from(tmp_path, [Path("docs")], tmp_path / "store")
     assert report.failed == 0, report.errors
-    result = answer("Qu'a-t-on décidé à l'atelier sur l'archivage numérique ?", kb=kb)
+    result = answer("Quelles sont les décisions de l'atelier sur l'archivage numérique ?", kb=kb)
     first = next(s for s in result.sources if s.cited)
     assert first.quote == DECISIONS, (result.outcome, first.quote)
     doc_id = next(iter(kb.documents()))
     assert kb.document_text(doc_id)[first.start : first.end] == first.quote
     assert result.answer.split("\n\n")[-1].startswith("Décisions : D1. Les actes signés"), result.answer
     # Without section units, no unit holds the four decisions.
-    without = answer("Qu'a-t-on décidé à l'atelier sur l'archivage numérique ?", kb=kb,
+    without = answer("Quelles sont les décisions de l'atelier sur l'archivage numérique ?", kb=kb,
                      config=AnswerConfig(section_candidates=0))
     assert next(s for s in without.sources if s.cited).quote != DECISIONS

@@ -124,3 +124,11 @@ def test_what_is_not_a_heading() -> None:
     assert heading_in("\n- cyber\n") is None  # a short item left out of the sentences
     assert heading_in("\nLa phrase précédente, coupée.\n", at_start=True) is None
     assert heading_in("\n2.\n") is None
+    assert heading_in("\n\nDécisions\n\nD1. ") == "Décisions"  # the label the sentence split left out
+
+
+def test_a_section_quote_starts_at_the_label_of_its_first_sentence() -> None:
+    text = "Décisions\n\nD1. Les actes sont numérisés.\n\nD2. Un référent est désigné.\n"
+    spans = [(text.index("Les"), text.index("numérisés.") + 10), (text.index("Un"), text.index("désigné.") + 8)]
+    [section] = section_units(text, spans, 0)
+    assert text[section.start : section.end] == "D1. Les actes sont numérisés.\n\nD2. Un référent est désigné."
