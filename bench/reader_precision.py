@@ -68,7 +68,7 @@ def reading_inputs(store: Path | None, questions: list[dict[str, Any]]) -> list[
     """(question, (context, unit) pairs, cosines) the answer path would read for each question."""
     from bot.answering import AnswerConfig, gather_evidence, knowledge_base, search_filter
     from bot.answering.query import parse_query
-    from bot.answering.selection import candidates, reader_context
+    from bot.answering.selection import candidates, reader_context, to_read
     from kb.settings import Settings
 
     kb = knowledge_base(Settings.from_env(store=store))
@@ -78,7 +78,7 @@ def reading_inputs(store: Path | None, questions: list[dict[str, Any]]) -> list[
         query = parse_query(q["question"])
         evidence = gather_evidence(kb, query, search_filter(q.get("role", "reader"), q.get("filters") or None),
                                    config=config, for_reader=True)
-        chosen = candidates(kb, evidence, config)[: config.reader_candidates]
+        chosen = to_read(candidates(kb, evidence, config), config)
         rows.append((evidence.query, [(reader_context(c.passage), c.unit.reading) for c in chosen],
                      [c.cosine for c in chosen]))
     return rows

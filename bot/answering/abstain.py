@@ -52,8 +52,13 @@ def signals(evidence: "Evidence") -> dict[str, float]:
     the best unit, the best passage's dense and fused scores, the share of the question the
     documents know nothing about, the question's keywords found in the best units, whether
     the best unit is in the other language, and the share of units the reader finds likely.
-    `evidence.candidates` must have been read (best first)."""
-    ranked = evidence.candidates
+    `evidence.candidates` must have been read (best first).
+
+    Section units (`bot.answering.units.section_units`) are left out: the calibrator was
+    fitted on evidence without them, and with them it answered fewer of the new-kinds
+    questions (`python -m evals.answers`); they change which unit is quoted, not the
+    decision, until it is refitted on evidence that has them."""
+    ranked = [c for c in evidence.candidates if c.unit.kind != "section"] or evidence.candidates
     if not ranked:
         raise ValueError("signals need read candidates")
     best = ranked[0]

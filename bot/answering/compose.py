@@ -40,7 +40,8 @@ def compose_units(kb: KnowledgeBase, chosen: list[Candidate], evidence: Evidence
         text = kb.document_text(c.passage.doc_id) or ""
         quote = text[c.unit.start : c.unit.end]
         sources.append(source(n, True, c.passage, quote, c.unit.start, c.unit.end, c.logit))
-        shown = c.unit.reading if c.unit.kind == "row" else quote
+        # A row is shown with its header's labels, a section after its heading.
+        shown = c.unit.reading if c.unit.kind in ("row", "section") else quote
         parts.append(f"{_readable(shown)} [{n}]")
     cited = {c.passage.chunk_id for c in chosen}
     sources.extend(_see_also(kb, evidence.passages, evidence.sentences, cited, k - len(sources),

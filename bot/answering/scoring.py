@@ -63,6 +63,11 @@ class AnswerConfig:
     # Units sent to the reader, best first by `prerank` ("scorer": the sentence scores above,
     # "cosine": the embedding model alone).
     reader_candidates: int = 24
+    # Besides those, the best sections of the passages read (a heading with the sentences or
+    # list under it, `bot.answering.units.section_units`), scored by the reader like any unit:
+    # a question asking for a list or a summary is answered by the section that holds it.
+    # 0: none (the answers before sections, `python -m evals.lists`).
+    section_candidates: int = 4
     prerank: str = "scorer"
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
     # Calibrated on the development set (`python -m evals.reader --calibrate`).

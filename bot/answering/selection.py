@@ -11,7 +11,7 @@ from bot.answering.evidence import Evidence
 from bot.answering.reader import load_reader
 from bot.answering.retrieve import Passage
 from bot.answering.scoring import AnswerConfig, ScoredSentence
-from bot.answering.units import Unit, answer_units
+from bot.answering.units import Unit, answer_units, section_units
 from kb.store import KnowledgeBase
 
 
@@ -37,14 +37,17 @@ def by_passage(sentences: Iterable[ScoredSentence]) -> dict[str, list[ScoredSent
 
 
 def candidates(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
-    """The answer units of the scored sentences' passages, best first by `config.prerank`."""
+    """The answer units of the scored sentences' passages, best first by `config.prerank`;
+    with `config.section_candidates`, their sections too (`bot.answering.units.section_units`)."""
     result: list[Candidate] = []
     for group in by_passage(evidence.sentences).values():
         passage = group[0].passage
         text = kb.document_text(passage.doc_id) or ""
         cosine = {s.start: float(s.vector @ evidence.query_vector) for s in group}
         score = {s.start: s.score for s in group}
-        for unit in answer_units(text, [(s.start, s.end) for s in group]):
+        spans = [(s.start, s.end) for s in group]
+        sections = section_units(text, spans, passage.start) if config.section_candidates else []
+        for unit in answer_units(text, spans) + sections:
             starts = [m[0] for m in unit.members]
             best_cosine = max(cosine[i] for i in starts)
             pre = best_cosine if config.prerank == "cosine" else max(score[i] for i in starts)
@@ -63,7 +66,7 @@ def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Ca
     """Score the best `config.reader_candidates` units with the reader, best first; kept
     in `evidence.candidates`. Units this question was asked on before keep their remembered
     logits (`config.reader_cache`, else `Settings.reader_cache`)."""
-    chosen = candidates(kb, evidence, config)[: config.reader_candidates]
+    chosen = to_read(candidates(kb, evidence, config), config)
     if chosen:
         scores = load_reader().score(
             evidence.query, [(reader_context(c.passage), c.unit.reading) for c in chosen], [c.cosine for c in chosen],
@@ -74,6 +77,15 @@ def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Ca
     chosen.sort(key=lambda c: c.logit, reverse=True)
     evidence.candidates = chosen
     return chosen
+
+
+def to_read(ranked: Sequence[Candidate], config: AnswerConfig) -> list[Candidate]:
+    """The units the reader reads, from `candidates`: the best `config.reader_candidates`
+    sentences, lists and rows, and besides them the best `config.section_candidates`
+    sections, so that a list or a summary is read whole without taking the place of the
+    sentences a fact question needs."""
+    units = [c for c in ranked if c.unit.kind != "section"][: config.reader_candidates]
+    return units + [c for c in ranked if c.unit.kind == "section"][: config.section_candidates]
 
 
 def choose_units(evidence: Evidence, config: AnswerConfig, threshold: float | None = None) -> list[Candidate]:

@@ -45,6 +45,13 @@ def test_a_lone_unit_has_the_widest_margin() -> None:
     assert signals(_evidence([_candidate("a", 0, 2.0, "Seule phrase.")]))["margin"] == 8.0
 
 
+def test_sections_are_left_out_of_the_signals() -> None:
+    ranked = [_candidate("a", 0, 2.0, "Seule phrase.")]
+    section = _candidate("b", 0, 6.0, "Décisions :\n- Une décision.\n- Une autre.")
+    section.unit = Unit(0, 30, ((0, 12), (13, 30)), section.unit.reading, "section")
+    assert signals(_evidence([section] + ranked)) == signals(_evidence(ranked))
+
+
 def _on_best_logit(bias: float) -> Logistic:
     """A regression on the best logit alone: sigmoid(best_logit + bias)."""
     n = len(SIGNALS)
