@@ -226,6 +226,44 @@ def test_hostile_files_of_the_new_kinds_each_get_their_message(tmp_path: Path) -
     assert peak < 1_000_000_000, f"peak allocation {peak / 1e6:.0f} MB"
 
 
+@pytest.mark.parametrize("what, sheet", [
+    ("a declared dimension past the cap", b'<dimension ref="A1:C60000"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'),
+    ("one row numbered past the cap", b'<sheetData><row r="2"/><x:row r="900000" spans="1:1"/>'),
+    ("rows without numbers past the cap", b"<sheetData>" + b"<row><c><v>1</v></c></row>" * 50_001),
+], ids=["dimension", "row-number", "row-count"])
+def test_an_oversized_sheet_is_refused_before_openpyxl_reads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 what: str, sheet: bytes) -> None:
+    import openpyxl
+
+    from ingest.load import LoadError
+
+    source = samples.write_small_xlsx(tmp_path / "scratch")
+    body = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    (tmp_path / "docs").mkdir()
+    path = samples.rezip(source, tmp_path / "docs" / "grand.xlsx",
+                         {"xl/worksheets/sheet1.xml": body + sheet + b"</sheetData></worksheet>"})
+
+    def never(*args, **kwargs):
+        raise AssertionError("openpyxl opened an oversized workbook")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    with pytest.raises(LoadError) as caught:
+        _load(path)
+    assert "the .xlsx has more than 50,000 rows" in str(caught.value), what
+
+
+def test_a_sheet_at_the_cap_is_read(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Numéro", "Ligne"])
+    for number in range(1, 50_000):
+        book.active.append([number, f"ligne {number}"])
+    (tmp_path / "docs").mkdir()
+    book.save(str(tmp_path / "docs" / "plein.xlsx"))
+    assert "| 49999 | ligne 49999 |" in _load(tmp_path / "docs" / "plein.xlsx").text
+
+
 def test_a_macro_project_is_dropped_unread(tmp_path: Path) -> None:
     from tests.ingest.hostile_formats import write_macro_xlsx
 
