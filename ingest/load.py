@@ -90,6 +90,7 @@ def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None,
     doc = LoadedDocument(
         doc_id=document_id(path), path=document_id(path), file_hash=file_hash,
         text=text, blocks=blocks, meta=meta, warnings=[*builder.warnings, *warnings], ocr=builder.ocr,
+        quoted_blocks=builder.quoted_blocks,
     )
     doc.attachments = attached_documents(doc, builder.attachments)
     return doc

@@ -149,3 +149,21 @@ def test_an_image_only_pdf_of_500_pages_is_time_bounded_and_resumable(tmp_path: 
     with pytest.raises(LoadError) as again:
         _load(path, **options)
     assert "after 2 of the 500 scanned pages" in str(again.value), "the next run goes on from the cache"
+
+
+def test_the_report_names_each_scanned_file_its_pages_mean_confidence_and_those_under_the_floor(capsys) -> None:
+    from ingest.__main__ import _summary
+    from ingest.index import IngestReport
+
+    report = IngestReport(added=2, total=2, ocr=[
+        {"path": "docs/scan.pdf", "page": 1, "confidence": 91.0, "indexed": True},
+        {"path": "docs/scan.pdf", "page": 2, "confidence": 95.0, "indexed": True},
+        {"path": "docs/flou.pdf", "page": 1, "confidence": 88.0, "indexed": True},
+        {"path": "docs/flou.pdf", "page": 3, "confidence": 31.5, "indexed": False},
+    ])
+    _summary(report)
+    lines = capsys.readouterr().out.splitlines()
+    assert "OCR docs/scan.pdf: 2 of 2 scanned pages indexed, mean confidence 93" in lines
+    assert ("OCR docs/flou.pdf: 1 of 2 scanned pages indexed, mean confidence 88; "
+            "under the confidence floor, not indexed: page 3") in lines
+    assert report.as_json()["ocr"][3] == {"path": "docs/flou.pdf", "page": 3, "confidence": 31.5, "indexed": False}
