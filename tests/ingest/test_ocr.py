@@ -167,3 +167,18 @@ def test_the_report_names_each_scanned_file_its_pages_mean_confidence_and_those_
     assert ("OCR docs/flou.pdf: 1 of 2 scanned pages indexed, mean confidence 88; "
             "under the confidence floor, not indexed: page 3") in lines
     assert report.as_json()["ocr"][3] == {"path": "docs/flou.pdf", "page": 3, "confidence": 31.5, "indexed": False}
+
+
+def test_a_line_the_scan_sets_apart_is_a_heading_and_opens_its_section() -> None:
+    from ingest.load import _scanned_paragraphs
+
+    read = ("Point 1 - Bilan des formations\n\nDix-huit analystes ont suivi le cycle.\n\n"
+            "Point 2 - Exercice conjoint de gestion de crise\n\n"
+            "La commission fixe l'exercice conjoint de gestion de crise au 24 février 2027. Le\n"
+            "scénario retenu est une attaque par rançongiciel.\n\nLe comité se réunira chaque trimestre.")
+    assert _scanned_paragraphs(read) == [
+        ("Point 1 - Bilan des formations", True), ("Dix-huit analystes ont suivi le cycle.", False),
+        ("Point 2 - Exercice conjoint de gestion de crise", True),  # nine words: a title by its layout
+        ("La commission fixe l'exercice conjoint de gestion de crise au 24 février 2027. Le\n"
+         "scénario retenu est une attaque par rançongiciel.", False),
+        ("Le comité se réunira chaque trimestre.", False)]
