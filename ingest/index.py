@@ -166,7 +166,7 @@ def _plan(kb: KnowledgeBase, roots: list[Path], prune: bool, reset: bool, report
         except Exception as exc:  # same policy as a real run: report and go on
             _fail(report, path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")
             continue
-        n = len(split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap))
+        n = len(split_document(_without_stored_quotes(kb, doc), kb.settings.chunk_size, kb.settings.chunk_overlap))
         report.chunks_added += n
         if record is None:
             report.added += 1
