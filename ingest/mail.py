@@ -26,12 +26,11 @@ from pathlib import Path
 
 from ingest.blocks import LoadError, TextBuilder
 from ingest.plaintext import plain_text_blocks
+from kb.schema import QUOTED_HEADING
 
 log = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-# Heads the section of an earlier message a reply quotes, before its date, sender and subject.
-QUOTED_HEADING = "Message cité / Quoted earlier message"
 _ATTRIBUTION = re.compile(r"^\s*(?:Le|On)\s+(?P<what>.{4,240}?)\s+(?:a\s+écrit|wrote)\s*:\s*$", re.I | re.S)
 _SEPARATOR = re.compile(
     r"^\s*-{2,}\s*(?:Original Message|Message d'origine|Forwarded message|Message transféré|"

@@ -95,6 +95,16 @@ class LoadedDocument:
         return sorted([*self.blocks, *self.quoted_blocks], key=lambda block: block.start)
 
 
+# Heads the section of an earlier message an e-mail quotes (before its date, sender and subject):
+# ingestion writes it, the answer path recognises a quoted unit by it.
+QUOTED_HEADING = "Message cité / Quoted earlier message"
+
+
+def is_quoted_section(section: str) -> bool:
+    """Is a passage's section that of an earlier message a reply quotes?"""
+    return section.startswith(QUOTED_HEADING)
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A retrievable passage: a slice `text[start:end]` of one document's extracted text."""

@@ -14,7 +14,7 @@ from ingest.load import load_document
 from ingest.roadmap import extract_commitments
 from ingest.split import answer_sentences
 from kb.schema import LoadedDocument
-from ingest.mail import QUOTED_HEADING
+from kb.schema import QUOTED_HEADING
 from tests.ingest import format_samples as samples
 
 

@@ -195,7 +195,7 @@ def test_a_quoted_message_is_indexed_once_and_not_when_its_original_is_stored(co
                                                                                fake_kb: KnowledgeBase) -> None:
     from email.message import EmailMessage
 
-    from ingest.mail import QUOTED_HEADING
+    from kb.schema import QUOTED_HEADING
     from tests.ingest.format_samples import write_eml
 
     def quoted_passages() -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 from ingest.load import LoadError, load_document
 from ingest.split import answer_sentences
 from tests.ingest import format_samples as samples
-from ingest.mail import QUOTED_HEADING
+from kb.schema import QUOTED_HEADING
 from tests.ingest.msg_writer import compound_file, write_msg
 
 SENT = dt.datetime(2026, 3, 19, 9, 15, tzinfo=dt.timezone.utc)
