@@ -78,6 +78,7 @@ bench: install install-dev ## print speed and quality figures next to their base
 	$(PY) -m evals.answers --piaf test --json bench-results/answers.json
 	$(PY) -m evals.lists --json bench-results/lists.json
 	$(PY) -m evals.newformats --base bench-results/corpus-store --json bench-results/newformats.json
+	$(PY) -m evals.newformats --base bench-results/corpus-store --no-ocr --questions evals/data/newformats_questions_blind.jsonl --json bench-results/newformats-blind.json
 	$(PY) -m evals.conversations --store bench-results/corpus-store --json bench-results/conversations.json
 	$(PY) -m evals.latency --store bench-results/corpus-store --json bench-results/latency.json
 	$(PY) -m bench.reader_precision --store bench-results/corpus-store --json bench-results/reader_precision.json

@@ -12,7 +12,7 @@ shown (targets: >= 0.80, twins within 0.05), how often a quoted old date or figu
 comes first; and the OCR character accuracy of the scan against the text it was rendered from
 (target >= 0.97).
 
-    python -m evals.newformats [--base CORPUS_STORE] [--work FOLDER] [--json FILE]
+    python -m evals.newformats [--base CORPUS_STORE] [--work FOLDER] [--json FILE] [--questions FILE]
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def ask(kb: Any, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "first": holds(first, q["expected"]), "any": holds(shown, q["expected"]),
             "old_first": bool(q.get("not_first")) and holds(first, q["not_first"]),
             "first_source": cited[0].path if cited else None,
+            "answerable": q.get("answerable", True), "declined": result.abstained,
         })
     return rows
 
@@ -88,12 +89,18 @@ def _share(rows: list[dict[str, Any]], key: str) -> float | None:
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per kind and overall: the share of questions whose fact is in the first unit / any unit."""
-    groups = {kind: [r for r in rows if r["kind"] == kind] for kind in KINDS}
-    groups["all"] = rows
-    return {kind: {"questions": len(group), "fact_in_first_unit_shown": _share(group, "first"),
-                   "fact_in_units_shown": _share(group, "any"),
-                   "old_value_first": sum(r["old_first"] for r in group)} for kind, group in groups.items()}
+    """Per kind and overall: the share of answerable questions whose fact is in the first unit /
+    any unit; overall, how many unanswerable ones (near misses) were declined."""
+    answerable = [r for r in rows if r.get("answerable", True)]
+    groups = {kind: [r for r in answerable if r["kind"] == kind] for kind in KINDS}
+    groups["all"] = answerable
+    figures = {kind: {"questions": len(group), "fact_in_first_unit_shown": _share(group, "first"),
+                      "fact_in_units_shown": _share(group, "any"),
+                      "old_value_first": sum(r["old_first"] for r in group)} for kind, group in groups.items()}
+    unanswerable = [r for r in rows if not r.get("answerable", True)]
+    if unanswerable:
+        figures["all"]["unanswerable_declined"] = f"{sum(r['declined'] for r in unanswerable)}/{len(unanswerable)}"
+    return figures
 
 
 def ocr_accuracy(scan: Path = SCAN) -> dict[str, Any]:
@@ -127,6 +134,9 @@ def table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
         f, t = files[kind], twins[kind]
         lines.append(f"| {kind} | {f['questions']} | {f['fact_in_first_unit_shown']} | {t['fact_in_first_unit_shown']} | "
                      f"{f['fact_in_units_shown']} | {t['fact_in_units_shown']} | {f['old_value_first']} | {t['old_value_first']} |")
+    if "unanswerable_declined" in files["all"]:
+        lines.append(f"unanswerable questions declined: files {files['all']['unanswerable_declined']}, "
+                     f"twins {twins['all']['unanswerable_declined']}")
     return "\n".join(lines)
 
 
@@ -150,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.newformats", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", type=Path, help="an up-to-date store of corpus/ to copy (saves ingesting it twice)")
     parser.add_argument("--work", type=Path, help="folder for the two stores (default: a temporary folder, removed)")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS,
+                        help="question set (default: the 40 questions; evals/data/newformats_questions_blind.jsonl "
+                             "holds 10 written later, 2 of them unanswerable)")
+    parser.add_argument("--no-ocr", action="store_true", help="skip the OCR accuracy measurement")
     parser.add_argument("--limit", type=int, help="first N questions only (a quick look)")
     parser.add_argument("--json", type=Path, help="write the figures and each question's result here")
     args = parser.parse_args(argv)
@@ -160,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.base}: not a store (no catalog.sqlite3)", file=sys.stderr)
         return 1
     try:
-        results, per_question = run(args.base, args.work, load_questions(QUESTIONS)[: args.limit])
+        results, per_question = run(args.base, args.work, load_questions(args.questions)[: args.limit], ocr=not args.no_ocr)
     except (LoadError, RuntimeError) as exc:  # OCR over its time limit, a document that failed to go in
         print(f"evals.newformats: {exc}", file=sys.stderr)
         return 1
@@ -173,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run(base: Path | None, work: Path | None, questions: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+def run(base: Path | None, work: Path | None, questions: list[dict[str, Any]],
+        ocr: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
     """The OCR accuracy and both variants' figures; (results, each question's result per variant)."""
-    results: dict[str, Any] = {"ocr": ocr_accuracy()}
+    results: dict[str, Any] = {"ocr": ocr_accuracy()} if ocr else {}
     per_question: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="passerelle-newformats-") as scratch:
         work = work or Path(scratch)

@@ -31,6 +31,8 @@ class TextBuilder:
         self.warnings: list[str] = []  # what a reader noticed and the ingestion report shows
         self.ocr: list[OcrPage] = []  # the pages read by OCR
         self.attachments: list = []  # (file name, LoadedDocument) of an e-mail's attached files
+        self.quoted_blocks: list[Block] = []  # the blocks of the earlier messages an e-mail quotes
+        self.quoting = False  # while set, blocks added belong to a quoted earlier message
 
     def add(self, text: str, *, kind: str = "paragraph", level: int = 0, page: int | None = None,
             starts_chunk: bool = False) -> None:
@@ -49,18 +51,8 @@ class TextBuilder:
         self.parts.append(text)
         self.length += len(text)
         section = tuple(title for _, title in self.headings)
-        self.blocks.append(Block(start, self.length, kind, section, page, level, starts_chunk))
-
-    def add_unindexed(self, text: str) -> None:
-        """Append text a reader sees in the document but no block covers: it is neither split
-        into passages nor quoted (an earlier message that a reply quotes)."""
-        text = text.strip()
-        if text:
-            if self.parts:
-                self.parts.append("\n\n")
-                self.length += 2
-            self.parts.append(text)
-            self.length += len(text)
+        block = Block(start, self.length, kind, section, page, level, starts_chunk)
+        (self.quoted_blocks if self.quoting else self.blocks).append(block)
 
     def row(self, cells: list[str], *, page: int | None = None) -> None:
         """A table row as "| a | b |": the answer units read it with its header row, the

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
@@ -166,7 +166,7 @@ def _plan(kb: KnowledgeBase, roots: list[Path], prune: bool, reset: bool, report
         except Exception as exc:  # same policy as a real run: report and go on
             _fail(report, path, f"could not be read ({type(exc).__name__}: {str(exc)[:200]})")
             continue
-        n = len(split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap))
+        n = len(split_document(_without_stored_quotes(kb, doc), kb.settings.chunk_size, kb.settings.chunk_overlap))
         report.chunks_added += n
         if record is None:
             report.added += 1
@@ -203,8 +203,8 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
         for path, digest, is_update in changed:
             bar.set_postfix_str(path.name[-40:], refresh=False)
             try:
-                doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest,
-                                    ocr=ocr_options(kb.settings))
+                doc = _without_stored_quotes(kb, load_document(path, max_bytes=_max_bytes(kb.settings),
+                                                               file_hash=digest, ocr=ocr_options(kb.settings)))
                 chunks = split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap)
             except LoadError as exc:
                 _fail(report, path, str(exc))
@@ -246,6 +246,42 @@ def _attachments(kb: KnowledgeBase, doc: LoadedDocument, known: dict, report: In
             report.removed += 1
     return [(child, split_document(child, kb.settings.chunk_size, kb.settings.chunk_overlap), child.doc_id in known)
             for child in doc.attachments]
+
+
+def _without_stored_quotes(kb: KnowledgeBase, doc: LoadedDocument) -> LoadedDocument:
+    """`doc` without the quoted earlier messages the store already holds (their original message
+    ingested, or another thread quoting them): a quoted message is indexed once, when it is
+    nowhere else."""
+    if not doc.quoted_blocks:
+        return doc
+    posts: list[list] = []
+    for block in doc.quoted_blocks:
+        if block.starts_chunk or not posts:  # a quoted message's heading opens it
+            posts.append([])
+        posts[-1].append(block)
+    kept = []
+    for post in posts:
+        body = " ".join(doc.text[b.start : b.end] for b in post if b.kind != "heading")
+        if body and _stored_elsewhere(kb, doc.doc_id, body):
+            log.info("quoted message already stored document=%s section=%s", doc.doc_id, post[0].section)
+            continue
+        kept += post
+    return replace(doc, quoted_blocks=kept) if len(kept) < len(doc.quoted_blocks) else doc
+
+
+def _stored_elsewhere(kb: KnowledgeBase, doc_id: str, body: str) -> bool:
+    """Does a passage of another document hold the start of `body` (spacing and case aside)?"""
+    from kb.search_filter import SearchFilter
+
+    probe = body[:200]
+    hits = kb.keyword_search(probe, 5, SearchFilter.for_role("official"))
+    wanted = _squashed(probe)
+    return any(row["doc_id"] != doc_id and not row["doc_id"].startswith(doc_id + "#") and wanted in _squashed(row["text"])
+               for row in kb.chunks_by_id([chunk_id for chunk_id, _ in hits]).values())
+
+
+def _squashed(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _note(report: IngestReport, path: Path, doc: LoadedDocument) -> None:

@@ -90,6 +90,7 @@ def load_document(path: Path, *, max_bytes: int, file_hash: str | None = None,
     doc = LoadedDocument(
         doc_id=document_id(path), path=document_id(path), file_hash=file_hash,
         text=text, blocks=blocks, meta=meta, warnings=[*builder.warnings, *warnings], ocr=builder.ocr,
+        quoted_blocks=builder.quoted_blocks,
     )
     doc.attachments = attached_documents(doc, builder.attachments)
     return doc
@@ -229,19 +230,40 @@ def _pdf_blocks(path: Path, builder: TextBuilder, ocr: OcrOptions) -> None:
     read, builder.ocr, warnings = read_scanned_pages(path, scanned, ocr, len(pages))
     builder.warnings.extend(warnings)
     for number, page_text, _ in pages:
-        paragraphs = _pdf_paragraphs(page_text)
         if number in scanned:
-            # Tesseract's paragraphs may run a title into the text under it: their lines are
-            # joined as a text layer's are, closing at headings and at the ends of sentences.
-            text = read[number].text if number in read else ""
-            paragraphs = [p for block in text.split("\n\n")
-                          for p in _join_pdf_lines([line for line in block.split("\n") if line.strip()])]
-        for index, para in enumerate(paragraphs):
-            kind = "heading" if looks_like_heading(para) and "\n" not in para else "paragraph"
+            units = _scanned_paragraphs(read[number].text if number in read else "")
+        else:
+            units = [(para, looks_like_heading(para) and "\n" not in para) for para in _pdf_paragraphs(page_text)]
+        for index, (para, heading) in enumerate(units):
+            kind = "heading" if heading else "paragraph"
             # A scanned page is a passage of its own: a citation's page is then its quote's page,
             # the one to hold against the scan.
             builder.add(para, kind=kind, level=numbering_level(para) if kind == "heading" else 0, page=number,
                         starts_chunk=index == 0 and number in scanned)
+
+
+def _scanned_paragraphs(text: str) -> list[tuple[str, bool]]:
+    """(paragraph, is a heading) of a page Tesseract read. A paragraph of one line that reads as a
+    title (short, capitalised, no closing punctuation) is a heading: the page's layout set it
+    apart ("Point 2 - Exercice conjoint de gestion de crise", nine words, was read as text under
+    the heading before it). Longer paragraphs may run a title into the text under it: their lines
+    are joined as a text layer's are, closing at headings and at the ends of sentences."""
+    units: list[tuple[str, bool]] = []
+    for block in text.split("\n\n"):
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        if len(lines) == 1 and _set_apart_title(lines[0]):
+            units.append((lines[0], True))
+            continue
+        units += [(para, looks_like_heading(para) and "\n" not in para) for para in _join_pdf_lines(lines)]
+    return units
+
+
+def _set_apart_title(line: str) -> bool:
+    """Is a line that stands alone on the page a title? At most 14 words and 100 characters,
+    opening with a capital or a number, not closing a sentence or a clause."""
+    return looks_like_heading(line) or (
+        len(line) <= 100 and len(line.split()) <= 14 and (line[0].isupper() or line[0].isdigit())
+        and line[-1] not in ".;,:!?…»)")
 
 
 def _pdf_pages(path: Path) -> list[tuple[int, str, float | None]]:

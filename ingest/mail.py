@@ -2,10 +2,12 @@
 
 Each message is a section headed "date — sender — subject", oldest first. The earlier messages a
 reply quotes ("> " lines under "Le … a écrit :" / "On … wrote:", Outlook's "-----Original
-Message-----" or "De : … Envoyé : … Objet :" header blocks) are recognised and set apart: they
-stay in the document's text, each once under its own sender and date, for a reader who opens it,
-but they are not indexed: a date proposed then replaced is neither stated anew by the reply nor
-found by a question. A forwarded message ("Fwd:", "TR:", "Forwarded message") is the content
+Message-----" or "De : … Envoyé : … Objet :" header blocks) are recognised and set apart: each is
+written once, oldest first, as a section headed "Message cité / Quoted earlier message — date —
+sender — subject", so that what only a quoted message says can be asked about; its blocks are the
+document's `quoted_blocks` (passages and answer sentences, never commitments: a date proposed
+then replaced is no new statement), and ingestion leaves out a quoted message the store already
+holds (its original, or another thread quoting it). A forwarded message ("Fwd:", "TR:", "Forwarded message") is the content
 being sent, so it is indexed as a message of its own. Attachments of a supported type become
 documents of their own (see `ingest.load.attached_documents`), which the message names.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from ingest.blocks import LoadError, TextBuilder
 from ingest.plaintext import plain_text_blocks
+from kb.schema import QUOTED_HEADING
 
 log = logging.getLogger(__name__)
 
@@ -197,13 +200,19 @@ def _header_block(lines: list[str]) -> tuple[dict[str, str], int] | None:
 
 def write_posts(posts: list[Post], builder: TextBuilder) -> None:
     """Each post a section: its heading, its paragraphs, then the names of its attachments (which
-    the builder keeps, to become documents of their own); a quoted post is written as text only
-    (no blocks: not indexed, not quoted by answers)."""
+    the builder keeps, to become documents of their own); a quoted post's section is headed
+    `QUOTED_HEADING` and its blocks are the builder's `quoted_blocks`."""
     for post in posts:
         if not post.text and not post.attachments:
             continue
         if post.quoted:
-            builder.add_unindexed(f"{post.heading()}\n\n{post.text}")
+            # An earlier message only this thread holds: its facts can be asked about, under a
+            # heading that says it is quoted; kept out of the document's own blocks, so the
+            # commitments register reads no quoted statement as a new one.
+            builder.quoting = True
+            builder.add(f"{QUOTED_HEADING} — {post.heading()}", kind="heading", level=1, starts_chunk=True)
+            plain_text_blocks(post.text, builder, base_level=1)
+            builder.quoting = False
             continue
         builder.add(post.heading(), kind="heading", level=1, starts_chunk=True)
         plain_text_blocks(post.text, builder, base_level=1)

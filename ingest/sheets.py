@@ -15,6 +15,8 @@ import csv
 import datetime as dt
 import io
 import logging
+import re
+import zipfile
 from pathlib import Path
 
 from ingest.blocks import LoadError, TextBuilder, check_container
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 # Rows read from one file, all sheets together: a tracker has hundreds; a data dump of a million
 # rows is no document to ask about and would take hours to embed.
 MAX_ROWS = 50_000
+# A row element of a worksheet part, with its row number when it gives one (r="12").
+_ROW_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])(?:[^>]*?\sr="(\d+)")?')
+_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s[^>]*?ref="[A-Z]*\d+:?[A-Z]*(\d*)"')
 # Columns kept per row: an OpenDocument row often repeats an empty cell to column 1024 or more.
 MAX_COLUMNS = 100
 
@@ -33,18 +38,8 @@ def xlsx_blocks(path: Path, builder: TextBuilder) -> dict:
     check_container(path, ".xlsx")
     import openpyxl
 
+    _check_xlsx_rows(path)
     try:
-        # A first streaming pass counts rows, so a huge sheet is refused before it is loaded whole.
-        streamed = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-        try:
-            counted = 0
-            for sheet in streamed.worksheets:
-                for _ in sheet.iter_rows(values_only=True):
-                    counted += 1
-                    if counted > MAX_ROWS:
-                        raise LoadError(_too_many_rows(".xlsx"))
-        finally:
-            streamed.close()
         # keep_vba=False: a macro project is dropped unread; data_only: formulas as cached values.
         book = openpyxl.load_workbook(path, data_only=True, keep_vba=False, keep_links=False)
     except LoadError:
@@ -57,6 +52,52 @@ def xlsx_blocks(path: Path, builder: TextBuilder) -> dict:
         sheet_blocks(sheet.title, _fill_merges(grid, merges), builder,
                      merged_rows={top for top, left, _, right in merges if right > left})
     return {"title": book.properties.title or None}
+
+
+def _check_xlsx_rows(path: Path) -> None:
+    """Refuse a workbook over `MAX_ROWS` rows before openpyxl reads it: openpyxl sizes a sheet
+    without a declared dimension by parsing all of it (a million rows took minutes under load), so
+    each worksheet part's declared dimension is read first, then its rows are counted by scanning
+    the unpacked XML for row elements, stopping at the cap. A row's number counts too (a sheet
+    whose one row is numbered 1,000,000 is read as that many rows)."""
+    counted = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", name):
+                    continue
+                with archive.open(name) as part:
+                    counted += _sheet_rows(part, MAX_ROWS - counted)
+                if counted > MAX_ROWS:
+                    raise LoadError(_too_many_rows(".xlsx"))
+    except LoadError:
+        raise
+    except Exception as exc:  # a damaged zip member (bad CRC, cut stream)
+        raise LoadError(f"corrupt or unreadable .xlsx ({type(exc).__name__})") from None
+
+
+def _sheet_rows(part, budget: int) -> int:
+    """Rows of one worksheet part as far as `budget` + 1: its declared dimension when that is over
+    the budget, else the highest of its row count and its last row number."""
+    rows = 0
+    tail = b""
+    first = True
+    while rows <= budget:
+        chunk = part.read(1 << 20)
+        if not chunk:
+            break
+        data = tail + chunk
+        if first:
+            declared = _DIMENSION.search(data[:4096])
+            if declared and declared.group(1) and int(declared.group(1)) > budget:
+                return int(declared.group(1))
+            first = False
+        # A tag cut by the chunk's end is scanned again with the next chunk.
+        cut = data.rfind(b"<")
+        complete, tail = (data[:cut], data[cut:]) if cut >= 0 and b">" not in data[cut:] else (data, b"")
+        for match in _ROW_TAG.finditer(complete):
+            rows = max(rows + 1, int(match.group(1))) if match.group(1) else rows + 1
+    return rows
 
 
 def ods_blocks(path: Path, builder: TextBuilder) -> dict:

@@ -30,8 +30,9 @@ def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: i
     """Chunks of `doc` in reading order, with ids derived from document id and content."""
     if chunk_overlap >= chunk_size // 2:
         raise ValueError("chunk_overlap must be less than half of chunk_size")
+    blocks = doc.indexed_blocks()
     spans = _Spans(doc, chunk_overlap)
-    spans.gather(_units(doc.text, doc.blocks, chunk_size), max_size=int(chunk_size * 1.2), min_size=int(chunk_size * 0.4))
+    spans.gather(_units(doc.text, blocks, chunk_size), max_size=int(chunk_size * 1.2), min_size=int(chunk_size * 0.4))
     chunks: list[Chunk] = []
     seen: Counter[str] = Counter()
     for ordinal, (start, end, content) in enumerate(spans.spans):
@@ -47,7 +48,7 @@ def split_document(doc: LoadedDocument, chunk_size: int = 1000, chunk_overlap: i
                 start=start,
                 end=end,
                 section=" > ".join(content.section),
-                page=_page_at(doc.blocks, start, content.page),
+                page=_page_at(blocks, start, content.page),
             )
         )
     return chunks
@@ -97,7 +98,7 @@ class _Spans:
         if tail_start is None:
             return []
         last = current[-1]
-        return [_Unit(tail_start, last.end, _page_at(self.doc.blocks, tail_start, last.page), last.section, False)]
+        return [_Unit(tail_start, last.end, _page_at(self.doc.indexed_blocks(), tail_start, last.page), last.section, False)]
 
 
 def _opens_section(unit: _Unit, content_size: int, min_size: int) -> bool:
@@ -115,7 +116,7 @@ def _size(units: list[_Unit], extra: _Unit | None = None) -> int:
 def answer_sentences(doc: LoadedDocument, min_chars: int = 12, max_chars: int = 600) -> list[tuple[int, int, str]]:
     """The sentences an extractive answer may quote: (start, end, section), headings excluded."""
     spans: list[tuple[int, int, str]] = []
-    for block in doc.blocks:
+    for block in doc.indexed_blocks():
         if block.kind == "heading":
             continue
         section = " > ".join(block.section)

@@ -82,6 +82,27 @@ class LoadedDocument:
     ocr: list[OcrPage] = field(default_factory=list)
     # Files attached to an e-mail, each a document of its own: id "<message id>#<file name>".
     attachments: list["LoadedDocument"] = field(default_factory=list)
+    # Earlier messages an e-mail quotes, each a section of its own: split into passages and answer
+    # sentences like `blocks`, but kept apart from them because the commitments register walks
+    # `blocks`: a quoted statement is no new statement.
+    quoted_blocks: list[Block] = field(default_factory=list)
+
+    def indexed_blocks(self) -> list[Block]:
+        """The blocks split into passages and answer sentences, in text order: the document's own
+        and those of the earlier messages it quotes."""
+        if not self.quoted_blocks:
+            return self.blocks
+        return sorted([*self.blocks, *self.quoted_blocks], key=lambda block: block.start)
+
+
+# Heads the section of an earlier message an e-mail quotes (before its date, sender and subject):
+# ingestion writes it, the answer path recognises a quoted unit by it.
+QUOTED_HEADING = "Message cité / Quoted earlier message"
+
+
+def is_quoted_section(section: str) -> bool:
+    """Is a passage's section that of an earlier message a reply quotes?"""
+    return section.startswith(QUOTED_HEADING)
 
 
 @dataclass(frozen=True)

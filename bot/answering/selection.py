@@ -12,6 +12,7 @@ from bot.answering.reader import load_reader
 from bot.answering.retrieve import Passage
 from bot.answering.scoring import AnswerConfig, ScoredSentence
 from bot.answering.units import Unit, answer_units, section_units
+from kb.schema import is_quoted_section
 from kb.store import KnowledgeBase
 
 
@@ -102,7 +103,7 @@ def choose_units(evidence: Evidence, config: AnswerConfig, threshold: float | No
     for candidate in ranked[1:]:
         if len(chosen) == config.max_sentences or candidate.logit < floor:
             break
-        if any(overlaps(candidate, c) for c in chosen):
+        if any(overlaps(candidate, c) or _quoted_after_own(candidate, c) for c in chosen):
             continue
         chosen.append(candidate)
     return chosen
@@ -114,9 +115,17 @@ def best_units(evidence: Evidence, n: int) -> list[Candidate]:
     for candidate in evidence.candidates:
         if len(chosen) == n:
             break
-        if not any(overlaps(candidate, c) for c in chosen):
+        if not any(overlaps(candidate, c) or _quoted_after_own(candidate, c) for c in chosen):
             chosen.append(candidate)
     return chosen
+
+
+def _quoted_after_own(candidate: Candidate, before: Candidate) -> bool:
+    """Is `candidate` an earlier message quoted by a thread whose own message already answers
+    (`before`, chosen first)? Then it is not cited beside it: a date proposed in the quoted
+    message and replaced in the reply would be shown as a second answer."""
+    return (candidate.passage.doc_id == before.passage.doc_id and is_quoted_section(candidate.passage.section)
+            and not is_quoted_section(before.passage.section))
 
 
 def structured_units(kb: KnowledgeBase, evidence: Evidence, chosen: Sequence[ScoredSentence], whole_lists: bool) -> list[Candidate]:

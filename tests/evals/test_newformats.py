@@ -93,6 +93,26 @@ def test_the_figures_are_shares_per_kind_and_the_verdicts_compare_files_with_twi
     json.dumps(results)  # what --json writes
 
 
+def test_unanswerable_questions_are_counted_apart_as_declined_or_not() -> None:
+    near_miss = {**_row("scan", False, False), "answerable": False, "declined": True}
+    answered_anyway = {**_row("deck", True, True), "answerable": False, "declined": False}
+    figures = summary([_row("scan", True, True), near_miss, answered_anyway])
+    assert figures["all"]["questions"] == 1 and figures["all"]["fact_in_first_unit_shown"] == 1.0
+    assert figures["all"]["unanswerable_declined"] == "1/2"
+    assert "unanswerable questions declined: files 1/2, twins 1/2" in table({"files": figures, "twins": figures})
+
+
+def test_the_blind_questions_ten_on_the_same_documents_two_unanswerable() -> None:
+    blind = load_questions(QUESTIONS.with_name("newformats_questions_blind.jsonl"))
+    forty = {q["question"] for q in load_questions(QUESTIONS)}
+    assert len(blind) == 10 and not forty & {q["question"] for q in blind}
+    assert sum(not q["answerable"] for q in blind) == 2
+    for q in blind:
+        assert Path(q["gold"][0]).exists() and Path(q["twin"][0]).exists(), q["id"]
+        if q["answerable"]:
+            assert holds(Path(q["twin"][0]).read_text(encoding="utf-8"), q["expected"]), q["id"]
+
+
 def test_a_base_that_is_no_store_is_refused_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from evals.newformats import main
 
@@ -105,7 +125,7 @@ def test_an_ocr_that_fails_ends_the_run_with_its_message(monkeypatch: pytest.Mon
     from evals import newformats
     from ingest.blocks import LoadError
 
-    def failing(*_args):
+    def failing(*_args, **_kwargs):
         raise LoadError("page 1 could not be read by OCR: it took over 180 s")
 
     monkeypatch.setattr(newformats, "run", failing)

@@ -254,6 +254,8 @@ Le mar. 17 mars 2026 à 16:02, Rashad Aliyev <r.aliyev@idda.example> a écrit :
 >
 > The end of September does not suit our experts. Could the workshop move to 14 October 2026?
 >
+> Three experts of the IDDA's interoperability unit will come to Dakar.
+>
 > On Mon, 16 Mar 2026 at 10:00, Fatou Sall <fatou.sall@senum.example> wrote:
 >> Bonjour,
 >>

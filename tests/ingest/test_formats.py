@@ -14,6 +14,7 @@ from ingest.load import load_document
 from ingest.roadmap import extract_commitments
 from ingest.split import answer_sentences
 from kb.schema import LoadedDocument
+from kb.schema import QUOTED_HEADING
 from tests.ingest import format_samples as samples
 
 
@@ -131,21 +132,28 @@ def test_odt_headings_lists_and_tables_like_word(tmp_path: Path) -> None:
 
 
 # ----- e-mail -------------------------------------------------------------------------
-def test_eml_quoted_messages_are_kept_for_reading_but_not_indexed(tmp_path: Path) -> None:
+def test_eml_quoted_messages_are_sections_marked_quoted_that_the_register_never_reads(tmp_path: Path) -> None:
     doc = _load(samples.write_eml(tmp_path, attachment=b"Nom;Institution\nLeyla Guliyeva;IDDA\n"))
     newest = "2026-03-19 09:15 — Fatou Sall <fatou.sall@senum.example> — Re: Atelier interopérabilité"
     assert [t for kind, t, _, _ in _blocks(doc) if kind == "heading" and "—" in t] == [newest]
     assert doc.meta.title == "Atelier interopérabilité" and doc.meta.date == date(2026, 3, 19)
-    # Oldest first, each once, under its own sender and date, without its quote marks.
-    for earlier in ("Mon, 16 Mar 2026 at 10:00 — Fatou Sall <fatou.sall@senum.example> — Atelier interopérabilité\n\n"
-                    "Bonjour,\n\nNous proposons de tenir l'atelier sur l'interopérabilité le 30 septembre 2026 à Dakar.",
-                    "mar. 17 mars 2026 à 16:02 — Rashad Aliyev <r.aliyev@idda.example> — Atelier interopérabilité"):
-        assert doc.text.count(earlier) == 1
+    # Oldest first, each once, as a section of its own marked quoted, under its sender and date.
+    quoted = [doc.text[b.start : b.end] for b in doc.quoted_blocks if b.kind == "heading"]
+    assert quoted == [
+        f"{QUOTED_HEADING} — Mon, 16 Mar 2026 at 10:00 — Fatou Sall <fatou.sall@senum.example> — Atelier interopérabilité",
+        f"{QUOTED_HEADING} — mar. 17 mars 2026 à 16:02 — Rashad Aliyev <r.aliyev@idda.example> — Atelier interopérabilité"]
+    assert doc.text.count("Nous proposons de tenir l'atelier sur l'interopérabilité le 30 septembre 2026 à Dakar.") == 1
     assert doc.text.index("30 septembre") < doc.text.index("Could the workshop") < doc.text.index("14 octobre")
     assert not any(line.startswith(">") for line in doc.text.split("\n")), "quote marks are taken off"
-    indexed = " ".join(doc.text[s:e] for s, e, _ in answer_sentences(doc))
-    assert "14 octobre 2026" in indexed
-    assert "30 septembre" not in indexed and "Could the workshop" not in indexed, "a quoted message is not restated"
+    sentences = {doc.text[s:e]: section for s, e, section in answer_sentences(doc)}
+    assert sentences["Three experts of the IDDA's interoperability unit will come to Dakar."].startswith(
+        f"{QUOTED_HEADING} — mar. 17 mars 2026"), "what only a quoted message says can be asked about"
+    assert not sentences["C'est entendu : l'atelier sur l'interopérabilité se tiendra le 14 octobre 2026 à Dakar, "
+                         "dans les locaux de la SENUM."].startswith(QUOTED_HEADING)
+    # The register reads the document's own blocks: a quoted date is no new statement.
+    assert not any(b.start <= doc.text.index("30 septembre") < b.end for b in doc.blocks)
+    assert all("30 septembre" not in m.quote for m in extract_commitments(doc))
+    indexed = " ".join(sentences)
     # The attached file is a document of its own, linked to the message, which names it.
     assert "Leyla" not in doc.text and "Pièces jointes / Attachments : participants.csv" in indexed
     [attached] = doc.attachments
@@ -173,10 +181,41 @@ def test_a_plain_text_thread_is_read_as_messages(tmp_path: Path) -> None:
     doc = _load(samples.write_thread_txt(tmp_path))
     assert [t for kind, t, _, _ in _blocks(doc) if kind == "heading"] == [
         "lundi 2 mars 2026 11:00 — Awa Diop — RE: Comité de pilotage"]
-    assert doc.text.startswith("vendredi 27 février 2026 17:30 — Ilham Mammadova — Comité de pilotage\n\n"
-                               "We suggest holding the steering committee on 5 March 2026.")
+    assert doc.text.startswith(f"{QUOTED_HEADING} — vendredi 27 février 2026 17:30 — Ilham Mammadova — "
+                               "Comité de pilotage\n\nWe suggest holding the steering committee on 5 March 2026.")
     assert doc.meta.title == "Comité de pilotage" and doc.meta.date == date(2026, 3, 2)
-    assert not any("5 March" in doc.text[s:e] for s, e, _ in answer_sentences(doc))
+    assert [section.split(" — ")[0] for s, e, section in answer_sentences(doc) if "5 March" in doc.text[s:e]] == [
+        QUOTED_HEADING]
+    assert not any("5 March" in doc.text[b.start : b.end] for b in doc.blocks), "the register never reads it"
+
+
+class _Store:
+    """What `_without_stored_quotes` asks of a store: a keyword search and the passages it finds."""
+
+    def __init__(self, passages: dict[str, tuple[str, str]]) -> None:
+        self.passages = passages  # chunk id -> (document id, text)
+
+    def keyword_search(self, query: str, k: int, where) -> list[tuple[str, float]]:
+        words = set(query.lower().split())
+        return [(cid, 1.0) for cid, (_, text) in self.passages.items() if words & set(text.lower().split())][:k]
+
+    def chunks_by_id(self, ids) -> dict[str, dict]:
+        return {cid: {"doc_id": self.passages[cid][0], "text": self.passages[cid][1]} for cid in ids}
+
+
+def test_a_quoted_message_the_store_already_holds_is_not_indexed_again(tmp_path: Path) -> None:
+    from ingest.index import _without_stored_quotes
+
+    doc = _load(samples.write_eml(tmp_path))
+    original = "Mon, 16 Mar 2026 — Fatou Sall\n\nBonjour,\n\nNous proposons de tenir l'atelier sur\nl'interopérabilité le 30 septembre 2026 à Dakar."
+    stored = _without_stored_quotes(_Store({"a": ("docs/proposition.eml", original)}), doc)
+    texts = " ".join(doc.text[b.start : b.end] for b in stored.quoted_blocks)
+    assert "30 septembre" not in texts, "its original is in the store"
+    assert "Three experts of the IDDA" in texts and "Rashad Aliyev" in texts, "the other quoted message stays"
+    assert stored.blocks == doc.blocks
+    # Its own passages (a store being re-ingested) or no match keep every quoted message.
+    assert _without_stored_quotes(_Store({"a": (doc.doc_id, original)}), doc).quoted_blocks == doc.quoted_blocks
+    assert _without_stored_quotes(_Store({"a": ("docs/autre.md", "Bonjour, atelier en 2027.")}), doc) is doc
 
 
 def test_plain_text_that_is_no_thread_is_read_as_before(tmp_path: Path) -> None:
@@ -226,6 +265,44 @@ def test_hostile_files_of_the_new_kinds_each_get_their_message(tmp_path: Path) -
     assert peak < 1_000_000_000, f"peak allocation {peak / 1e6:.0f} MB"
 
 
+@pytest.mark.parametrize("what, sheet", [
+    ("a declared dimension past the cap", b'<dimension ref="A1:C60000"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'),
+    ("one row numbered past the cap", b'<sheetData><row r="2"/><x:row r="900000" spans="1:1"/>'),
+    ("rows without numbers past the cap", b"<sheetData>" + b"<row><c><v>1</v></c></row>" * 50_001),
+], ids=["dimension", "row-number", "row-count"])
+def test_an_oversized_sheet_is_refused_before_openpyxl_reads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 what: str, sheet: bytes) -> None:
+    import openpyxl
+
+    from ingest.load import LoadError
+
+    source = samples.write_small_xlsx(tmp_path / "scratch")
+    body = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    (tmp_path / "docs").mkdir()
+    path = samples.rezip(source, tmp_path / "docs" / "grand.xlsx",
+                         {"xl/worksheets/sheet1.xml": body + sheet + b"</sheetData></worksheet>"})
+
+    def never(*args, **kwargs):
+        raise AssertionError("openpyxl opened an oversized workbook")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", never)
+    with pytest.raises(LoadError) as caught:
+        _load(path)
+    assert "the .xlsx has more than 50,000 rows" in str(caught.value), what
+
+
+def test_a_sheet_at_the_cap_is_read(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Numéro", "Ligne"])
+    for number in range(1, 50_000):
+        book.active.append([number, f"ligne {number}"])
+    (tmp_path / "docs").mkdir()
+    book.save(str(tmp_path / "docs" / "plein.xlsx"))
+    assert "| 49999 | ligne 49999 |" in _load(tmp_path / "docs" / "plein.xlsx").text
+
+
 def test_a_macro_project_is_dropped_unread(tmp_path: Path) -> None:
     from tests.ingest.hostile_formats import write_macro_xlsx
 
@@ -264,6 +341,8 @@ def formats_store(tmp_path_factory: pytest.TempPathFactory, real_model_path: Pat
     ("Pourquoi la session de formation de septembre est-elle annulée ?", "docs/formation.odp", "faute de salle", 2),
     ("À quelle fréquence se réunit le comité technique ?", "docs/accord.odt", "tous les deux mois", None),
     ("Quelle date a été retenue pour l'atelier sur l'interopérabilité ?", "docs/atelier.eml", "14 octobre 2026", None),
+    ("How many IDDA experts will come to Dakar for the interoperability workshop?", "docs/atelier.eml",
+     "Three experts of the IDDA", None),  # said only in a quoted earlier message
     ("Quand les autorités de certification échangent-elles leurs politiques de certification ?",
      "docs/protocole-signature-scan.pdf", "15 mai 2026", 2),
     ("Quelle est la fonction de Mamadou Ndiaye ?", "docs/inscriptions.eml", "Architecte des systèmes", None),

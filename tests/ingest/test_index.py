@@ -189,3 +189,49 @@ def test_an_e_mail_attachment_is_a_document_kept_in_line_with_its_message(corpus
     pruned = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, prune=True, progress=False)
     assert pruned.removed == 2 and not any("inscriptions" in d for d in fake_kb.documents())
     consistent(fake_kb)
+
+
+def test_a_quoted_message_is_indexed_once_and_not_when_its_original_is_stored(corpus: Path,
+                                                                               fake_kb: KnowledgeBase) -> None:
+    from email.message import EmailMessage
+
+    from kb.schema import QUOTED_HEADING
+    from tests.ingest.format_samples import write_eml
+
+    def quoted_passages() -> list[str]:
+        rows = fake_kb.catalog.db.execute("SELECT text FROM chunks WHERE section LIKE ?", (QUOTED_HEADING + "%",))
+        return [row[0] for row in rows]
+
+    write_eml(corpus / "courriels")
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    first = quoted_passages()
+    assert any("30 septembre 2026" in text for text in first) and any("Three experts" in text for text in first)
+    # Rashad's message exported on its own, then the reply again (changed): his quoted copy goes.
+    original = EmailMessage()
+    original["From"], original["Subject"] = "Rashad Aliyev <r.aliyev@idda.example>", "Re: Atelier interopérabilité"
+    original["Date"] = "Tue, 17 Mar 2026 16:02:00 +0000"
+    original.set_content("Dear Fatou,\n\nThe end of September does not suit our experts. Could the workshop move to "
+                         "14 October 2026?\n\nThree experts of the IDDA's interoperability unit will come to Dakar.\n")
+    (corpus / "courriels" / "reponse-idda.eml").write_bytes(bytes(original))
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    mail = corpus / "courriels" / "atelier.eml"
+    mail.write_bytes(mail.read_bytes().replace(b"Cordialement", b"Bien cordialement"))
+    assert ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False).updated == 1
+    after = quoted_passages()
+    assert not any("Three experts" in text for text in after), "its original is in the store"
+    assert any("30 septembre 2026" in text for text in after), "a quoted message found nowhere else stays"
+    consistent(fake_kb)
+
+
+def test_a_good_file_replaced_by_a_hostile_one_keeps_its_passages(corpus: Path, fake_kb: KnowledgeBase) -> None:
+    from tests.ingest.format_samples import write_xlsx
+
+    sheet = write_xlsx(corpus / "suivi")
+    ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    before = fake_kb.chunk_ids_of("corpus/suivi/suivi.xlsx")
+    assert before
+    sheet.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096))  # saved again with a password
+    report = ingest_paths([corpus], fake_kb.settings, kb=fake_kb, progress=False)
+    assert report.failed == 1 and "password-protected" in report.errors[0]["error"]
+    assert fake_kb.chunk_ids_of("corpus/suivi/suivi.xlsx") == before, "nothing already indexed is lost"
+    consistent(fake_kb)

@@ -149,3 +149,36 @@ def test_an_image_only_pdf_of_500_pages_is_time_bounded_and_resumable(tmp_path: 
     with pytest.raises(LoadError) as again:
         _load(path, **options)
     assert "after 2 of the 500 scanned pages" in str(again.value), "the next run goes on from the cache"
+
+
+def test_the_report_names_each_scanned_file_its_pages_mean_confidence_and_those_under_the_floor(capsys) -> None:
+    from ingest.__main__ import _summary
+    from ingest.index import IngestReport
+
+    report = IngestReport(added=2, total=2, ocr=[
+        {"path": "docs/scan.pdf", "page": 1, "confidence": 91.0, "indexed": True},
+        {"path": "docs/scan.pdf", "page": 2, "confidence": 95.0, "indexed": True},
+        {"path": "docs/flou.pdf", "page": 1, "confidence": 88.0, "indexed": True},
+        {"path": "docs/flou.pdf", "page": 3, "confidence": 31.5, "indexed": False},
+    ])
+    _summary(report)
+    lines = capsys.readouterr().out.splitlines()
+    assert "OCR docs/scan.pdf: 2 of 2 scanned pages indexed, mean confidence 93" in lines
+    assert ("OCR docs/flou.pdf: 1 of 2 scanned pages indexed, mean confidence 88; "
+            "under the confidence floor, not indexed: page 3") in lines
+    assert report.as_json()["ocr"][3] == {"path": "docs/flou.pdf", "page": 3, "confidence": 31.5, "indexed": False}
+
+
+def test_a_line_the_scan_sets_apart_is_a_heading_and_opens_its_section() -> None:
+    from ingest.load import _scanned_paragraphs
+
+    read = ("Point 1 - Bilan des formations\n\nDix-huit analystes ont suivi le cycle.\n\n"
+            "Point 2 - Exercice conjoint de gestion de crise\n\n"
+            "La commission fixe l'exercice conjoint de gestion de crise au 24 février 2027. Le\n"
+            "scénario retenu est une attaque par rançongiciel.\n\nLe comité se réunira chaque trimestre.")
+    assert _scanned_paragraphs(read) == [
+        ("Point 1 - Bilan des formations", True), ("Dix-huit analystes ont suivi le cycle.", False),
+        ("Point 2 - Exercice conjoint de gestion de crise", True),  # nine words: a title by its layout
+        ("La commission fixe l'exercice conjoint de gestion de crise au 24 février 2027. Le\n"
+         "scénario retenu est une attaque par rançongiciel.", False),
+        ("Le comité se réunira chaque trimestre.", False)]

@@ -13,6 +13,7 @@ import pytest
 from ingest.load import LoadError, load_document
 from ingest.split import answer_sentences
 from tests.ingest import format_samples as samples
+from kb.schema import QUOTED_HEADING
 from tests.ingest.msg_writer import compound_file, write_msg
 
 SENT = dt.datetime(2026, 3, 19, 9, 15, tzinfo=dt.timezone.utc)
@@ -30,15 +31,19 @@ def _load(path: Path):
     return load_document(path, max_bytes=20 * 2**20)
 
 
-def test_a_msg_is_read_like_an_eml_quotes_kept_unindexed_attachment_a_document(tmp_path: Path) -> None:
+def test_a_msg_is_read_like_an_eml_quotes_marked_attachment_a_document(tmp_path: Path) -> None:
     doc = _load(_msg(tmp_path))
     assert doc.meta.title == "Atelier interopérabilité" and doc.meta.date == dt.date(2026, 3, 19)
     headings = [doc.text[b.start : b.end] for b in doc.blocks if b.kind == "heading"]
     assert headings == ['2026-03-19 09:15 — "Fatou Sall" <fatou.sall@senum.example> — RE: Atelier interopérabilité']
-    # The two quoted messages stay readable, oldest first, but are not indexed.
+    # The two quoted messages are sections of their own, oldest first, marked quoted, out of the blocks
+    # the register reads.
     assert doc.text.index("30 septembre") < doc.text.index("Could the workshop") < doc.text.index("14 octobre")
+    quoted = [doc.text[b.start : b.end] for b in doc.quoted_blocks if b.kind == "heading"]
+    assert [q.split(" — ")[0] for q in quoted] == [QUOTED_HEADING] * 2 and "Rashad Aliyev" in quoted[1]
+    own = " ".join(doc.text[b.start : b.end] for b in doc.blocks)
+    assert "14 octobre 2026" in own and "30 septembre" not in own and "Could the workshop" not in own
     indexed = " ".join(doc.text[s:e] for s, e, _ in answer_sentences(doc))
-    assert "14 octobre 2026" in indexed and "30 septembre" not in indexed and "Could the workshop" not in indexed
     # The attachment (over 4 KB: stored in the file's regular sectors, not the mini stream) is a document.
     [attached] = doc.attachments
     assert attached.doc_id == f"{doc.doc_id}#participants.csv" and "| Agent 299 | SENUM | Analyste |" in attached.text

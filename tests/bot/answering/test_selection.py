@@ -1,4 +1,5 @@
-"""Candidates the reader reads: a list question is answered by the section that holds the list."""
+"""Candidates the reader reads and the units cited together: a list question is answered by the
+section that holds the list; a thread's quoted earlier message is never cited beside its own reply."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.answering import AnswerConfig, answer
-from bot.answering.selection import Candidate, to_read
+from bot.answering.evidence import Evidence
+from bot.answering.retrieve import Passage
+from bot.answering.selection import Candidate, best_units, choose_units, to_read
 from bot.answering.units import Unit
+from kb.schema import QUOTED_HEADING
 from tests.conftest import ingest_from
 
 # An illustrative record of my own: the decisions are numbered paragraphs under their heading
@@ -73,3 +77,34 @@ def test_a_list_question_gets_the_list_section_quoted_whole(tmp_path: Path, real
     without = answer("Quelles sont les décisions de l'atelier sur l'archivage numérique ?", kb=kb,
                      config=AnswerConfig(section_candidates=0))
     assert next(s for s in without.sources if s.cited).quote != DECISIONS
+
+
+REPLY = "2026-03-19 09:15 — Fatou Sall — Re: Atelier"
+QUOTED = f"{QUOTED_HEADING} — Mon, 16 Mar 2026 — Fatou Sall — Atelier"
+
+
+def _thread_unit(doc_id: str, section: str, start: int, logit: float) -> Candidate:
+    passage = Passage(chunk_id=f"{doc_id}-{start}", doc_id=doc_id, path=doc_id, title="Atelier", doc_type="other",
+                      date="2026-03-19", section=section, page=None, text="", start=start, end=start + 50,
+                      language="fr", access="internal", score=1.0)
+    return Candidate(passage, Unit(start, start + 40, ((start, start + 40),), "unité", "sentence"), 0.5, 0.0, logit)
+
+
+def _evidence(candidates: list[Candidate]) -> Evidence:
+    evidence = Evidence.__new__(Evidence)
+    evidence.candidates = candidates
+    return evidence
+
+
+def test_a_quoted_unit_is_not_cited_beside_the_reply_that_answers_before_it() -> None:
+    reply = _thread_unit("atelier.eml", REPLY, 500, 5.0)
+    quoted = _thread_unit("atelier.eml", QUOTED, 100, 4.9)
+    other = _thread_unit("note.md", "Calendrier", 0, 4.8)
+    config = AnswerConfig(reader_threshold=0.0, reader_margin=2.0)
+    assert choose_units(_evidence([reply, quoted, other]), config) == [reply, other]
+    assert best_units(_evidence([reply, quoted, other]), 3) == [reply, other]
+    # What only the quoted message says comes first, and the reply may follow it.
+    assert choose_units(_evidence([quoted, reply]), config) == [quoted, reply]
+    # Another thread's quoted message is no quote of this reply.
+    elsewhere = _thread_unit("autre.eml", QUOTED, 100, 4.9)
+    assert best_units(_evidence([reply, elsewhere]), 2) == [reply, elsewhere]
