@@ -64,6 +64,13 @@ class AnswerConfig:
     # "cosine": the embedding model alone).
     reader_candidates: int = 24
     prerank: str = "scorer"
+    # They are read this many at a time, best-preranked first, until a unit's logit reaches
+    # `reader_clear` (`bot.answering.reader.read_in_stages`); None: as the store's settings say
+    # (PASSERELLE_READER_FIRST), 0: all at once.
+    reader_first: int | None = None
+    reader_clear: float = 3.0
+    # Read in stages, at most this many units are read.
+    reader_staged_units: int = 16
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
     # Calibrated on the development set (`python -m evals.reader --calibrate`).
     reader_threshold: float = -1.285

@@ -61,14 +61,22 @@ def reader_context(passage: Passage) -> str:
 
 def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
     """Score the best `config.reader_candidates` units with the reader, best first; kept
-    in `evidence.candidates`. Units this question was asked on before keep their remembered
-    logits (`config.reader_cache`, else `Settings.reader_cache`)."""
-    chosen = candidates(kb, evidence, config)[: config.reader_candidates]
+    in `evidence.candidates`. They are read `config.reader_first` at a time (else
+    `Settings.reader_first`), at most `config.reader_staged_units` of them, until one is
+    clearly an answer (`config.reader_clear`); units left unread are not candidates. With
+    0, all `config.reader_candidates` are read at once. Units this question was
+    asked on before keep their remembered logits (`config.reader_cache`, else
+    `Settings.reader_cache`)."""
+    first = kb.settings.reader_first if config.reader_first is None else config.reader_first
+    chosen = candidates(kb, evidence, config)[: min(config.reader_candidates, config.reader_staged_units)
+                                                if first else config.reader_candidates]
     if chosen:
         scores = load_reader().score(
             evidence.query, [(reader_context(c.passage), c.unit.reading) for c in chosen], [c.cosine for c in chosen],
             cached=kb.settings.reader_cache if config.reader_cache is None else config.reader_cache,
+            first=first, clear=config.reader_clear,
         )
+        chosen = chosen[: len(scores.logits)]
         for candidate, logit in zip(chosen, scores.logits):
             candidate.logit = float(logit)
     chosen.sort(key=lambda c: c.logit, reverse=True)
