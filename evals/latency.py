@@ -1,5 +1,6 @@
 """Latency of a warm `bot.answer`: on a large store (20,000 chunks), and before/after the
-answer path's speed-ups on the same questions in the same run:
+answer path's speed-ups on the same questions in the same run (reading the units all at once
+or in stages, and with the reader's remembered logits):
 
     python -m evals.latency [--store DIR] [--questions FILE] [--limit 30] [--passes 2] [--threads N]
 
@@ -96,8 +97,11 @@ def measure(kb: KnowledgeBase, questions: list[dict[str, Any]], repeat: int = 1)
 
 # ----- before / after, same run -----------------------------------------------------
 VARIANTS = {
-    "before (reader reads every time)": AnswerConfig(reader=True, reader_cache=False),
-    "after (remembered logits)": AnswerConfig(reader=True, reader_cache=True),
+    # A first-time question: the reader reads all 24 units at once (before), or 8 at a time
+    # until one is clearly an answer (after: PASSERELLE_READER_FIRST, the default).
+    "before (every unit at once)": AnswerConfig(reader=True, reader_cache=False, reader_first=0),
+    "after (in stages)": AnswerConfig(reader=True, reader_cache=False),
+    "after, remembered logits": AnswerConfig(reader=True, reader_cache=True),
 }
 
 

@@ -101,6 +101,9 @@ class Settings:
     reader_cache: bool = True
     """The reader remembers the logits of the last 4,096 (question, unit) pairs it read, so a
     question asked again on unchanged documents is not read again; 0 reads every time."""
+    reader_first: int = 8
+    """The reader reads the answer units this many at a time, best-preranked first, and stops
+    once one is clearly an answer (`AnswerConfig.reader_clear`); 0 reads all of them at once."""
     llm_url: str | None = None
     """OpenAI-compatible endpoint (…/v1) of the deployment's LLM server; unset: quoted answers only."""
     llm_model: str = "default"
@@ -123,6 +126,8 @@ class Settings:
                 f"PASSERELLE_EMBEDDING_PRECISION={self.embedding_precision!r}: "
                 f"choose one of {', '.join(PRECISIONS)}"
             )
+        if self.reader_first < 0:
+            raise SettingsError("PASSERELLE_READER_FIRST must be 0 (read every unit at once) or more")
         if self.chunk_size < 200:
             raise SettingsError("PASSERELLE_CHUNK_SIZE must be at least 200 characters")
         if not 0 <= self.chunk_overlap < self.chunk_size // 2:

@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -228,14 +228,27 @@ class Reader:
         return network, tokenizer
 
     def score(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
-              batch_tokens: int = 1536, cached: bool = True) -> ReaderScores:
+              batch_tokens: int = 1536, cached: bool = True, *, first: int = 0,
+              clear: float = float("inf")) -> ReaderScores:
         """Score `candidates` ((context, text) pairs) for `question`; `cosines` are the
         embedding model's query-passage cosines of the same candidates. With `cached`,
         candidates whose logit the cache remembers are not read again; the others go through
         the network in batches of texts of similar length, at most `batch_tokens` tokens once
-        padded."""
+        padded.
+
+        With `first`, the candidates (best-preranked first) are read `first` at a time, and
+        reading stops after a stage once a logit reaches `clear`: the scores then cover only the
+        candidates read, a prefix of `candidates` (`read_in_stages`)."""
+        return ReaderScores(read_in_stages(
+            lambda part: self._stage_logits(question, [candidates[i] for i in part], [cosines[i] for i in part],
+                                            batch_tokens, cached),
+            len(candidates), first, clear))
+
+    def _stage_logits(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
+                      batch_tokens: int, cached: bool) -> np.ndarray:
+        """The logits of `candidates`, remembered ones from the cache, the others read."""
         if not candidates:
-            return ReaderScores(np.zeros(0, dtype=np.float32))
+            return np.zeros(0, dtype=np.float32)
         keys = [(question, context, text, round(float(cosine), 6))
                 for (context, text), cosine in zip(candidates, cosines)]
         logits = np.zeros(len(keys), dtype=np.float32)
@@ -257,7 +270,7 @@ class Reader:
         if weight:
             terms = set(keyword_terms(question))
             logits += weight * np.array([overlap_share(terms, c, t) for c, t in candidates], dtype=np.float32)
-        return ReaderScores(logits)
+        return logits
 
     def _network_logits(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
                         batch_tokens: int) -> np.ndarray:
@@ -275,6 +288,23 @@ class Reader:
                 out = network(batch["input_ids"], batch["attention_mask"], cosine)
                 logits[index] = out.float().numpy()
         return logits
+
+
+def read_in_stages(logits_of: Callable[[range], np.ndarray], count: int, first: int = 0,
+                   clear: float = float("inf")) -> np.ndarray:
+    """The logits of the first candidates of `count` (best-preranked first), read `first` at a
+    time (0: all at once) by `logits_of(range of indexes)`, until a stage ends with a logit at
+    or above `clear`: a clear answer is rarely beaten by a unit preranked lower, and the units
+    left unread are the costly part of an answer. Returns the logits of the candidates read (a
+    prefix)."""
+    step = first if first > 0 else max(count, 1)
+    logits = np.zeros(0, dtype=np.float32)
+    while len(logits) < count:
+        part = range(len(logits), min(count, len(logits) + step))
+        logits = np.concatenate([logits, np.asarray(logits_of(part), dtype=np.float32)])
+        if logits.max() >= clear:
+            break
+    return logits
 
 
 def _batches(lengths: Sequence[int], budget: int) -> list[list[int]]:

@@ -69,6 +69,15 @@ class AnswerConfig:
     # 0: none (the answers before sections, `python -m evals.lists`).
     section_candidates: int = 4
     prerank: str = "scorer"
+    # They are read this many at a time, best-preranked first, until a unit's logit reaches
+    # `reader_clear` (`bot.answering.reader.read_in_stages`); None: as the store's settings say
+    # (PASSERELLE_READER_FIRST), 0: all at once.
+    reader_first: int | None = None
+    reader_clear: float = 3.0
+    # Read in stages, at most this many units are read. 16 reads a third less for unclear questions
+    # but moves the calibrator's signals (it was fitted on 24): an off-topic question became "to
+    # check" (tests/bot/answering/test_pipeline.py); 24 until the calibrator is refitted.
+    reader_staged_units: int = 24
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
     # Calibrated on the development set (`python -m evals.reader --calibrate`).
     reader_threshold: float = -1.285

@@ -126,3 +126,25 @@ def test_remembered_logits_are_the_ones_the_network_computes(real_model_path: Pa
     np.testing.assert_allclose(again.logits, fresh.logits, atol=0.05)
     np.testing.assert_allclose(again.logits[:2], first.logits, atol=1e-6)
     assert int(np.argmax(again.logits)) == int(np.argmax(fresh.logits)) == 0
+
+
+def test_reading_in_stages_answers_a_known_question_as_reading_every_unit(corpus_store) -> None:
+    from dataclasses import replace
+
+    from bot.answering import gather_evidence, read, search_filter
+    from bot.answering.query import parse_query
+
+    question = "Qui préside le comité national de suivi du New Deal technologique ?"
+    where = search_filter("official", None)
+    config = AnswerConfig(reader=True, reader_cache=False)
+    every, staged = (gather_evidence(corpus_store, parse_query(question), where, config=config, for_reader=True)
+                     for _ in range(2))
+    read(corpus_store, every, replace(config, reader_first=0))
+    read(corpus_store, staged, replace(config, reader_first=8))
+    assert len(every.candidates) == config.reader_candidates
+    # The first stage holds a clear answer: the other units are left unread, and the answer is the same.
+    assert len(staged.candidates) == 8 and staged.candidates[0].logit >= config.reader_clear
+    assert staged.candidates[0].unit == every.candidates[0].unit
+    assert staged.candidates[0].logit == pytest.approx(every.candidates[0].logit, abs=0.05)
+    result = answer(question, role="official", kb=corpus_store, config=config)
+    assert result.outcome == "answered" and "[1]" in result.answer, (result.outcome, result.answer)

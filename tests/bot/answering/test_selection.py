@@ -56,7 +56,7 @@ def test_sections_are_read_besides_the_units_not_instead_of_them() -> None:
     ranked = [_candidate("section", 0.9), _candidate("sentence", 0.8), _candidate("section", 0.7),
               _candidate("list", 0.6), _candidate("sentence", 0.5)]
     chosen = to_read(ranked, AnswerConfig(reader_candidates=2, section_candidates=1))
-    assert [(c.unit.kind, c.prerank) for c in chosen] == [("sentence", 0.8), ("list", 0.6), ("section", 0.9)]
+    assert [(c.unit.kind, c.prerank) for c in chosen] == [("section", 0.9), ("sentence", 0.8), ("list", 0.6)]
     assert all(c.unit.kind != "section" for c in to_read(ranked, AnswerConfig(section_candidates=0)))
 
 
