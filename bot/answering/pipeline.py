@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
@@ -119,6 +120,10 @@ def answer(
     }
     model = chat_model(kb.settings)
     if model is not None and _worth_writing(result, evidence):
+        if uses_reader(kb, config) and _read_in_stages(kb, config):
+            # Writing takes seconds: the LLM weighs the best of every unit, not only of those
+            # the stages read before a clear one stopped them (the quoted answer stays as read).
+            read(kb, evidence, replace(config, reader_first=0))
         excerpts = prompt_excerpts(kb, evidence, config, generation.excerpts)
         result = generate(model, question, result, excerpts, reader_support(kb.embeddings), kb.settings,
                           generation, on_verified)
@@ -184,6 +189,10 @@ def _worth_writing(result: Answer, evidence: Evidence) -> bool:
     with nothing to read is declined without calling the server. On the scorer path, only
     an answered question."""
     return bool(evidence.candidates) if result.confidence is not None else not result.abstained
+
+
+def _read_in_stages(kb: KnowledgeBase, config: AnswerConfig) -> bool:
+    return bool(kb.settings.reader_first if config.reader_first is None else config.reader_first)
 
 
 def uses_reader(kb: KnowledgeBase, config: AnswerConfig) -> bool:

@@ -141,7 +141,7 @@ def test_reading_in_stages_answers_a_known_question_as_reading_every_unit(corpus
                      for _ in range(2))
     read(corpus_store, every, replace(config, reader_first=0))
     read(corpus_store, staged, replace(config, reader_first=8))
-    assert len(every.candidates) == config.reader_candidates
+    assert len([c for c in every.candidates if c.unit.kind != "section"]) == config.reader_candidates
     # The first stage holds a clear answer: the other units are left unread, and the answer is the same.
     assert len(staged.candidates) == 8 and staged.candidates[0].logit >= config.reader_clear
     assert staged.candidates[0].unit == every.candidates[0].unit
