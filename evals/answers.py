@@ -36,7 +36,7 @@ from typing import Any, Callable, Sequence
 
 from bot.answering import Answer, AnswerConfig, answer, search_filter
 from evals.reader import format_rows
-from evals.corpus import BLIND_QUESTIONS, EVAL_DATA, holds, load_questions, normalise
+from evals.corpus import BLIND_QUESTIONS, EVAL_DATA, first_cited, holds, load_questions, normalise
 from kb.store import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -66,8 +66,7 @@ class Asked:
     @property
     def first_shown(self) -> str:
         """The quote of the first cited source: the answer's first unit (answered or to check)."""
-        cited = [s for s in self.result.sources if s.cited]
-        return cited[0].quote if cited else ""
+        return first_cited(self.result)[0]
 
     @property
     def shown(self) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from bot.answering import Answer, AnswerConfig, answer
 from bot.followup import resolved_query
 from bot.answering.query import parse_query
-from evals.corpus import EVAL_DATA, holds, load_questions
+from evals.corpus import EVAL_DATA, first_cited, holds, load_questions
 from kb.logs import configure_logging
 from kb.settings import Settings
 from kb.catalog import StoreError
@@ -90,8 +90,7 @@ def _holds(result: Answer, expected: list[str]) -> bool:
 
 def _shown(result: Answer, expected: list[str]) -> bool:
     # As evals.answers counts "fact in the first unit shown": the first cited quote, answered or to check.
-    cited = [s for s in result.sources if s.cited]
-    return bool(cited) and holds(cited[0].quote, expected)
+    return holds(first_cited(result)[0], expected)
 
 
 def summary(turns: list[Turn]) -> dict[str, Any]:

@@ -44,6 +44,12 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def first_cited(result: Answer) -> tuple[str, str]:
+    """The quote and document path of the first cited source ("" when none is cited)."""
+    cited = [s for s in result.sources if s.cited]
+    return (cited[0].quote, cited[0].path) if cited else ("", "")
+
+
 def holds(text: str, facts: Iterable[str]) -> bool:
     """True when `text` contains one of `facts`."""
     norm = normalise(text)

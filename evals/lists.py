@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 from bot.answering import Answer, AnswerConfig, answer, search_filter
 from evals.answers import newkinds_store
-from evals.corpus import EVAL_DATA, load_questions, normalise
+from evals.corpus import EVAL_DATA, first_cited, load_questions, normalise
 from evals.reader import format_rows
 from kb.store import KnowledgeBase
 
@@ -46,12 +46,6 @@ def item_share(text: str, items: Sequence[str]) -> float:
     """Share of `items` found in `text` (case-, accent- and spacing-insensitive)."""
     norm = normalise(text)
     return sum(normalise(item) in norm for item in items) / len(items) if items else 0.0
-
-
-def first_cited(result: Answer) -> tuple[str, str]:
-    """The quote and document path of the first cited source ("" when none is cited)."""
-    cited = [s for s in result.sources if s.cited]
-    return (cited[0].quote, cited[0].path) if cited else ("", "")
 
 
 def figures(questions: Sequence[dict[str, Any]], results: Sequence[Answer]) -> dict[str, Any]:
