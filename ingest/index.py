@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from ingest.load import LoadError, document_id, file_fingerprint, load_document
 from ingest.metadata import SIDECAR_SUFFIX
 from ingest.ocr import ocr_options
-from ingest.quotes import mark_unsettled, note_left_out, settle_quotes
+from ingest.quotes import cut_short, mark_unsettled, note_left_out, settle_quotes
 from ingest.quotes import without_stored_quotes as _without_stored_quotes
 from ingest.roadmap import EXTRACTOR_VERSION, extract_mentions, signature_date
 from kb.commitments import meaning_text
@@ -186,6 +186,7 @@ def _plan(kb: KnowledgeBase, roots: list[Path], prune: bool, reset: bool, report
 
 def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport, progress: bool) -> None:
     kb.recover()
+    resumed = cut_short(kb)  # an earlier run wrote without settling quoted copies
     known = kb.documents()
     files = _fingerprints(discover(roots, report), report)
     changed = []
@@ -233,9 +234,7 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
             report.chunks_removed += kb.remove_document(doc_id)
             report.removed += 1
             log.info("pruned document=%s", doc_id)
-    settle_quotes(kb, lambda doc_id, record: _stored_file(kb, doc_id, record),
-                  lambda doc: split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap),
-                  lambda doc, chunks: _write_group(kb, [(doc, chunks, True)], report, None, anchors, counted=False))
+    _settle(kb, report, anchors, resumed)
     _refresh_commitments(kb, anchors)
     report.total = len(kb.documents())
     report.chunks_total = kb.chunk_count()
@@ -252,6 +251,15 @@ def _attachments(kb: KnowledgeBase, doc: LoadedDocument, known: dict, report: In
             report.removed += 1
     return [(child, split_document(child, kb.settings.chunk_size, kb.settings.chunk_overlap), child.doc_id in known)
             for child in doc.attachments]
+
+
+def _settle(kb: KnowledgeBase, report: IngestReport, anchors: dict[str, str], resumed: bool) -> None:
+    """Settle the quoted copies after this run's writes (`ingest.quotes.settle_quotes`): the
+    e-mails concerned are written again like any document, counted in the passages only."""
+    settle_quotes(kb, lambda doc_id, record: _stored_file(kb, doc_id, record),
+                  lambda doc: split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap),
+                  lambda doc, chunks: _write_group(kb, [(doc, chunks, True)], report, None, anchors, counted=False),
+                  written=None if resumed else set(anchors), removed=resumed or bool(report.updated or report.removed))
 
 
 def _loaded(kb: KnowledgeBase, path: Path, digest: str) -> LoadedDocument:

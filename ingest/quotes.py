@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from kb.schema import Block, Chunk, LoadedDocument, is_quoted_section
 
@@ -37,6 +37,10 @@ UNSETTLED_META = "quotes_unsettled"
 MAIL_SUFFIXES = (".eml", ".msg", ".txt")
 # Characters of a quoted message's body the keyword search looks for.
 PROBE_CHARS = 200
+# Past this many documents written by a run, every e-mail holding a quoted copy is read again
+# rather than only those whose quoted message starts in a written text (a large run: its own
+# writes cost far more than that).
+TARGETED_MAX = 200
 
 
 def without_stored_quotes(kb: Any, doc: LoadedDocument) -> LoadedDocument:
@@ -115,28 +119,41 @@ def mark_unsettled(kb: Any) -> None:
         kb.set_meta(UNSETTLED_META, "1")
 
 
+def cut_short(kb: Any) -> bool:
+    """Did an earlier run write without settling (interrupted)? Asked before this run writes."""
+    return kb.get_meta(UNSETTLED_META) == "1"
+
+
 def settle_quotes(
     kb: Any,
     load: Callable[[str, Any], LoadedDocument | None],
     split: Callable[[LoadedDocument], list[Chunk]],
     rewrite: Callable[[LoadedDocument, list[Chunk]], None],
+    *,
+    written: Collection[str] | None,
+    removed: bool,
 ) -> int:
     """Bring the quoted copies of the store in line with what it holds now (see the module's
     docstring), if a run's writes are unsettled; returns the documents written again.
 
+    `written`: the documents this run wrote (None: unknown, after a run cut short); an e-mail is
+    looked at when one of them holds the start of a message it quotes. `removed`: the run removed
+    or changed documents, so the e-mails that left a message out are looked at too.
     `load(doc_id, record)` reads a catalogued document's file again (None: unreadable or changed
     since, left as it is); `split` cuts a document into passages; `rewrite` writes one again
     (both stores, as an ingestion does)."""
     if kb.get_meta(UNSETTLED_META) != "1":
         return 0
     records = kb.documents()
-    indexed = kb.quoted_sections()
+    openings = kb.quoted_openings()
     listed = left_out(kb)
     if listed is None:  # a store built before the list: any e-mail may have left one out
         listed = {doc_id for doc_id, record in records.items() if record.path.lower().endswith(MAIL_SUFFIXES)}
         _save(kb, listed)
+        removed = True
+    candidates = _quoting_what_was_written(kb, openings, written) | (listed if removed else set())
     rewritten = 0
-    for doc_id in sorted(set(indexed) | listed):
+    for doc_id in sorted(candidates):
         record = records.get(doc_id)
         if record is None or record.path != doc_id:  # gone, or an attachment: left as written
             listed.discard(doc_id)
@@ -152,10 +169,37 @@ def settle_quotes(
         else:
             listed.discard(doc_id)
         chunks = split(kept)
-        if {c.section for c in chunks if is_quoted_section(c.section)} != indexed.get(doc_id, set()):
+        if {c.section for c in chunks if is_quoted_section(c.section)} != set(openings.get(doc_id, {})):
             rewrite(kept, chunks)
             rewritten += 1
             log.info("quoted copies settled document=%s", doc_id)
     _save(kb, listed)
     kb.set_meta(UNSETTLED_META, "0")
     return rewritten
+
+
+def _quoting_what_was_written(kb: Any, openings: dict[str, dict[str, str]], written: Collection[str] | None
+                              ) -> set[str]:
+    """The e-mails holding a quoted copy whose start a document of `written` (other than the
+    e-mail itself) holds too: the only ones a run's writes can have given a second copy. Every
+    e-mail holding a quoted copy when `written` is None or larger than `TARGETED_MAX`."""
+    if written is None or len(written) > TARGETED_MAX:
+        return set(openings)
+    texts = {doc_id: _squashed(kb.document_text(doc_id) or "") for doc_id in written}
+    found = set()
+    for doc_id, sections in openings.items():
+        keys = [_opening_key(section, passage) for section, passage in sections.items()]
+        if any(key is None or key in text for other, text in texts.items() if other != doc_id for key in keys):
+            found.add(doc_id)
+    return found
+
+
+def _opening_key(section: str, passage: str) -> str | None:
+    """What `stored_elsewhere` looks for, spacing and case aside, read from the quoted message's
+    first passage (its heading, the section, then its body): a passage's blocks are apart by at
+    least one character, as the body's are by a space, so this is never longer than the probe.
+    None if the passage does not start with its heading (the e-mail is looked at whatever was
+    written)."""
+    if not passage.startswith(section):
+        return None
+    return _squashed(passage[len(section) :].lstrip()[:PROBE_CHARS])

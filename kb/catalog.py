@@ -161,9 +161,9 @@ class Catalog(ABC):
         """The ids of a document's chunks."""
 
     @abstractmethod
-    def quoted_sections(self) -> dict[str, set[str]]:
-        """The sections of quoted earlier messages (`kb.schema.QUOTED_HEADING`) that have passages,
-        by document id: the e-mails that hold a quoted copy of a message."""
+    def quoted_openings(self) -> dict[str, dict[str, str]]:
+        """The e-mails that hold quoted copies of earlier messages: by document id, each section
+        headed `kb.schema.QUOTED_HEADING` that has passages, with the text of its first passage."""
 
     @abstractmethod
     def chunk_documents(self) -> dict[str, str]:
@@ -314,7 +314,7 @@ class CatalogAccess:
     chunk_count = _delegate("chunk_count")
     passage_texts = _delegate("passage_texts")
     chunk_ids_of = _delegate("chunk_ids_of")
-    quoted_sections = _delegate("quoted_sections")
+    quoted_openings = _delegate("quoted_openings")
     chunk_documents = _delegate("chunk_documents")
     chunks_by_id = _delegate("chunks_by_id")
     sentences_in = _delegate("sentences_in")

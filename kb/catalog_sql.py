@@ -159,13 +159,13 @@ class SqlCatalog(Catalog):
     def chunk_ids_of(self, doc_id: str) -> set[str]:
         return {r["chunk_id"] for r in self._fetchall("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))}
 
-    def quoted_sections(self) -> dict[str, set[str]]:
+    def quoted_openings(self) -> dict[str, dict[str, str]]:
         # The heading has no LIKE wildcard (% or _) of its own.
-        rows = self._fetchall("SELECT DISTINCT doc_id, section FROM chunks WHERE section LIKE ?",
+        rows = self._fetchall("SELECT doc_id, section, text FROM chunks WHERE section LIKE ? ORDER BY doc_id, ordinal",
                               (QUOTED_HEADING + "%",))
-        found: dict[str, set[str]] = {}
+        found: dict[str, dict[str, str]] = {}
         for row in rows:
-            found.setdefault(row["doc_id"], set()).add(row["section"])
+            found.setdefault(row["doc_id"], {}).setdefault(row["section"], row["text"])
         return found
 
     def chunk_documents(self) -> dict[str, str]:

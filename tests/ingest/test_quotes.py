@@ -16,7 +16,7 @@ from ingest.quotes import LEFT_OUT_META, UNSETTLED_META
 from kb.schema import QUOTED_HEADING
 from kb.settings import Settings
 from kb.store import KnowledgeBase
-from tests.ingest.format_samples import THREAD_BODY, write_eml, write_quoted_original
+from tests.ingest.format_samples import THREAD_BODY, write_eml, write_quoted_original, write_thread_txt
 from tests.ingest.test_cli_e2e import report as json_report, run_ingest
 from tests.ingest.test_index import consistent
 
@@ -93,7 +93,7 @@ def test_both_orders_of_ingestion_give_the_same_store(corpus: Path, fake_kb: Kno
                 target.write_bytes(path.read_bytes())
                 ingest(corpus, kb)
         assert consistent(fake_kb) == consistent(other)
-        assert fake_kb.quoted_sections() == other.quoted_sections() and set(other.quoted_sections()) == {THREAD}
+        assert fake_kb.quoted_openings() == other.quoted_openings() and set(other.quoted_openings()) == {THREAD}
         assert set(holders(other, RASHAD)) == {ORIGINAL}
     finally:
         other.close()
@@ -119,13 +119,52 @@ def test_an_original_that_goes_gives_the_quoted_copy_back(corpus: Path, fake_kb:
     assert (again.chunks_added, again.chunks_removed) == (0, 0) and consistent(fake_kb) == ids
 
 
+def test_only_the_replies_quoting_what_a_run_wrote_are_read_again(corpus: Path, fake_kb: KnowledgeBase,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest import index
+
+    write_eml(corpus / "courriels")
+    ingest(corpus, fake_kb)
+    read_again: list[str] = []
+    stored_file = index._stored_file
+    monkeypatch.setattr(index, "_stored_file", lambda kb, doc_id, record: read_again.append(doc_id)
+                        or stored_file(kb, doc_id, record))
+    (corpus / "note.md").write_text("# Note de suivi\n\nLe comité technique se réunit en avril.\n", encoding="utf-8")
+    assert ingest(corpus, fake_kb).added == 1 and read_again == [], "a note that quotes no message of the reply"
+    write_quoted_original(corpus / "courriels")
+    assert ingest(corpus, fake_kb).added == 1 and read_again == [THREAD]
+    assert set(holders(fake_kb, RASHAD)) == {ORIGINAL}
+    (corpus / "note.md").unlink()
+    assert ingest(corpus, fake_kb, prune=True).removed == 1 and read_again == [THREAD, THREAD], (
+        "a run that removes a document reads again the replies that left a message out")
+
+
+@pytest.mark.parametrize("write", [write_eml, write_thread_txt])
+def test_what_a_written_text_is_searched_for_is_the_start_of_the_probe(tmp_path: Path, write) -> None:
+    from ingest.load import load_document
+    from ingest.quotes import PROBE_CHARS, _opening_key, _squashed, quoted_posts
+    from ingest.split import split_document
+
+    doc = load_document(write(tmp_path), max_bytes=2**20)
+    first = {}
+    for chunk in split_document(doc, 1000, 150):
+        first.setdefault(chunk.section, chunk.text)
+    posts = quoted_posts(doc)
+    assert posts and len(posts) == len([section for section in first if quoted(section)])
+    for post in posts:
+        section = " > ".join(post[0].section)
+        probe = _squashed(" ".join(doc.text[b.start : b.end] for b in post if b.kind != "heading")[:PROBE_CHARS])
+        key = _opening_key(section, first[section])
+        assert key and probe.startswith(key) and len(key) > len(probe) // 2, (key, probe)
+
+
 def test_two_replies_quoting_one_message_in_one_run_keep_one_copy(corpus: Path, fake_kb: KnowledgeBase) -> None:
     thread = write_eml(corpus / "courriels")
     forward = write_forward(corpus / "courriels")
     ingest(corpus, fake_kb)  # one run, one group: neither was in the store when the other was read
     # The first by id leaves its copies out; the other keeps both quoted messages.
     assert set(holders(fake_kb, RASHAD)) == set(holders(fake_kb, FATOU)) == {THREAD}
-    assert set(fake_kb.quoted_sections()) == {THREAD}
+    assert set(fake_kb.quoted_openings()) == {THREAD}
     assert json.loads(fake_kb.get_meta(LEFT_OUT_META)) == ["corpus/courriels/atelier-transfert.eml"]
     consistent(fake_kb)
     # The reply that kept them goes: the other indexes them again.
@@ -214,7 +253,7 @@ def test_the_command_keeps_one_copy_whatever_the_order(tmp_path: Path, real_mode
     assert (second["documents"]["added"], second["documents"]["unchanged"]) == (1, 1)
     kb = KnowledgeBase(Settings.from_env({}, store=tmp_path / "store"))
     try:
-        assert set(holders(kb, RASHAD)) == {ORIGINAL} and set(kb.quoted_sections()) == {THREAD}
+        assert set(holders(kb, RASHAD)) == {ORIGINAL} and set(kb.quoted_openings()) == {THREAD}
         assert ingest_command("--check", cwd=tmp_path)["consistent"] is True
         third = ingest_command("corpus", cwd=tmp_path)
         assert third["documents"]["unchanged"] == 2 and third["chunks"]["added"] == third["chunks"]["removed"] == 0
