@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,12 +19,14 @@ from typing import Any, Iterable
 from ingest.load import LoadError, document_id, file_fingerprint, load_document
 from ingest.metadata import SIDECAR_SUFFIX
 from ingest.ocr import ocr_options
+from ingest.quotes import cut_short, mark_unsettled, note_left_out, settle_quotes
+from ingest.quotes import without_stored_quotes as _without_stored_quotes
 from ingest.roadmap import EXTRACTOR_VERSION, extract_mentions, signature_date
 from kb.commitments import meaning_text
 from ingest.split import answer_sentences, split_document
 from kb.schema import Chunk, LoadedDocument
 from kb.settings import Settings
-from kb.store import KnowledgeBase
+from kb.store import DocumentRecord, KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +186,7 @@ def _plan(kb: KnowledgeBase, roots: list[Path], prune: bool, reset: bool, report
 
 def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport, progress: bool) -> None:
     kb.recover()
+    resumed = cut_short(kb)  # an earlier run wrote without settling quoted copies
     known = kb.documents()
     files = _fingerprints(discover(roots, report), report)
     changed = []
@@ -198,13 +201,13 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
     if changed:
         from tqdm import tqdm
 
+        mark_unsettled(kb)
         bar = tqdm(total=len(changed), unit="file", desc="Ingesting", disable=not progress, dynamic_ncols=True)
         group: list[tuple[LoadedDocument, list[Chunk], bool]] = []
         for path, digest, is_update in changed:
             bar.set_postfix_str(path.name[-40:], refresh=False)
             try:
-                doc = _without_stored_quotes(kb, load_document(path, max_bytes=_max_bytes(kb.settings),
-                                                               file_hash=digest, ocr=ocr_options(kb.settings)))
+                doc = _loaded(kb, path, digest)
                 chunks = split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap)
             except LoadError as exc:
                 _fail(report, path, str(exc))
@@ -227,9 +230,11 @@ def _run(kb: KnowledgeBase, roots: list[Path], prune: bool, report: IngestReport
 
     if prune:
         for doc_id in _gone(kb, roots, {d for _, d, _ in files}):
+            mark_unsettled(kb)
             report.chunks_removed += kb.remove_document(doc_id)
             report.removed += 1
             log.info("pruned document=%s", doc_id)
+    _settle(kb, report, anchors, resumed)
     _refresh_commitments(kb, anchors)
     report.total = len(kb.documents())
     report.chunks_total = kb.chunk_count()
@@ -248,40 +253,37 @@ def _attachments(kb: KnowledgeBase, doc: LoadedDocument, known: dict, report: In
             for child in doc.attachments]
 
 
-def _without_stored_quotes(kb: KnowledgeBase, doc: LoadedDocument) -> LoadedDocument:
-    """`doc` without the quoted earlier messages the store already holds (their original message
-    ingested, or another thread quoting them): a quoted message is indexed once, when it is
-    nowhere else."""
-    if not doc.quoted_blocks:
-        return doc
-    posts: list[list] = []
-    for block in doc.quoted_blocks:
-        if block.starts_chunk or not posts:  # a quoted message's heading opens it
-            posts.append([])
-        posts[-1].append(block)
-    kept = []
-    for post in posts:
-        body = " ".join(doc.text[b.start : b.end] for b in post if b.kind != "heading")
-        if body and _stored_elsewhere(kb, doc.doc_id, body):
-            log.info("quoted message already stored document=%s section=%s", doc.doc_id, post[0].section)
-            continue
-        kept += post
-    return replace(doc, quoted_blocks=kept) if len(kept) < len(doc.quoted_blocks) else doc
+def _settle(kb: KnowledgeBase, report: IngestReport, anchors: dict[str, str], resumed: bool) -> None:
+    """Settle the quoted copies after this run's writes (`ingest.quotes.settle_quotes`): the
+    e-mails concerned are written again like any document, counted in the passages only."""
+    settle_quotes(kb, lambda doc_id, record: _stored_file(kb, doc_id, record),
+                  lambda doc: split_document(doc, kb.settings.chunk_size, kb.settings.chunk_overlap),
+                  lambda doc, chunks: _write_group(kb, [(doc, chunks, True)], report, None, anchors, counted=False),
+                  written=None if resumed else set(anchors), removed=resumed or bool(report.updated or report.removed))
 
 
-def _stored_elsewhere(kb: KnowledgeBase, doc_id: str, body: str) -> bool:
-    """Does a passage of another document hold the start of `body` (spacing and case aside)?"""
-    from kb.search_filter import SearchFilter
+def _loaded(kb: KnowledgeBase, path: Path, digest: str) -> LoadedDocument:
+    """The file at `path` as it is to be indexed: without the quoted messages the store already
+    holds (the document is then listed as having left one out before it is written)."""
+    doc = load_document(path, max_bytes=_max_bytes(kb.settings), file_hash=digest, ocr=ocr_options(kb.settings))
+    kept = _without_stored_quotes(kb, doc)
+    if kept is not doc:
+        note_left_out(kb, doc.doc_id)
+    return kept
 
-    probe = body[:200]
-    hits = kb.keyword_search(probe, 5, SearchFilter.for_role("official"))
-    wanted = _squashed(probe)
-    return any(row["doc_id"] != doc_id and not row["doc_id"].startswith(doc_id + "#") and wanted in _squashed(row["text"])
-               for row in kb.chunks_by_id([chunk_id for chunk_id, _ in hits]).values())
 
-
-def _squashed(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+def _stored_file(kb: KnowledgeBase, doc_id: str, record: DocumentRecord) -> LoadedDocument | None:
+    """A catalogued document read again from its file, for settling its quoted copies; None when
+    the file cannot be read or changed since (its next ingestion settles it)."""
+    try:
+        doc = load_document(Path(record.path), max_bytes=_max_bytes(kb.settings), ocr=ocr_options(kb.settings))
+    except (LoadError, OSError) as exc:
+        log.warning("quoted messages of %s left as they were: %s", record.path, exc)
+        return None
+    if doc.file_hash != record.file_hash:
+        return None
+    doc.doc_id, doc.path = doc_id, record.path
+    return doc
 
 
 def _note(report: IngestReport, path: Path, doc: LoadedDocument) -> None:
@@ -294,7 +296,10 @@ def _note(report: IngestReport, path: Path, doc: LoadedDocument) -> None:
 
 
 def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk], bool]], report: IngestReport, bar,
-                 anchors: dict[str, str]) -> None:
+                 anchors: dict[str, str], counted: bool = True) -> None:
+    """Embed and write a group of documents (both stores, `KnowledgeBase.replace_document`).
+    `counted`: the report counts them as added or updated files (not when an unchanged file is
+    written again to settle its quoted copies: only its passages count then); `bar` may be None."""
     signed = _signature(kb, [doc for doc, _, _ in group])
     mentions = [extract_mentions(doc, signed=signed) for doc, _, _ in group]
     texts, sentences = _batch_texts(group, mentions)
@@ -310,12 +315,11 @@ def _write_group(kb: KnowledgeBase, group: list[tuple[LoadedDocument, list[Chunk
         anchors[doc.doc_id] = _stamp(signed)
         report.chunks_added += added
         report.chunks_removed += removed
-        if is_update:
-            report.updated += 1
-        else:
-            report.added += 1
+        if counted:
+            report.updated += is_update
+            report.added += not is_update
         log.debug("ingested document=%s chunks=%d sentences=%d", doc.doc_id, len(chunks), len(spans))
-        if doc.doc_id == doc.path:  # an attachment is no file of its own on the bar
+        if bar is not None and doc.doc_id == doc.path:  # an attachment is no file of its own on the bar
             bar.update(1)
 
 

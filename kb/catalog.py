@@ -161,6 +161,11 @@ class Catalog(ABC):
         """The ids of a document's chunks."""
 
     @abstractmethod
+    def quoted_openings(self) -> dict[str, dict[str, str]]:
+        """The e-mails that hold quoted copies of earlier messages: by document id, each section
+        headed `kb.schema.QUOTED_HEADING` that has passages, with the text of its first passage."""
+
+    @abstractmethod
     def chunk_documents(self) -> dict[str, str]:
         """The document id of every chunk, by chunk id (for evaluations and checks)."""
 
@@ -309,6 +314,7 @@ class CatalogAccess:
     chunk_count = _delegate("chunk_count")
     passage_texts = _delegate("passage_texts")
     chunk_ids_of = _delegate("chunk_ids_of")
+    quoted_openings = _delegate("quoted_openings")
     chunk_documents = _delegate("chunk_documents")
     chunks_by_id = _delegate("chunks_by_id")
     sentences_in = _delegate("sentences_in")

@@ -26,7 +26,7 @@ from kb.catalog import (
     unpack_vector,
 )
 from kb.commitments import Mention
-from kb.schema import Chunk, LoadedDocument
+from kb.schema import QUOTED_HEADING, Chunk, LoadedDocument
 from kb.search_filter import SearchFilter
 
 DOCUMENT_COLUMNS = (
@@ -158,6 +158,15 @@ class SqlCatalog(Catalog):
 
     def chunk_ids_of(self, doc_id: str) -> set[str]:
         return {r["chunk_id"] for r in self._fetchall("SELECT chunk_id FROM chunks WHERE doc_id=?", (doc_id,))}
+
+    def quoted_openings(self) -> dict[str, dict[str, str]]:
+        # The heading has no LIKE wildcard (% or _) of its own.
+        rows = self._fetchall("SELECT doc_id, section, text FROM chunks WHERE section LIKE ? ORDER BY doc_id, ordinal",
+                              (QUOTED_HEADING + "%",))
+        found: dict[str, dict[str, str]] = {}
+        for row in rows:
+            found.setdefault(row["doc_id"], {}).setdefault(row["section"], row["text"])
+        return found
 
     def chunk_documents(self) -> dict[str, str]:
         return {r["chunk_id"]: r["doc_id"] for r in self._fetchall("SELECT chunk_id, doc_id FROM chunks")}

@@ -279,6 +279,21 @@ def write_eml(folder: Path, name: str = "atelier.eml", attachment: bytes | None 
     return path
 
 
+def write_quoted_original(folder: Path, name: str = "reponse-idda.eml") -> Path:
+    """Rashad Aliyev's message of 17 March 2026 exported on its own: the original of the message
+    the reply of `write_eml` quotes (its three experts are said nowhere else)."""
+    message = EmailMessage()
+    message["From"] = "Rashad Aliyev <r.aliyev@idda.example>"
+    message["Subject"] = "Re: Atelier interopérabilité"
+    message["Date"] = "Tue, 17 Mar 2026 16:02:00 +0000"
+    message.set_content("Dear Fatou,\n\nThe end of September does not suit our experts. Could the workshop move to "
+                        "14 October 2026?\n\nThree experts of the IDDA's interoperability unit will come to Dakar.\n")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(bytes(message))
+    return path
+
+
 THREAD_TEXT = """De : Awa Diop
 Envoyé : lundi 2 mars 2026 11:00
 À : Équipe du programme

@@ -218,6 +218,28 @@ def test_an_interrupted_write_is_repaired_through_postgres(filled: KnowledgeBase
     assert consistent(filled) == ids
 
 
+def test_quoted_copies_settle_whatever_the_order_through_postgres(pg_kb: KnowledgeBase, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.ingest.format_samples import write_eml, write_quoted_original
+
+    monkeypatch.chdir(tmp_path)
+    thread = "mails/atelier.eml"
+    write_eml(tmp_path / "mails")
+    ingest_paths([Path("mails")], pg_kb.settings, kb=pg_kb, progress=False)
+    everything = pg_kb.quoted_openings()[thread]
+    assert len(everything) == 2  # Fatou's first message and Rashad's answer, each quoted once
+    # Rashad's answer ingested after the reply: the store's keyword search finds the reply's copy.
+    original = write_quoted_original(tmp_path / "mails")
+    ingest_paths([Path("mails")], pg_kb.settings, kb=pg_kb, progress=False)
+    left = pg_kb.quoted_openings()
+    assert set(left) == {thread} and len(left[thread]) == 1 and "Rashad" not in next(iter(left[thread]))
+    consistent(pg_kb)
+    original.unlink()
+    report = ingest_paths([Path("mails")], pg_kb.settings, kb=pg_kb, prune=True, progress=False)
+    assert report.removed == 1 and pg_kb.quoted_openings() == {thread: everything}
+    consistent(pg_kb)
+
+
 def test_the_migration_copies_a_sqlite_catalog_without_reembedding(
     fake_kb: KnowledgeBase, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
