@@ -75,16 +75,17 @@ class ScaleError(Exception):
 
 class _Clock:
     """Wall time and CPU time of one call: this process's (all its threads, embedded Chroma's
-    included) plus, while `server_pid` names one, the Chroma server's. On a shared machine the
-    CPU time shows the work done whatever the load."""
+    included) plus that of the server processes counted at the time (`_server_counted`: a
+    Chroma server, PostgreSQL's backends). On a shared machine the CPU time shows the work
+    done whatever the load."""
 
-    server_pid: int | None = None
+    servers: list[Callable[[], float]] = []
 
     def __init__(self) -> None:
         self.wall, self.cpu = time.perf_counter(), self._cpu()
 
     def _cpu(self) -> float:
-        return time.process_time() + (_process_cpu_s(self.server_pid) if self.server_pid else 0.0)
+        return time.process_time() + sum(server() for server in self.servers)
 
     def lap(self) -> tuple[float, float]:
         """(wall ms, CPU ms) since the clock started."""
@@ -92,13 +93,26 @@ class _Clock:
 
 
 @contextlib.contextmanager
-def _server_counted(pid: int | None) -> Iterator[None]:
-    """Clocks started inside count the CPU time of the Chroma server `pid` too."""
-    _Clock.server_pid = pid
+def _server_counted(pid: int | None, children: bool = False) -> Iterator[None]:
+    """Clocks started inside count the CPU time of process `pid` too (with `children`: that of
+    its child processes instead, e.g. a PostgreSQL server's backends)."""
+    if pid is None:
+        yield
+        return
+    server = (lambda: sum(map(_process_cpu_s, _children(pid)))) if children else (lambda: _process_cpu_s(pid))
+    _Clock.servers.append(server)
     try:
         yield
     finally:
-        _Clock.server_pid = None
+        _Clock.servers.remove(server)
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux /proc; none elsewhere)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def _process_cpu_s(pid: int) -> float:
@@ -463,14 +477,17 @@ def _database_mb(url: str) -> float:
 
 @contextlib.contextmanager
 def _postgres(work: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster under `work` (removed after): its database URL."""
+    """A throwaway PostgreSQL cluster under `work` (removed after): its database URL. Clocks
+    count its backends' CPU time while it runs."""
     from tests.postgres import postgres_cluster
 
     root = work / "postgres"
     shutil.rmtree(root, ignore_errors=True)
     try:
         with postgres_cluster(root) as url:
-            yield url
+            postmaster = int((root / "pgdata" / "postmaster.pid").read_text().split()[0])
+            with _server_counted(postmaster, children=True):
+                yield url
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -127,3 +127,27 @@ def test_bench_scale_measures_the_postgresql_catalog(fake_model, tmp_path: Path)
     assert row["disk_mb"] > catalog_free, "the PostgreSQL database counts in the disk used"
     assert not (tmp_path / "work" / "embedded" / "store" / "catalog.sqlite3").exists()
     assert not (tmp_path / "work" / "postgres").exists(), "the throwaway cluster is removed"
+
+
+def test_clocks_count_the_cpu_of_a_server_and_of_a_servers_children() -> None:
+    import os
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.process_time() + 0.4\n"
+                              "while time.process_time() < end: pass\ntime.sleep(30)"])
+    try:
+        assert child.pid in scale._children(os.getpid())
+        with scale._server_counted(os.getpid(), children=True):
+            clock = scale._Clock()
+            time_spent = 0.0
+            import time
+            started = time.monotonic()
+            while time_spent < 0.3 and time.monotonic() - started < 20:
+                time.sleep(0.05)  # this process idles: only the child works
+                time_spent = clock.lap()[1] / 1000
+        assert time_spent >= 0.3, "the child's CPU time counts"
+        assert scale._Clock.servers == [], "counted only inside the block"
+    finally:
+        child.kill()
+        child.wait()
