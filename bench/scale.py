@@ -14,8 +14,9 @@ passage is embedded during the run). At each size it prints:
   the model's own speed, ~80 passages/s on 2 cores, is `bench.embedding_speed`'s);
 - answer: p50/p95 of a warm `bot.answer` (the default path, with the reader) over the first
   `--questions` corpus questions, each with its own role, history and filters, in wall time and
-  in this process's CPU time (on a shared machine the wall time mostly measures the others'
-  load; the CPU time shows the work, embedded Chroma's threads included, a Chroma server's not),
+  in CPU time (on a shared machine the wall time mostly measures the others' load; the CPU
+  time shows the work: this process's, embedded Chroma's threads included, plus the Chroma
+  server's in server mode and PostgreSQL's backends with `--postgres`),
   and the answer's retrieval stage alone;
 - keyword: p50/p95 of the catalog's BM25 search plus its term statistics (`term_frequencies`),
   as one answer runs them, and the same without the postings budget (every term matched, as
@@ -30,8 +31,9 @@ time). `--keep-stores` keeps a copy of the embedded store at each size; `--grow-
 copy of such a store further (the synthetic stream replayed past the documents it holds, so it
 continues as a build from scratch would); `--measure-kept` measures kept stores without
 building, all sizes open at once and alternated question by question, in embedded mode and,
-with `--modes server`, each kept store's vectors served by a `chroma run` server (the server's
-CPU time is counted in the CPU figures, in every server-mode measurement).
+with `--modes server`, each kept store's vectors served by a `chroma run` server. `--postgres`
+puts the catalog in a throwaway PostgreSQL cluster started here (kept stores hold SQLite catalogs,
+so not with `--measure-kept` or `--grow-from`).
 
 Every figure is printed next to the same run's smallest size (the baseline); the target is a
 100k p95 at most 1.5 times the 1k p95. Store settings (catalog, collection, chunk size) come
@@ -476,13 +478,16 @@ def _database_mb(url: str) -> float:
 
 
 @contextlib.contextmanager
-def _postgres(work: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL cluster under `work` (removed after): its database URL. Clocks
-    count its backends' CPU time while it runs."""
+def _postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster in a temporary folder (removed after): its database URL.
+    Clocks count its backends' CPU time while it runs."""
+    import tempfile
+
     from tests.postgres import postgres_cluster
 
-    root = work / "postgres"
-    shutil.rmtree(root, ignore_errors=True)
+    # A folder of its own under the system's temporary one: the server runs as the postgres
+    # user, who may not enter the work folder's parents (a private pytest folder, a home).
+    root = Path(tempfile.mkdtemp(prefix="passerelle-pg-scale-"))
     try:
         with postgres_cluster(root) as url:
             postmaster = int((root / "pgdata" / "postmaster.pid").read_text().split()[0])
@@ -616,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with contextlib.ExitStack() as stack:
             if args.postgres:
-                settings = dataclasses.replace(settings, database_url=stack.enter_context(_postgres(args.work)))
+                settings = dataclasses.replace(settings, database_url=stack.enter_context(_postgres()))
             try:
                 for mode in args.modes or ["embedded", "server"]:
                     run_mode(mode, settings, args.sizes, inputs, args.work, measured, keep=args.keep_stores,
