@@ -3,7 +3,8 @@
 Consistency between the two stores: a chunk id is written to the `pending` table before
 it is written to Chroma, and old ids go to `pending` in the same transaction that
 replaces a document in the catalog. `recover()` deletes from Chroma every pending id the
-catalog does not hold, so a crash at any point is repaired by the next ingestion.
+catalog does not hold, so a crash at any point is repaired by the next ingestion. Several
+documents written together (`replace_documents`) follow the same steps, each step for all of them.
 
 Vectors live in one Chroma collection per access level and language (`kb.partitions`), so a
 search reads only what the caller may read without a filter over the whole index; a store built
