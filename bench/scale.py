@@ -2,7 +2,7 @@
 
     python -m bench.scale [--sizes 1000 10000 100000] [--modes embedded server] [--questions 40]
                           [--work bench-results/scale] [--json bench-results/scale.json]
-                          [--keep-stores | --measure-kept]
+                          [--keep-stores | --measure-kept] [--grow-from DIR]
 
 For each mode (embedded Chroma under the store, or a `chroma run` server on 127.0.0.1 started
 here), one store is grown through the sizes (1k, then 10k, then 100k passages): the sample corpus
@@ -14,8 +14,9 @@ passage is embedded during the run). At each size it prints:
   the model's own speed, ~80 passages/s on 2 cores, is `bench.embedding_speed`'s);
 - answer: p50/p95 of a warm `bot.answer` (the default path, with the reader) over the first
   `--questions` corpus questions, each with its own role, history and filters, in wall time and
-  in this process's CPU time (on a shared machine the wall time mostly measures the others'
-  load; the CPU time shows the work, embedded Chroma's threads included, a Chroma server's not),
+  in CPU time (on a shared machine the wall time mostly measures the others' load; the CPU
+  time shows the work: this process's, embedded Chroma's threads included, plus the Chroma
+  server's in server mode and PostgreSQL's backends with `--postgres`),
   and the answer's retrieval stage alone;
 - keyword: p50/p95 of the catalog's BM25 search plus its term statistics (`term_frequencies`),
   as one answer runs them, and the same without the postings budget (every term matched, as
@@ -23,6 +24,16 @@ passage is embedded during the run). At each size it prints:
   question's languages, then the other language), question vectors computed beforehand; both
   in wall and CPU time;
 - disk: the store folder (plus the Chroma server's folder in server mode).
+
+Documents are written `--write-batch` passages at a time (`KnowledgeBase.replace_documents`: one
+catalog commit and one Chroma upsert per partition for the batch; 0 writes one document at a
+time). `--keep-stores` keeps a copy of the embedded store at each size; `--grow-from DIR` grows a
+copy of such a store further (the synthetic stream replayed past the documents it holds, so it
+continues as a build from scratch would); `--measure-kept` measures kept stores without
+building, all sizes open at once and alternated question by question, in embedded mode and,
+with `--modes server`, each kept store's vectors served by a `chroma run` server. `--postgres`
+puts the catalog in a throwaway PostgreSQL cluster started here (kept stores hold SQLite catalogs,
+so not with `--measure-kept` or `--grow-from`).
 
 Every figure is printed next to the same run's smallest size (the baseline); the target is a
 100k p95 at most 1.5 times the 1k p95. Store settings (catalog, collection, chunk size) come
@@ -47,26 +58,72 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 TARGET_RATIO = 1.5
 SNAPSHOT_INFO = "bench-ingest.json"
+# Passages written together (`KnowledgeBase.replace_documents`): a commit and a Chroma call per
+# batch instead of per document.
+WRITE_BATCH = 1000
 
 log = logging.getLogger("bench.scale")
 
 
+class ScaleError(Exception):
+    """A bench run that cannot go on; the message says why."""
+
+
 class _Clock:
-    """Wall time and this process's CPU time (all its threads, embedded Chroma's included) of
-    one call: on a shared machine the CPU time shows the work done whatever the load."""
+    """Wall time and CPU time of one call: this process's (all its threads, embedded Chroma's
+    included) plus that of the server processes counted at the time (`_server_counted`: a
+    Chroma server, PostgreSQL's backends). On a shared machine the CPU time shows the work
+    done whatever the load."""
+
+    servers: list[Callable[[], float]] = []
 
     def __init__(self) -> None:
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        self.wall, self.cpu = time.perf_counter(), self._cpu()
+
+    def _cpu(self) -> float:
+        return time.process_time() + sum(server() for server in self.servers)
 
     def lap(self) -> tuple[float, float]:
         """(wall ms, CPU ms) since the clock started."""
-        return (time.perf_counter() - self.wall) * 1000, (time.process_time() - self.cpu) * 1000
+        return (time.perf_counter() - self.wall) * 1000, (self._cpu() - self.cpu) * 1000
+
+
+@contextlib.contextmanager
+def _server_counted(pid: int | None, children: bool = False) -> Iterator[None]:
+    """Clocks started inside count the CPU time of process `pid` too (with `children`: that of
+    its child processes instead, e.g. a PostgreSQL server's backends)."""
+    if pid is None:
+        yield
+        return
+    server = (lambda: sum(map(_process_cpu_s, _children(pid)))) if children else (lambda: _process_cpu_s(pid))
+    _Clock.servers.append(server)
+    try:
+        yield
+    finally:
+        _Clock.servers.remove(server)
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux /proc; none elsewhere)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid`, all its threads (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentiles(times_ms: list[float]) -> dict[str, float]:
@@ -85,9 +142,17 @@ def _disk_mb(*folders: Path) -> float:
     return round(total / 1e6, 1)
 
 
+class ChromaServer(NamedTuple):
+    """A running `chroma run` server."""
+
+    port: int
+    pid: int
+
+
 @contextlib.contextmanager
-def chroma_server(path: Path) -> Iterator[int]:
-    """A `chroma run` server on a free loopback port, storing under `path`; stopped after."""
+def chroma_server(path: Path) -> Iterator[ChromaServer]:
+    """A `chroma run` server on a free loopback port, storing under `path` (the folder layout of
+    embedded Chroma: a kept store's `chroma` folder can be served); stopped after."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -104,7 +169,7 @@ def chroma_server(path: Path) -> Iterator[int]:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the Chroma server did not start (exit code {process.poll()})") from None
                 time.sleep(0.3)
-        yield port
+        yield ChromaServer(port, process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -113,12 +178,36 @@ def chroma_server(path: Path) -> Iterator[int]:
 class GrowingStore:
     """One knowledge base filled with the corpus, then with synthetic documents on demand."""
 
-    def __init__(self, kb, corpus, synthetic) -> None:
+    def __init__(self, kb, corpus, synthetic, write_batch: int = WRITE_BATCH) -> None:
         self.kb = kb
+        self.write_batch = write_batch
         self.stream = iter(synthetic)
         self.passages = 0
-        kb.reset()
-        self._write(corpus)
+        if corpus is not None:
+            kb.reset()
+            self._write(corpus)
+
+    @classmethod
+    def resume(cls, kb, synthetic, write_batch: int = WRITE_BATCH) -> "GrowingStore":
+        """A store a `--keep-stores` run kept, grown further: an interrupted write is repaired
+        first, then the synthetic stream is replayed past the documents the store holds, so
+        it continues with the documents a build from scratch would write next (the same ones
+        when the pool is the one the store was built with)."""
+        from bench.synthetic import SYNTHETIC_PREFIX
+
+        store = cls(kb, None, synthetic, write_batch)
+        with kb.ingest_lock():
+            kb.recover()
+        held = sorted(doc_id for doc_id in kb.documents() if doc_id.startswith(SYNTHETIC_PREFIX))
+        replayed = None
+        for _ in held:
+            replayed = next(store.stream)
+        if replayed is not None and kb.document_text(replayed.doc.doc_id) != replayed.doc.text:
+            log.warning("the kept store was built from another sentence pool: its next documents differ from "
+                        "those a build from scratch would write (none is a copy of another)")
+        store.passages = kb.chunk_count()
+        log.info("resumed store passages=%d synthetic_documents=%d", store.passages, len(held))
+        return store
 
     def grow_to(self, size: int) -> dict[str, float]:
         """Add synthetic documents until the store holds `size` passages; the write speed."""
@@ -135,16 +224,32 @@ class GrowingStore:
                 "passages_per_s": round(written / seconds, 1) if seconds else 0.0}
 
     def _write(self, documents) -> int:
+        """Write `documents` through `KnowledgeBase.replace_documents`, about `WRITE_BATCH`
+        passages at a time (one document at a time when it is 0)."""
+        from kb.store import DocumentWrite
+
         kb = self.kb
         written = 0
+        batch: list = []
+
+        def flush() -> None:
+            if len(batch) == 1:
+                kb.replace_document(*batch[0])
+            elif batch:
+                kb.replace_documents(batch)
+            batch.clear()
+
         with kb.ingest_lock():
-            for number, p in enumerate(documents):
+            for p in documents:
                 if not written:
                     kb.check_dimension(p.chunk_vectors.shape[1])
-                kb.replace_document(p.doc, p.chunks, p.chunk_vectors, p.spans, p.sentence_vectors)
+                batch.append(DocumentWrite(p.doc, p.chunks, p.chunk_vectors, p.spans, p.sentence_vectors))
                 written += len(p.chunks)
-                if number % 2000 == 1999:
+                if sum(len(w.chunks) for w in batch) >= self.write_batch:
+                    flush()
+                if written // 10_000 > (written - len(p.chunks)) // 10_000:
                     log.info("written passages=%d", self.passages + written)
+            flush()
             kb.mark_ingested()
         self.passages += written
         return written
@@ -154,6 +259,11 @@ def measure_searches(kb, questions: list[dict[str, Any]], vectors) -> dict[str, 
     """p50/p95 (ms) of the keyword side (BM25 + term statistics; also without the postings
     budget, `keyword_unlimited`), of the dense side of one answer's retrieval, per question, and
     of the store-wide `chunk_count` each answer makes."""
+    return _summary(_search_laps(kb, questions, vectors))
+
+
+def _search_laps(kb, questions: list[dict[str, Any]], vectors) -> dict[str, list]:
+    """`measure_searches`' (wall ms, CPU ms) laps, by side."""
     from bot.answering import search_filter
     from bot.answering.query import parse_query
     from bot.answering.retrieve import FusionConfig, _OTHER_LANGUAGE, _crosses_languages, dense_searches
@@ -182,26 +292,48 @@ def measure_searches(kb, questions: list[dict[str, Any]], vectors) -> dict[str, 
             searches.append((config.candidates // 2, dataclasses.replace(where, language=_OTHER_LANGUAGE[query.language])))
         dense_searches(kb, vector, searches)
         laps["dense"].append(clock.lap())
-    return {f"{side}_{kind}": _percentiles([lap[n] for lap in laps[side]])
-            for side in laps for n, kind in enumerate(("ms", "cpu_ms"))}
+    return laps
 
 
 def measure_answers(kb, questions: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """p50/p95 (ms) of warm `bot.answer` calls (one warm-up call first), and of their retrieval
     stage alone (`timings_ms["retrieve"]`: the part the store's size can change; the reader's
     time depends on the question only)."""
+    _warm_up(kb, questions)
+    return _summary(_answer_laps(kb, questions))
+
+
+def _warm_up(kb, questions: list[dict[str, Any]]) -> None:
     from bot.answering import answer
 
     answer(questions[0]["question"], role="official", kb=kb)
-    laps, retrieval = [], []
+
+
+def _answer_laps(kb, questions: list[dict[str, Any]]) -> dict[str, list]:
+    """`measure_answers`' laps: (wall ms, CPU ms) of each answer, and its retrieval stage's ms."""
+    from bot.answering import answer
+
+    laps: dict[str, list] = {"answer": [], "retrieve": []}
     for q in questions:
         clock = _Clock()
         result = answer(q["question"], history=q.get("history") or (), filters=q.get("filters") or None,
                         role=q.get("role", "reader"), kb=kb)
-        laps.append(clock.lap())
-        retrieval.append(result.timings_ms.get("retrieve", 0.0))
-    return {"answer_ms": _percentiles([wall for wall, _ in laps]), "answer_cpu_ms": _percentiles([cpu for _, cpu in laps]),
-            "retrieve_ms": _percentiles(retrieval)}
+        laps["answer"].append(clock.lap())
+        laps["retrieve"].append(result.timings_ms.get("retrieve", 0.0))
+    return laps
+
+
+def _summary(laps: dict[str, list]) -> dict[str, dict[str, float]]:
+    """p50/p95 of each side's laps: `<side>_ms` and `<side>_cpu_ms` of (wall, CPU) laps,
+    `<side>_ms` of plain ones."""
+    summary = {}
+    for side, values in laps.items():
+        if values and isinstance(values[0], tuple):
+            summary[f"{side}_ms"] = _percentiles([wall for wall, _ in values])
+            summary[f"{side}_cpu_ms"] = _percentiles([cpu for _, cpu in values])
+        else:
+            summary[f"{side}_ms"] = _percentiles(values)
+    return summary
 
 
 def _measure(kb, mode: str, size: int, ingest: dict[str, Any], disk_mb: float, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -218,22 +350,51 @@ def snapshot(folder: Path, size: int) -> Path:
 
 
 def measure_kept(settings, sizes: list[int], inputs: dict[str, Any], work: Path,
-                 measured: Callable[[dict[str, Any]], None]) -> None:
-    """Measure the embedded stores a `--keep-stores` run kept (their ingestion figures as it recorded them)."""
+                 measured: Callable[[dict[str, Any]], None], mode: str = "embedded") -> None:
+    """Measure the embedded stores a `--keep-stores` run kept (their ingestion figures as it
+    recorded them), all open at once and alternated question by question (sizes in order, then
+    in reverse order for the next question), so a change of the machine's load falls on every
+    size alike. In server mode each kept store's Chroma folder is served by a `chroma run`
+    server of its own (same vectors, same catalog; the server's CPU time is counted, and the
+    ingestion figures are those of the embedded build)."""
     from kb.store import KnowledgeBase
 
-    for size in sizes:
-        kept = snapshot(work / "embedded", size)
-        recorded = json.loads((kept / SNAPSHOT_INFO).read_text(encoding="utf-8"))
-        kb = KnowledgeBase(dataclasses.replace(settings, chroma_host=None, store=kept), embeddings=inputs["embeddings"])
-        measured(_measure(kb, "embedded", size, recorded["ingest"], recorded["disk_mb"], inputs))
-        kb.close()
+    kept = {size: snapshot(work / "embedded", size) for size in sizes}
+    with contextlib.ExitStack() as stack:
+        kbs, pids = {}, {}
+        for size, folder in kept.items():
+            chosen = dataclasses.replace(settings, chroma_host=None, store=folder)
+            if mode == "server":
+                server = stack.enter_context(chroma_server(folder / "chroma"))
+                chosen = dataclasses.replace(chosen, chroma_host="127.0.0.1", chroma_port=server.port)
+                pids[size] = server.pid
+            kbs[size] = KnowledgeBase(chosen, embeddings=inputs["embeddings"])
+            stack.callback(kbs[size].close)
+        laps: dict[int, dict[str, list]] = {size: {} for size in sizes}
+        for size, kb in kbs.items():
+            _warm_up(kb, inputs["questions"])
+        for n, (q, vector) in enumerate(zip(inputs["questions"], inputs["question_vectors"])):
+            for size in (sizes if n % 2 == 0 else sizes[::-1]):
+                with _server_counted(pids.get(size)):
+                    for side, values in [*_search_laps(kbs[size], [q], [vector]).items(),
+                                         *_answer_laps(kbs[size], [q]).items()]:
+                        laps[size].setdefault(side, []).extend(values)
+        for size, kb in kbs.items():
+            recorded = json.loads((kept[size] / SNAPSHOT_INFO).read_text(encoding="utf-8"))
+            ingest = recorded["ingest"] if mode == "embedded" else {**recorded["ingest"], "built": "embedded"}
+            row = {"mode": mode, "size": size, "passages": kb.chunk_count(), "ingest": ingest,
+                   "disk_mb": recorded["disk_mb"], **_summary(laps[size])}
+            log.info("measured %s", json.dumps(row))
+            measured(row)
 
 
 def run_mode(mode: str, settings, sizes: list[int], inputs: dict[str, Any], work: Path,
-             measured: Callable[[dict[str, Any]], None], keep: bool = False) -> None:
+             measured: Callable[[dict[str, Any]], None], keep: bool = False, grow_from: Path | None = None,
+             write_batch: int = WRITE_BATCH) -> None:
     """Grow one store through `sizes` in `mode` and measure it at each size; `measured` gets each
-    row. With `keep` (embedded mode), a copy of the store at each size is kept for `measure_kept`."""
+    row. With `keep` (embedded mode), a copy of the store at each size is kept for `measure_kept`;
+    with `grow_from` (embedded mode), a copy of that kept store is grown instead of a new one;
+    `write_batch` passages are written together (0: one document at a time)."""
     from bench.synthetic import SyntheticDocuments
     from kb.store import KnowledgeBase
 
@@ -242,17 +403,33 @@ def run_mode(mode: str, settings, sizes: list[int], inputs: dict[str, Any], work
         server_dir = None
         if mode == "server":
             server_dir = folder / "chroma-server"
-            port = stack.enter_context(chroma_server(server_dir))
-            settings = dataclasses.replace(settings, chroma_host="127.0.0.1", chroma_port=port)
+            server = stack.enter_context(chroma_server(server_dir))
+            stack.enter_context(_server_counted(server.pid))
+            settings = dataclasses.replace(settings, chroma_host="127.0.0.1", chroma_port=server.port)
         else:
             settings = dataclasses.replace(settings, chroma_host=None)
         settings = dataclasses.replace(settings, store=folder / "store")
+        if grow_from is not None:
+            shutil.rmtree(settings.store, ignore_errors=True)
+            shutil.copytree(grow_from, settings.store, ignore=shutil.ignore_patterns(SNAPSHOT_INFO))
         kb = KnowledgeBase(settings, embeddings=inputs["embeddings"])
         synthetic = SyntheticDocuments(inputs["pool"], settings.chunk_size, settings.chunk_overlap)
-        store = GrowingStore(kb, inputs["corpus"], synthetic)
+        if grow_from is not None:
+            store = GrowingStore.resume(kb, synthetic, write_batch)
+            if sizes[0] <= store.passages:
+                kb.close()
+                raise ScaleError(f"--grow-from: {grow_from} already holds {store.passages:,} passages; "
+                                 "give --sizes above that")
+        else:
+            store = GrowingStore(kb, inputs["corpus"], synthetic, write_batch)
         for size in sizes:
             ingest = store.grow_to(size)
+            ingest["write_batch"] = write_batch
+            if grow_from is not None:
+                ingest["grown_from"] = str(grow_from)
             disk_mb = _disk_mb(*[f for f in (settings.store, server_dir) if f])
+            if settings.uses_database_server:
+                disk_mb = round(disk_mb + _database_mb(str(settings.database_url)), 1)
             if keep and mode == "embedded":
                 kb.close()
                 kept = snapshot(folder, size)
@@ -282,7 +459,7 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         base = baselines.setdefault(row["mode"], row)
         lines.append(
-            f"| {row['mode']} | {row['passages']:,} | {row['ingest']['passages_per_s']:,} | {row['disk_mb']:,} | "
+            f"| {row['mode']} | {row['passages']:,} | {_ingest_speed(row['ingest'])} | {row['disk_mb']:,} | "
             f"{pair(row, 'answer_ms')} | {ratio(row, base, 'answer_ms')} | {pair(row, 'answer_cpu_ms')} | "
             f"{ratio(row, base, 'answer_cpu_ms')} | {pair(row, 'retrieve_ms')} | "
             f"{pair(row, 'keyword_ms')} ({pair(row, 'keyword_cpu_ms')}) | "
@@ -290,6 +467,44 @@ def format_table(rows: list[dict[str, Any]]) -> str:
             f"{pair(row, 'dense_ms')} ({pair(row, 'dense_cpu_ms')}) | {pair(row, 'count_ms')} |"
         )
     return "\n".join(lines)
+
+
+def _database_mb(url: str) -> float:
+    """The size of the catalog's PostgreSQL database."""
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        return connection.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 1e6
+
+
+@contextlib.contextmanager
+def _postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster in a temporary folder (removed after): its database URL.
+    Clocks count its backends' CPU time while it runs."""
+    import tempfile
+
+    from tests.postgres import postgres_cluster
+
+    # A folder of its own under the system's temporary one: the server runs as the postgres
+    # user, who may not enter the work folder's parents (a private pytest folder, a home).
+    root = Path(tempfile.mkdtemp(prefix="passerelle-pg-scale-"))
+    try:
+        with postgres_cluster(root) as url:
+            postmaster = int((root / "pgdata" / "postmaster.pid").read_text().split()[0])
+            with _server_counted(postmaster, children=True):
+                yield url
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _ingest_speed(ingest: dict[str, Any]) -> str:
+    """The ingestion column: passages/s, and how they were written when it is not the mode's own build."""
+    speed = f"{ingest['passages_per_s']:,}"
+    if ingest.get("built"):
+        speed += f" ({ingest['built']} build)"
+    if ingest.get("grown_from"):
+        speed += f" (grown from {Path(ingest['grown_from']).name})"
+    return speed
 
 
 def prepare_inputs(settings, questions: int, cache: Path, corpus_store: Path | None = None,
@@ -327,8 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES),
                         help="passage counts the store is grown through (default: 1000 10000 100000); the first is the baseline")
-    parser.add_argument("--modes", nargs="+", choices=("embedded", "server"), default=["embedded", "server"],
-                        help="embedded Chroma, a local `chroma run` server, or both (default)")
+    parser.add_argument("--modes", nargs="+", choices=("embedded", "server"),
+                        help="embedded Chroma, a local `chroma run` server, or both (default; with --measure-kept: "
+                             "embedded, and server serves each kept store's vectors)")
     parser.add_argument("--questions", type=int, default=40, help="corpus questions timed at each size (default 40)")
     parser.add_argument("--work", type=Path, default=REPO_ROOT / "bench-results" / "scale",
                         help="folder of the stores and of the embedding cache (default bench-results/scale)")
@@ -343,6 +559,17 @@ def main(argv: list[str] | None = None) -> int:
                              "ingestion figures) for --measure-kept")
     parser.add_argument("--measure-kept", action="store_true",
                         help="build nothing: measure the embedded stores an earlier --keep-stores run kept at --sizes")
+    parser.add_argument("--grow-from", type=Path, metavar="DIR",
+                        help="embedded mode: grow a copy of this kept store (e.g. <work>/embedded/store-10000 of a "
+                             "--keep-stores run, built with the same --pool-stores) through --sizes above its passage "
+                             "count, instead of building from the corpus")
+    parser.add_argument("--write-batch", type=int, default=WRITE_BATCH, metavar="N",
+                        help=f"passages written together, one catalog commit and one Chroma upsert per partition for "
+                             f"them all (default {WRITE_BATCH}); 0 writes one document at a time, as ingestion does")
+    parser.add_argument("--postgres", action="store_true",
+                        help="the catalog in a throwaway PostgreSQL cluster started here (tests.postgres, as "
+                             "bench.catalogs does) instead of SQLite, vectors as --modes says; not with --measure-kept "
+                             "or --grow-from (kept stores hold SQLite catalogs)")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results" / "scale.json",
                         help="where the results are written (default bench-results/scale.json)")
     args = parser.parse_args(argv)
@@ -353,6 +580,19 @@ def main(argv: list[str] | None = None) -> int:
     if sorted(args.sizes) != args.sizes or args.sizes[0] < 1:
         print("--sizes: give increasing positive passage counts", file=sys.stderr)
         return 1
+    if args.write_batch < 0:
+        print("--write-batch: give 0 or a positive passage count", file=sys.stderr)
+        return 1
+    if args.postgres and (args.measure_kept or args.grow_from is not None):
+        print("--postgres: not with --measure-kept or --grow-from (kept stores hold SQLite catalogs)", file=sys.stderr)
+        return 1
+    if args.grow_from is not None:
+        if args.measure_kept or args.modes != ["embedded"]:
+            print("--grow-from: give --modes embedded, without --measure-kept", file=sys.stderr)
+            return 1
+        if not (args.grow_from / "catalog.sqlite3").is_file():
+            print(f"--grow-from: {args.grow_from} is not a kept embedded store (no catalog.sqlite3)", file=sys.stderr)
+            return 1
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -376,10 +616,19 @@ def main(argv: list[str] | None = None) -> int:
                                          "table": format_table(rows)}, indent=2), encoding="utf-8")
 
     if args.measure_kept:
-        measure_kept(settings, args.sizes, inputs, args.work, measured)
+        for mode in args.modes or ["embedded"]:
+            measure_kept(settings, args.sizes, inputs, args.work, measured, mode)
     else:
-        for mode in args.modes:
-            run_mode(mode, settings, args.sizes, inputs, args.work, measured, keep=args.keep_stores)
+        with contextlib.ExitStack() as stack:
+            if args.postgres:
+                settings = dataclasses.replace(settings, database_url=stack.enter_context(_postgres()))
+            try:
+                for mode in args.modes or ["embedded", "server"]:
+                    run_mode(mode, settings, args.sizes, inputs, args.work, measured, keep=args.keep_stores,
+                             grow_from=args.grow_from, write_batch=args.write_batch)
+            except ScaleError as exc:
+                print(exc, file=sys.stderr)
+                return 1
     print(about + "\n")
     print(format_table(rows))
     return 0

@@ -47,6 +47,7 @@ CORPUS = REPO_ROOT / "corpus"
 ACCESS_SHARES = (0.5, 0.3, 0.2)
 ENGLISH_SHARE = 0.1
 ORGANISATIONS = ("MCTN", "SENUM", "ASAN", "CEAC", "IDDA", "MDDT")
+SYNTHETIC_PREFIX = "synthetic/"
 
 
 @dataclass
@@ -217,7 +218,7 @@ class SyntheticDocuments:
             organisations=tuple(rng.sample(ORGANISATIONS, rng.randint(0, 2))), language=language,
             access=rng.choices(ACCESS_LEVELS, ACCESS_SHARES)[0], illustrative=True,
         )
-        doc = LoadedDocument(doc_id=f"synthetic/{number:07d}", path=f"synthetic/{number:07d}.md",
+        doc = LoadedDocument(doc_id=f"{SYNTHETIC_PREFIX}{number:07d}", path=f"{SYNTHETIC_PREFIX}{number:07d}.md",
                              file_hash=f"synthetic-{number}", text=text, blocks=blocks, meta=meta)
         chunks = split_document(doc, self.chunk_size, self.chunk_overlap)
         chunk_vectors = np.stack([self._mean(picked, vectors, c.start, c.end) for c in chunks])

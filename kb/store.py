@@ -3,7 +3,8 @@
 Consistency between the two stores: a chunk id is written to the `pending` table before
 it is written to Chroma, and old ids go to `pending` in the same transaction that
 replaces a document in the catalog. `recover()` deletes from Chroma every pending id the
-catalog does not hold, so a crash at any point is repaired by the next ingestion.
+catalog does not hold, so a crash at any point is repaired by the next ingestion. Several
+documents written together (`replace_documents`) follow the same steps, each step for all of them.
 
 Vectors live in one Chroma collection per access level and language (`kb.partitions`), so a
 search reads only what the caller may read without a filter over the whole index; a store built
@@ -18,8 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from kb.catalog import (
     CATALOG_FILE,
@@ -46,13 +48,16 @@ if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
 __all__ = [
-    "CATALOG_FILE", "ChromaUnreachableError", "DocumentRecord", "EmptyStoreError", "KnowledgeBase", "PassageText",
+    "CATALOG_FILE", "ChromaUnreachableError", "DocumentRecord", "DocumentWrite", "EmptyStoreError", "KnowledgeBase",
+    "PassageText",
     "SearchFilter", "StoreBusyError", "StoreError", "StoreMismatchError", "model_label",
 ]
 
 log = logging.getLogger(__name__)
 
 CHROMA_DIR = "chroma"
+# Chunks per Chroma upsert when documents are written together (below chromadb's batch limit).
+UPSERT_BATCH = 1000
 
 
 def model_label(model: str) -> str:
@@ -165,7 +170,6 @@ class KnowledgeBase(VectorPartitions, CatalogAccess):
         log.info("recovered interrupted ingestion orphans_removed=%d", len(orphans))
         return len(orphans)
 
-    @guarded("writing a document")
     def replace_document(
         self,
         doc: LoadedDocument,
@@ -183,39 +187,61 @@ class KnowledgeBase(VectorPartitions, CatalogAccess):
         the document states, written in the same transaction with the document's access
         level, and `mention_vectors` the e5 vectors of their actions (`meaning_text`). Returns (chunks added, chunks removed), counting only ids that changed.
         """
+        write = DocumentWrite(doc, chunks, vectors, sentences, sentence_vectors, mentions, mention_vectors)
+        return self.replace_documents([write])[0]
+
+    @guarded("writing a document")
+    def replace_documents(self, writes: Sequence["DocumentWrite"]) -> list[tuple[int, int]]:
+        """`replace_document` for several documents at once, with the same two-store protocol
+        but one catalog transaction per step and one Chroma upsert per partition for them all
+        (a write's fixed cost, a commit or a Chroma call, is paid once per batch, not per
+        document). Returns (chunks added, chunks removed) per document, in order. A batch
+        naming one document twice is written one document at a time."""
+        if len({w.doc.doc_id for w in writes}) < len(writes):
+            return [added for w in writes for added in self.replace_documents([w])]
+        plans = [_WritePlan.of(w, self.chunk_ids_of(w.doc.doc_id), self._partition_of) for w in writes]
+        with self.catalog.transaction():
+            for plan in plans:
+                self.catalog.add_pending(plan.written_pending)
+                # Chroma is about to get this version's metadata for ids the catalog may keep: until
+                # the catalog commit below, the document counts as changed whatever its file holds.
+                self.catalog.forget_hash(plan.write.doc.doc_id)
+        for partition, group in _grouped([plan for plan in plans if plan.write.chunks], lambda plan: plan.partition):
+            self._upsert(partition, group)
+        self._write_rows(plans)
+        self._delete_left(plans)
+        return [(plan.fresh, plan.stale) for plan in plans]
+
+    def _write_rows(self, plans: Sequence["_WritePlan"]) -> None:
+        """The catalog rows of every document of `plans`, and the ids they leave as pending, in one transaction."""
         catalog = self.catalog
-        old_ids = self.chunk_ids_of(doc.doc_id)
-        old_partition = self._partition_of(old_ids)
-        new_partition = (doc.meta.access, doc.meta.language)
-        new_ids = [c.chunk_id for c in chunks]
-        fresh = [i for i, c in enumerate(chunks) if c.chunk_id not in old_ids]
-        # A document whose access level or language changed moves to another partition: every id
-        # is pending, so an interruption leaves no vector in the partition the catalog does not name.
-        moved = old_partition not in (None, new_partition)
         with catalog.transaction():
-            catalog.add_pending(new_ids if moved else [new_ids[i] for i in fresh])
-            # Chroma is about to get this version's metadata for ids the catalog may keep: until
-            # the catalog commit below, the document counts as changed whatever its file holds.
-            catalog.forget_hash(doc.doc_id)
-        if chunks:
-            # All chunks are upserted, not only fresh ones: offsets and metadata may have moved.
-            self._partition_for(*new_partition).upsert(
-                ids=new_ids,
-                embeddings=[list(map(float, v)) for v in vectors],
-                documents=[c.text for c in chunks],
-                metadatas=[chunk_metadata(doc, c) for c in chunks],
-            )
+            for plan in plans:
+                w = plan.write
+                catalog.add_pending(plan.leaving)
+                catalog.write_document_rows(w.doc, w.chunks, w.sentences, w.sentence_vectors, w.mentions,
+                                            w.mention_vectors)
+
+    def _delete_left(self, plans: Sequence["_WritePlan"]) -> None:
+        """Delete the vectors the documents of `plans` left (the catalog no longer names them),
+        then empty the journal of their writes."""
+        for old_partition, group in _grouped([plan for plan in plans if plan.leaving], lambda plan: plan.old_partition):
+            self._delete_vectors([cid for plan in group for cid in plan.leaving], old_partition)
+        with self.catalog.transaction():
+            self.catalog.clear_pending([cid for plan in plans for cid in (*plan.new_ids, *plan.leaving)])
+
+    def _upsert(self, partition: tuple[str, str], plans: Sequence["_WritePlan"]) -> None:
+        """Every chunk of `plans` into `partition`, `UPSERT_BATCH` at a time."""
+        # All chunks are upserted, not only fresh ones: offsets and metadata may have moved.
+        rows = [(c, v, plan.write.doc) for plan in plans for c, v in zip(plan.write.chunks, plan.write.vectors, strict=True)]
+        handle = self._partition_for(*partition)
+        for first in range(0, len(rows), UPSERT_BATCH):
+            batch = rows[first:first + UPSERT_BATCH]
+            ids = [c.chunk_id for c, _, _ in batch]
+            handle.upsert(ids=ids, embeddings=[list(map(float, v)) for _, v, _ in batch],
+                          documents=[c.text for c, _, _ in batch], metadatas=[chunk_metadata(d, c) for c, _, d in batch])
             if not self.partitioned:  # the old copies must not be migrated over the new ones
-                self.collection.delete(ids=new_ids)
-        stale = sorted(old_ids - set(new_ids))
-        leaving = sorted(old_ids) if moved else stale  # a moved document leaves its old partition whole
-        with catalog.transaction():
-            catalog.add_pending(leaving)
-            catalog.write_document_rows(doc, chunks, sentences, sentence_vectors, mentions, mention_vectors)
-        self._delete_vectors(leaving, old_partition)
-        with catalog.transaction():
-            catalog.clear_pending([*new_ids, *leaving])
-        return len(fresh), len(stale)
+                self.collection.delete(ids=ids)
 
     @guarded("removing a document")
     def remove_document(self, doc_id: str) -> int:
@@ -276,6 +302,55 @@ class KnowledgeBase(VectorPartitions, CatalogAccess):
         self._vectors = self._chroma_handle = None
         self._partition_handles = {}
         self.catalog.destroy()
+
+
+class DocumentWrite(NamedTuple):
+    """One document for `KnowledgeBase.replace_documents`: the arguments of `replace_document`."""
+
+    doc: LoadedDocument
+    chunks: Sequence[Chunk]
+    vectors: Sequence[Sequence[float]]
+    sentences: Sequence[tuple[int, int]] = ()
+    sentence_vectors: Sequence[Sequence[float]] = ()
+    mentions: Sequence[Mention] = ()
+    mention_vectors: Sequence[Sequence[float]] = ()
+
+
+@dataclass(frozen=True)
+class _WritePlan:
+    """What writing one document changes: the ids it writes and leaves, and its partitions."""
+
+    write: DocumentWrite
+    new_ids: list[str]
+    written_pending: list[str]  # recorded before the upsert
+    leaving: list[str]  # recorded with the catalog rows, deleted from Chroma after them
+    partition: tuple[str, str]
+    old_partition: tuple[str, str] | None
+    fresh: int
+    stale: int
+
+    @classmethod
+    def of(cls, write: DocumentWrite, old_ids: set[str],
+           partition_of: Callable[[set[str]], tuple[str, str] | None]) -> "_WritePlan":
+        """The plan of `write` over a document whose catalogued chunk ids are `old_ids`."""
+        old_partition = partition_of(old_ids)
+        partition = (write.doc.meta.access, write.doc.meta.language)
+        new_ids = [c.chunk_id for c in write.chunks]
+        fresh = [cid for cid in new_ids if cid not in old_ids]
+        stale = sorted(old_ids - set(new_ids))
+        # A document whose access level or language changed moves to another partition: every id
+        # is pending, so an interruption leaves no vector in the partition the catalog does not name.
+        moved = old_partition not in (None, partition)
+        return cls(write, new_ids, new_ids if moved else fresh, sorted(old_ids) if moved else stale,
+                   partition, old_partition, len(fresh), len(stale))
+
+
+def _grouped(plans: Sequence[_WritePlan], key: Callable[[_WritePlan], Any]) -> list[tuple[Any, list[_WritePlan]]]:
+    """The plans by `key`, in order of first appearance."""
+    groups: dict[Any, list[_WritePlan]] = {}
+    for plan in plans:
+        groups.setdefault(key(plan), []).append(plan)
+    return list(groups.items())
 
 
 class _LazyEmbeddings(Embeddings):

@@ -244,3 +244,115 @@ def test_kept_terms_keeps_every_term_within_the_budget_else_the_rarest_the_filte
     assert kept_terms(terms, postings, 50) == ["mid", "rare"]  # "hidden" holds nothing the filter allows
     assert kept_terms(terms, postings, 1) == ["rare"]  # at least the rarest
     assert kept_terms(["hidden", "absent"], postings, 1) == []
+
+
+# ----- writing several documents at once (`replace_documents`) -----------------------------------
+def _write(kb: KnowledgeBase, number: int, access: str = "public", language: str = "fr", version: int = 1):
+    """A `DocumentWrite` of note `number` (its text depends on `version`), vectors from the fake model."""
+    from ingest.split import answer_sentences, split_document
+    from kb.schema import Block, DocumentMeta, LoadedDocument
+    from kb.store import DocumentWrite
+
+    paragraphs = [f"La note {number} traite du point {n} de la coopération numérique, version {version if n % 2 else 1}. "
+                  f"Le comité {n} suit l'échéance {2026 + n % 3}." for n in range(6)]
+    text, blocks = "", []
+    for paragraph in paragraphs:
+        start = len(text) + (2 if text else 0)
+        text = f"{text}\n\n{paragraph}" if text else paragraph
+        blocks.append(Block(start, len(text), "paragraph", ("Partie",)))
+    meta = DocumentMeta(title=f"Note {number}", doc_type="report", language=language, access=access,
+                        date=date(2026, 1, number % 28 + 1))
+    doc = LoadedDocument(doc_id=f"notes/{number}.md", path=f"notes/{number}.md", file_hash=f"{number}-{version}-{access}",
+                         text=text, blocks=blocks, meta=meta)
+    chunks = split_document(doc, 200, 20)
+    spans = [(s, e) for s, e, _ in answer_sentences(doc)]
+    return DocumentWrite(doc, chunks, kb.embeddings.embed_documents([c.text for c in chunks]), spans,
+                         kb.embeddings.embed_documents([text[s:e] for s, e in spans]))
+
+
+def _state(kb: KnowledgeBase) -> dict:
+    """Both stores' contents, after checking they agree and no write is pending."""
+    def rows(sql: str) -> list[tuple]:
+        return sorted(tuple(r) for r in kb.catalog.db.execute(sql))
+
+    chunks = {r[0]: r[1:] for r in rows('SELECT chunk_id, doc_id, ordinal, text, start, "end", access, language FROM chunks')}
+    vectors = kb.vector_records()
+    assert set(vectors) == set(chunks), "the two stores disagree"
+    assert rows("SELECT c.chunk_id FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid") == sorted((c,) for c in chunks)
+    assert not kb.catalog.pending()
+    return {"documents": rows("SELECT doc_id, file_hash, access, language, chunks FROM documents"), "chunks": chunks,
+            "vectors": vectors, "sentences": rows('SELECT doc_id, start, "end", vector FROM sentences'),
+            "partitions": kb.partitions()}
+
+
+def test_documents_written_together_equal_documents_written_one_by_one(tmp_path: Path, fake_kb: KnowledgeBase) -> None:
+    """A batch of new, changed (chunks left behind), moved (another access level) and English
+    documents leaves both stores as writing them one at a time does, with the same counts."""
+    other = KnowledgeBase(fake_kb.settings.__class__.from_env({}, store=tmp_path / "one-by-one",
+                                                              embedding_model="fake-embedding"),
+                          embeddings=fake_kb.embeddings)
+    first = [_write(fake_kb, n) for n in (1, 2, 3)]
+    second = [_write(fake_kb, 1, version=2), _write(fake_kb, 2, access="restricted"), _write(fake_kb, 4),
+              _write(fake_kb, 5, language="en", access="internal")]
+    fake_kb.check_dimension(32)
+    other.check_dimension(32)
+    counts = [fake_kb.replace_documents(first), fake_kb.replace_documents(second)]
+    alone = [[other.replace_document(*w) for w in first], [other.replace_document(*w) for w in second]]
+    assert counts == alone
+    assert counts[1][0][0] > 0 and counts[1][0][1] > 0, "the changed note adds and leaves chunks"
+    assert _state(fake_kb) == _state(other)
+    assert _state(fake_kb)["documents"][1][2] == "restricted"
+    other.close()
+
+
+class _Died(BaseException):
+    """Stands for the process dying: nothing after it runs, the open transaction is lost."""
+
+
+def test_a_batch_cut_short_after_its_vectors_is_repaired_and_rewritten(fake_kb: KnowledgeBase, monkeypatch) -> None:
+    """Killed between the Chroma upsert and the catalog commit of a batch: no catalog row of the
+    batch is kept, `recover` removes the vectors the catalog does not name, and writing the
+    batch again gives the store a clean write gives."""
+    fake_kb.check_dimension(32)
+    fake_kb.replace_documents([_write(fake_kb, 1), _write(fake_kb, 2)])
+    before = _state(fake_kb)
+    batch = [_write(fake_kb, 1, version=2), _write(fake_kb, 3), _write(fake_kb, 4, access="internal")]
+    catalog_class = type(fake_kb.catalog)
+    real = catalog_class.write_document_rows
+    written: list[str] = []
+
+    def dies_on_the_second(self, doc, *args):
+        written.append(doc.doc_id)
+        if len(written) == 2:
+            raise _Died
+        return real(self, doc, *args)
+
+    monkeypatch.setattr(catalog_class, "write_document_rows", dies_on_the_second)
+    with pytest.raises(_Died):
+        fake_kb.replace_documents(batch)
+    monkeypatch.undo()
+    assert len(fake_kb.vector_records()) > len(before["vectors"]), "the batch's vectors were written first"
+    fake_kb.close()
+
+    after = KnowledgeBase(fake_kb.settings, embeddings=fake_kb.embeddings)
+    assert after.recover() > 0
+    repaired = _state(after)
+    assert repaired["chunks"] == before["chunks"] and set(repaired["vectors"]) == set(before["vectors"])
+    assert [d[1] for d in repaired["documents"]] == ["", "2-1-public"], "note 1 counts as changed until rewritten"
+    after.replace_documents(batch)
+    clean = KnowledgeBase(fake_kb.settings.__class__.from_env({}, store=fake_kb.root.parent / "clean",
+                                                              embedding_model="fake-embedding"),
+                          embeddings=fake_kb.embeddings)
+    clean.check_dimension(32)
+    clean.replace_documents([_write(fake_kb, 1), _write(fake_kb, 2)])
+    clean.replace_documents(batch)
+    assert _state(after) == _state(clean)
+    after.close()
+    clean.close()
+
+
+def test_a_batch_naming_a_document_twice_keeps_its_last_version(fake_kb: KnowledgeBase) -> None:
+    fake_kb.check_dimension(32)
+    counts = fake_kb.replace_documents([_write(fake_kb, 1), _write(fake_kb, 1, version=2, access="internal")])
+    assert counts[0][0] > 0 and counts[1][1] > 0
+    assert _state(fake_kb)["documents"] == [("notes/1.md", "1-2-internal", "internal", "fr", len(_write(fake_kb, 1).chunks))]
