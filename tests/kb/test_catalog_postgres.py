@@ -156,6 +156,31 @@ def test_term_frequencies_and_reads_match_the_sqlite_catalog_on_the_corpus(
     pg.close()
 
 
+def test_the_ranking_query_ranks_as_the_one_that_unnested_every_lexeme(
+    fake_settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 25: each matched passage's index is reduced to the question's lexemes before the
+    # join; the old query (bench.pg_keyword.UNNEST_ALL) unpacked all of them. Same hits, same scores.
+    from bench.pg_keyword import old_keyword_search
+    from evals.corpus import QUESTIONS, load_questions
+
+    monkeypatch.chdir(PROJECT_ROOT)
+    pg = kb_on(fake_settings, database_url)
+    assert ingest_paths([CORPUS], pg.settings, kb=pg, progress=False).failed == 0
+    questions = [q["question"] for q in load_questions(QUESTIONS)[:15]] + ["Sénégal Azerbaïdjan", "cloud data protection"]
+    compared = 0
+    for budget in (float("inf"), 40):
+        pg.catalog.postings_budget = budget
+        for where in (SearchFilter.for_role("admin"), SearchFilter.for_role("reader", language="en")):
+            for question in questions:
+                new, old = pg.keyword_search(question, 40, where), old_keyword_search(pg.catalog, question, 40, where)
+                assert [cid for cid, _ in new] == [cid for cid, _ in old], (question, where, budget)
+                assert [round(s, 9) for _, s in new] == [round(s, 9) for _, s in old]
+                compared += bool(new)
+    assert compared > 40, "most questions find passages"
+    pg.close()
+
+
 def test_a_catalog_of_schema_1_gets_its_term_statistics_counted(filled: KnowledgeBase, database_url: str) -> None:
     filled.close()
     with psycopg.connect(database_url, autocommit=True) as connection:
