@@ -1,7 +1,7 @@
 """The PostgreSQL catalog's keyword search, its ranking query before and after issue 25's fix,
 alternated on the same questions in the same run.
 
-    python -m bench.pg_keyword [--sizes 1000 10000] [--questions 20] [--analyze]
+    python -m bench.pg_keyword [--sizes 1000 10000] [--questions 20] [--no-analyze]
 
 A throwaway PostgreSQL cluster (`tests.postgres`) gets a catalog with the sample corpus, then
 grows through `--sizes` passages with `bench.scale`'s synthetic documents (PIAF and corpus
@@ -10,9 +10,10 @@ question runs `PostgresCatalog.keyword_search` (the lexeme statistics, then the 
 once with the old ranking query (`UNNEST_ALL`: every lexeme of every matched passage unpacked
 and joined to the question's) and once with the current one (the passage's index reduced to the
 question's lexemes first), alternated, and prints p50/p95 of both in CPU ms (this process plus
-PostgreSQL's backends) and wall ms, and how many questions got other hits or scores. With
-`--analyze` the tables are analysed before measuring (the planner's statistics: with none, the
-old query's join ran row by row).
+PostgreSQL's backends) and wall ms, and how many questions got other hits or scores. Each
+write ends as an ingestion does (`mark_ingested`, which analyses the tables when the passages
+changed much); `--no-analyze` skips that, as before the fix (the planner then has no statistics
+until autovacuum runs: the old query joined row by row, and scanned every passage).
 """
 
 from __future__ import annotations
@@ -70,13 +71,17 @@ def text_pool():
     return Pool(sentences, vectors, titles)
 
 
-def write(catalog, documents) -> int:
-    """Write `documents` (doc, chunks, sentence spans) into the catalog; passages written."""
+def write(catalog, documents, analyse: bool = True) -> int:
+    """Write `documents` (doc, chunks, sentence spans) into the catalog, then record the
+    ingestion as `python -m ingest` does (which analyses the tables when they changed much;
+    not with `analyse` False); passages written."""
     written = 0
     with catalog.transaction():
         for doc, chunks, spans in documents:
             catalog.write_document_rows(doc, chunks, spans, [[0.5] * 4] * len(spans), [])
             written += len(chunks)
+    if analyse:
+        catalog.mark_ingested()
     return written
 
 
@@ -108,7 +113,7 @@ def measure(catalog, questions: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Grow a PostgreSQL catalog through the sizes; print old and new ranking times at each."""
-    from bench.scale import _percentiles, _postgres
+    from bench.scale import _postgres
     from bench.synthetic import SyntheticDocuments, corpus_documents
     from evals.corpus import QUESTIONS, load_questions
     from ingest.split import answer_sentences, split_document
@@ -118,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="passages (default 1000 10000)")
     parser.add_argument("--questions", type=int, default=20, help="corpus questions timed at each size (default 20)")
-    parser.add_argument("--analyze", action="store_true", help="ANALYZE the catalog before measuring each size")
+    parser.add_argument("--no-analyze", action="store_true",
+                        help="skip the end-of-ingestion step that analyses the tables (as before issue 25's fix: "
+                             "the planner then has statistics only once autovacuum has run)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
@@ -129,17 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     print("| passages | old CPU | new CPU | old wall | new wall | questions with other hits or scores |\n|---|---|---|---|---|---|")
     with _postgres() as url:
         catalog = PostgresCatalog(url, "bench")
-        passages = write(catalog, [(d, chunks := split_document(d, settings.chunk_size, settings.chunk_overlap),
-                                    [(s, e) for s, e, _ in answer_sentences(d)]) for d in corpus_documents()])
-        del chunks
+        corpus = [(d, split_document(d, settings.chunk_size, settings.chunk_overlap),
+                   [(s, e) for s, e, _ in answer_sentences(d)]) for d in corpus_documents()]
+        passages = write(catalog, corpus, analyse=not args.no_analyze)
         for size in sorted(args.sizes):
             batch = []
             while passages + sum(len(c) for _, c, _ in batch) < size:
                 p = next(stream)
                 batch.append((p.doc, p.chunks, p.spans))
-            passages += write(catalog, batch)
-            if args.analyze:
-                catalog._execute("ANALYZE")
+            passages += write(catalog, batch, analyse=not args.no_analyze)
             result = measure(catalog, questions)
             old, new = (_summary(result["laps"][side]) for side in ("old", "new"))
             print(f"| {passages:,} | {old['cpu']} | {new['cpu']} | {old['wall']} | {new['wall']} | "

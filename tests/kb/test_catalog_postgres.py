@@ -181,6 +181,30 @@ def test_the_ranking_query_ranks_as_the_one_that_unnested_every_lexeme(
     pg.close()
 
 
+def test_an_ingestion_that_changes_many_passages_analyses_the_tables(
+    filled: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the planner's statistics the keyword ranking scanned every passage (issue 25).
+    import kb.catalog_postgres
+
+    def analysed_passages() -> float:
+        with psycopg.connect(str(filled.settings.database_url)) as connection:
+            return connection.execute("SELECT reltuples FROM pg_class WHERE relname = 'chunks'").fetchone()[0]
+
+    assert analysed_passages() == filled.chunk_count() > 0, "the first ingestion analyses"
+    samples.write_md(tmp_path / "docs", "more.md", "---\ntitle: Plus\nlanguage: fr\n---\n# Plus\n\n"
+                     "Un nouveau centre de données ouvre à Dakar pour les administrations publiques.\n")
+    monkeypatch.setattr(kb.catalog_postgres, "ANALYZE_CHANGE", 10.0)  # a small change: not analysed
+    before = filled.chunk_count()
+    assert ingest_paths([tmp_path / "docs"], filled.settings, kb=filled, progress=False).added == 1
+    assert analysed_passages() == before < filled.chunk_count()
+    monkeypatch.setattr(kb.catalog_postgres, "ANALYZE_CHANGE", 0.1)  # the default: one passage more is 25 %
+    samples.write_md(tmp_path / "docs", "encore.md", "---\ntitle: Encore\nlanguage: fr\n---\n# Encore\n\n"
+                     "Le centre de données de Dakar accueille aussi les collectivités locales.\n")
+    assert ingest_paths([tmp_path / "docs"], filled.settings, kb=filled, progress=False).added == 1
+    assert analysed_passages() == filled.chunk_count() > before + 1
+
+
 def test_a_catalog_of_schema_1_gets_its_term_statistics_counted(filled: KnowledgeBase, database_url: str) -> None:
     filled.close()
     with psycopg.connect(database_url, autocommit=True) as connection:
