@@ -405,6 +405,9 @@ class PostgresCatalog(SqlCatalog):
         """Record the ingestion, then analyse the tables when the passages changed by more than
         `ANALYZE_CHANGE` since they were last analysed (autovacuum would, up to a minute later)."""
         super().mark_ingested()
+        self.analyse_if_changed()
+
+    def analyse_if_changed(self) -> None:
         analysed = self._fetchone("SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass")
         before, now = float(analysed["reltuples"]) if analysed else -1.0, self.chunk_count()
         if before < 0 or abs(now - before) > ANALYZE_CHANGE * max(before, 1.0):

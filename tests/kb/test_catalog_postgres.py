@@ -313,6 +313,8 @@ def test_the_migration_copies_a_sqlite_catalog_without_reembedding(
     assert [(a, b, list(v)) for a, b, v in pg.sentences_in(some.doc_id, 0, 10**6)] == [
         (a, b, list(v)) for a, b, v in lite.sentences_in(some.doc_id, 0, 10**6)]
     assert names(pg, pg.keyword_search("cybersecurite", 3, SearchFilter.for_role("admin")))[0] == "cyber.md"
+    with psycopg.connect(database_url) as connection:  # analysed: served at once with planned queries
+        assert connection.execute("SELECT reltuples FROM pg_class WHERE relname = 'chunks'").fetchone()[0] == len(ids)
     # A second copy would mix two catalogs: refused, nothing written.
     assert main(["--store", str(fake_kb.root), "--to", database_url]) == 1
     assert "is not empty; give an empty database" in capsys.readouterr().err
