@@ -86,6 +86,7 @@ bench: install install-dev ## print speed and quality figures next to their base
 	$(PY) -m bench.warm_start --json bench-results/warm_start.json
 	$(PY) -m bench.catalogs --work bench-results/piaf --json bench-results/catalogs.json
 	$(PY) -m bench.replicas
+	nice -n 10 $(PY) -m bench.pg_keyword
 	nice -n 10 $(PY) -m bench.scale --json bench-results/scale.json
 
 # Seeded; the committed weights (bot/reader_model/) came from these settings in ~55 minutes on

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name}{' (baseline)' if name == 'sqlite' else ''} | {rows['bm25']['R@5']:.3f} | "
               f"{rows['hybrid']['R@1']:.3f} | {rows['hybrid']['R@5']:.3f} | {rows['hybrid']['MRR@10']:.3f} | "
               f"{sum(result.get('seconds', {}).values()):.0f} |")
-    gap = results["sqlite"]["rows"]["hybrid"]["recall@5"] - results["postgresql"]["rows"]["hybrid"]["recall@5"]
+    gap = results["sqlite"]["rows"]["hybrid"]["R@5"] - results["postgresql"]["rows"]["hybrid"]["R@5"]
     print(f"\nHybrid recall@5 gap: {gap:+.3f} (target: PostgreSQL within 0.01 of SQLite): {'met' if gap <= 0.01 else 'NOT met'}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -216,6 +216,10 @@ class Catalog(ABC):
     def mark_ingested(self) -> None:
         """Record the time of the last completed ingestion."""
 
+    def analyse_if_changed(self) -> None:
+        """Refresh the query planner's statistics when the passages changed much since it last
+        did (after an ingestion or a copy). Only PostgreSQL's catalog needs it."""
+
     # ----- the write protocol ------------------------------------------------------
     @abstractmethod
     def transaction(self) -> contextlib.AbstractContextManager[None]:

@@ -37,6 +37,7 @@ def copy_catalog(source: Catalog, target: Catalog) -> dict[str, int]:
             counts[table] = sum(target.insert_rows(table, batch) for batch in _batches(source.table_rows(table)))
             log.info("copied table=%s rows=%d", table, counts[table])
     copied = {"documents": len(target.documents()), "chunks": target.chunk_count()}
+    target.analyse_if_changed()  # the copy is served at once: plan its queries with statistics
     if any(copied[t] != counts[t] for t in copied):
         raise StoreError(f"the copy into {target.location} is incomplete ({copied} of {counts}); drop it and run again")
     return counts

@@ -9,7 +9,8 @@
   `tsvector` built with its language's configuration (`passerelle_french`, or
   `passerelle_english` for English chunks), both built on the `unaccent` dictionary so
   "Sénégal" and "Senegal" match; a question is searched as any of its words under both
-  configurations, ranked by BM25 computed from the index (`_BM25`). The terms
+  configurations, ranked by BM25 computed from the index
+  (`kb.catalog_postgres_keyword`). The terms
   of `kb.text.keyword_terms` are kept too (a GIN-indexed array) for `term_frequencies`.
 - The ingest lock is a session advisory lock, so it holds across machines.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import socket
 import threading
@@ -34,8 +34,10 @@ from kb.catalog import (
     StoreBusyError,
     StoreError,
     index_text,
-    kept_terms,
     organisations_column,
+)
+from kb.catalog_postgres_keyword import (
+    BM25_COUNTED, BM25_STORED, LEXEME_STATS, KeywordStatistics, stored_statistics,
 )
 from kb.catalog_sql import SqlCatalog, column_list
 from kb.schema import Chunk, LoadedDocument, date_to_int
@@ -52,8 +54,10 @@ CONNECT_TIMEOUT_S = 5
 # Advisory lock keys (one database = one knowledge base): schema migrations, ingestions.
 SCHEMA_LOCK = 0x70617373
 INGEST_LOCK = 0x70617374
-# BM25 parameters (FTS5's defaults, so both catalogs rank alike).
-BM25_K1, BM25_B = 1.2, 0.75
+# An ingestion that changed the passage count by more than this share (or the first one)
+# analyses the tables: without the planner's statistics the keyword ranking scanned every
+# passage in key order instead of the GIN index (0.4 s a question at 10k passages).
+ANALYZE_CHANGE = 0.1
 _CONFIGS = {"en": "passerelle_english"}
 _DEFAULT_CONFIG = "passerelle_french"
 
@@ -143,51 +147,6 @@ _TABLE_NAMES = ("chunks", "sentences", "mentions", "pending", "documents", "cata
 _CHUNK_INSERT = (
     f"INSERT INTO chunks ({column_list('chunks')}, fts, terms) "
     f"VALUES ({','.join('?' * 13)}, to_tsvector(?::regconfig, ?), ?)"
-)
-
-
-# BM25 over the full-text index: the query's lexemes under both configurations, each weighted by
-# its inverse document frequency among the chunks the filter allows (counted through the GIN
-# index), summed over the chunks that hold any of them with their term frequency saturated and
-# normalised by the chunk's number of lexemes. ts_rank_cd has no IDF: measured on PIAF, it found
-# the right paragraph among the first 5 for 0.51 of 1,000 questions, BM25 here 0.85 (FTS5 0.86).
-_BM25 = (
-    "WITH words AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('passerelle_french', ?) "
-    "|| to_tsvector('passerelle_english', ?)) WHERE strpos(lexeme, E'\\\\') = 0), "
-    "stats AS (SELECT COUNT(*)::float8 AS n, GREATEST(AVG(c.fts_length), 1)::float8 AS avglen "
-    "FROM chunks c WHERE {condition}), "
-    "weighted AS (SELECT w.lexeme, ln(1 + (s.n - f.df + 0.5) / (f.df + 0.5)) AS idf FROM words w CROSS JOIN stats s "
-    "CROSS JOIN LATERAL (SELECT COUNT(*)::float8 AS df FROM chunks c "
-    "WHERE c.fts @@ quote_literal(w.lexeme)::tsquery AND {condition}) f WHERE f.df > 0), "
-    "query AS (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS q FROM weighted) "
-    f"SELECT c.chunk_id, SUM(w.idf * array_length(u.positions, 1) * {BM25_K1 + 1} / (array_length(u.positions, 1) "
-    f"+ {BM25_K1} * (1 - {BM25_B} + {BM25_B} * c.fts_length / s.avglen))) AS rank "
-    "FROM query CROSS JOIN stats s CROSS JOIN chunks c CROSS JOIN LATERAL unnest(c.fts) u "
-    "JOIN weighted w ON w.lexeme = u.lexeme WHERE c.fts @@ query.q AND {condition} "
-    "GROUP BY c.chunk_id ORDER BY rank DESC, c.chunk_id LIMIT ?"
-)
-
-
-# The question's lexemes (as `_BM25` finds them) with their passages in lexeme_stats: in the
-# whole store (`total`, what a match costs) and among those the filter allows (`allowed`, BM25's
-# document frequency); the row of the empty lexeme gives the allowed passages and their lexemes.
-_LEXEME_STATS = (
-    "WITH words AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('passerelle_french', ?) "
-    "|| to_tsvector('passerelle_english', ?)) WHERE strpos(lexeme, E'\\\\') = 0 UNION SELECT '') "
-    "SELECT w.lexeme, COALESCE(SUM(s.passages), 0) AS total, "
-    "COALESCE(SUM(s.passages) FILTER (WHERE s.access = ANY(?::text[]) AND s.language = COALESCE(?, s.language)), 0) AS allowed, "
-    "COALESCE(SUM(s.lexemes) FILTER (WHERE s.access = ANY(?::text[]) AND s.language = COALESCE(?, s.language)), 0) "
-    "AS lexemes FROM words w LEFT JOIN lexeme_stats s ON s.lexeme = w.lexeme GROUP BY w.lexeme"
-)
-# BM25 as `_BM25` computes it, with the statistics given: the passages holding any lexeme of the
-# match (the rarest ones), each scored by all the question's lexemes with their IDF.
-_BM25_STORED = (
-    f"SELECT c.chunk_id, SUM(w.idf * array_length(u.positions, 1) * {BM25_K1 + 1} / (array_length(u.positions, 1) "
-    f"+ {BM25_K1} * (1 - {BM25_B} + {BM25_B} * c.fts_length / ?::float8))) AS rank "
-    "FROM chunks c CROSS JOIN LATERAL unnest(c.fts) u "
-    "JOIN unnest(?::text[], ?::float8[]) AS w(lexeme, idf) ON w.lexeme = u.lexeme "
-    "WHERE c.fts @@ (SELECT string_agg(quote_literal(l), ' | ')::tsquery FROM unnest(?::text[]) l) AND {condition} "
-    "GROUP BY c.chunk_id ORDER BY rank DESC, c.chunk_id LIMIT ?"
 )
 
 
@@ -368,29 +327,28 @@ class PostgresCatalog(SqlCatalog):
         With a filter on access and language only, BM25's statistics are read from
         lexeme_stats and the match is limited to the rarest lexemes within
         `KEYWORD_POSTINGS_BUDGET` (every lexeme still scores the passages found), so the cost
-        stays bounded as the store grows; other filters count them over the index (`_BM25`)."""
+        stays bounded as the store grows; other filters count them over the index (`BM25_COUNTED`)."""
         if not self.stored_statistics_apply(where):
             return self.counted_keyword_search(query, k, where)
-        allowed = [list(where.access), where.language]
-        stats = self._fetchall(_LEXEME_STATS, [query, query, *allowed, *allowed])
-        by_lexeme = {r["lexeme"]: (int(r["total"]), int(r["allowed"])) for r in stats if r["lexeme"]}
-        total = next((r for r in stats if not r["lexeme"]), None)
-        n = int(total["allowed"]) if total else 0
-        scored = {lexeme: df for lexeme, (_, df) in by_lexeme.items() if df > 0}
-        if not n or not scored:
+        stats = self.keyword_statistics(query, where)
+        if stats is None:
             return []
-        avglen = max(int(total["lexemes"]) / n, 1.0)
-        matched = kept_terms(sorted(scored), by_lexeme, self.postings_budget)
-        idf = [math.log(1 + (n - df + 0.5) / (df + 0.5)) for df in scored.values()]
         condition, params = where.to_sql("c")
-        rows = self._fetchall(_BM25_STORED.format(condition=condition),
-                              [avglen, list(scored), idf, matched, *params, k])
+        rows = self._fetchall(BM25_STORED.format(condition=condition),
+                              [stats.avglen, stats.lexemes, stats.lexemes, stats.idf, stats.matched, *params, k])
         return [(r["chunk_id"], float(r["rank"])) for r in rows]
+
+    def keyword_statistics(self, query: str, where: SearchFilter) -> KeywordStatistics | None:
+        """BM25's statistics for `query` read from lexeme_stats (a filter on access and language
+        only), and the lexemes matched within the postings budget; None when nothing matches."""
+        allowed = [list(where.access), where.language]
+        rows = self._fetchall(LEXEME_STATS, [query, query, *allowed, *allowed])
+        return stored_statistics(rows, self.postings_budget)
 
     def counted_keyword_search(self, query: str, k: int, where: SearchFilter) -> list[tuple[str, float]]:
         """`keyword_search` with BM25's statistics counted over the index for `where` (any filter)."""
         condition, params = where.to_sql("c")
-        rows = self._fetchall(_BM25.format(condition=condition), [query, query, *params, *params, *params, k])
+        rows = self._fetchall(BM25_COUNTED.format(condition=condition), [query, query, *params, *params, *params, k])
         return [(r["chunk_id"], float(r["rank"])) for r in rows]
 
     def term_frequencies(
@@ -442,6 +400,19 @@ class PostgresCatalog(SqlCatalog):
         self._executemany(_CHUNK_INSERT, indexed)
         if indexed:
             self._count_stats("c.chunk_id = ANY(?)", [[row[0] for row in rows]], "")
+
+    def mark_ingested(self) -> None:
+        """Record the ingestion, then analyse the tables when the passages changed by more than
+        `ANALYZE_CHANGE` since they were last analysed (autovacuum would, up to a minute later)."""
+        super().mark_ingested()
+        self.analyse_if_changed()
+
+    def analyse_if_changed(self) -> None:
+        analysed = self._fetchone("SELECT reltuples FROM pg_class WHERE oid = 'chunks'::regclass")
+        before, now = float(analysed["reltuples"]) if analysed else -1.0, self.chunk_count()
+        if before < 0 or abs(now - before) > ANALYZE_CHANGE * max(before, 1.0):
+            self._execute("ANALYZE chunks, lexeme_stats, term_stats")
+            log.info("catalog tables analysed passages=%d before=%d", now, max(before, 0))
 
     # ----- lock and reset ------------------------------------------------------------------
     @contextlib.contextmanager

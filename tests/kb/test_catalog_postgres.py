@@ -156,6 +156,55 @@ def test_term_frequencies_and_reads_match_the_sqlite_catalog_on_the_corpus(
     pg.close()
 
 
+def test_the_ranking_query_ranks_as_the_one_that_unnested_every_lexeme(
+    fake_settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 25: each matched passage's index is reduced to the question's lexemes before the
+    # join; the old query (bench.pg_keyword.UNNEST_ALL) unpacked all of them. Same hits, same scores.
+    from bench.pg_keyword import old_keyword_search
+    from evals.corpus import QUESTIONS, load_questions
+
+    monkeypatch.chdir(PROJECT_ROOT)
+    pg = kb_on(fake_settings, database_url)
+    assert ingest_paths([CORPUS], pg.settings, kb=pg, progress=False).failed == 0
+    questions = [q["question"] for q in load_questions(QUESTIONS)[:15]] + ["Sénégal Azerbaïdjan", "cloud data protection"]
+    compared = 0
+    for budget in (float("inf"), 40):
+        pg.catalog.postings_budget = budget
+        for where in (SearchFilter.for_role("admin"), SearchFilter.for_role("reader", language="en")):
+            for question in questions:
+                new, old = pg.keyword_search(question, 40, where), old_keyword_search(pg.catalog, question, 40, where)
+                assert [cid for cid, _ in new] == [cid for cid, _ in old], (question, where, budget)
+                assert [round(s, 9) for _, s in new] == [round(s, 9) for _, s in old]
+                compared += bool(new)
+    assert compared > 40, "most questions find passages"
+    pg.close()
+
+
+def test_an_ingestion_that_changes_many_passages_analyses_the_tables(
+    filled: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the planner's statistics the keyword ranking scanned every passage (issue 25).
+    import kb.catalog_postgres
+
+    def analysed_passages() -> float:
+        with psycopg.connect(str(filled.settings.database_url)) as connection:
+            return connection.execute("SELECT reltuples FROM pg_class WHERE relname = 'chunks'").fetchone()[0]
+
+    assert analysed_passages() == filled.chunk_count() > 0, "the first ingestion analyses"
+    samples.write_md(tmp_path / "docs", "more.md", "---\ntitle: Plus\nlanguage: fr\n---\n# Plus\n\n"
+                     "Un nouveau centre de données ouvre à Dakar pour les administrations publiques.\n")
+    monkeypatch.setattr(kb.catalog_postgres, "ANALYZE_CHANGE", 10.0)  # a small change: not analysed
+    before = filled.chunk_count()
+    assert ingest_paths([tmp_path / "docs"], filled.settings, kb=filled, progress=False).added == 1
+    assert analysed_passages() == before < filled.chunk_count()
+    monkeypatch.setattr(kb.catalog_postgres, "ANALYZE_CHANGE", 0.1)  # the default: one passage more is 25 %
+    samples.write_md(tmp_path / "docs", "encore.md", "---\ntitle: Encore\nlanguage: fr\n---\n# Encore\n\n"
+                     "Le centre de données de Dakar accueille aussi les collectivités locales.\n")
+    assert ingest_paths([tmp_path / "docs"], filled.settings, kb=filled, progress=False).added == 1
+    assert analysed_passages() == filled.chunk_count() > before + 1
+
+
 def test_a_catalog_of_schema_1_gets_its_term_statistics_counted(filled: KnowledgeBase, database_url: str) -> None:
     filled.close()
     with psycopg.connect(database_url, autocommit=True) as connection:
@@ -264,6 +313,8 @@ def test_the_migration_copies_a_sqlite_catalog_without_reembedding(
     assert [(a, b, list(v)) for a, b, v in pg.sentences_in(some.doc_id, 0, 10**6)] == [
         (a, b, list(v)) for a, b, v in lite.sentences_in(some.doc_id, 0, 10**6)]
     assert names(pg, pg.keyword_search("cybersecurite", 3, SearchFilter.for_role("admin")))[0] == "cyber.md"
+    with psycopg.connect(database_url) as connection:  # analysed: served at once with planned queries
+        assert connection.execute("SELECT reltuples FROM pg_class WHERE relname = 'chunks'").fetchone()[0] == len(ids)
     # A second copy would mix two catalogs: refused, nothing written.
     assert main(["--store", str(fake_kb.root), "--to", database_url]) == 1
     assert "is not empty; give an empty database" in capsys.readouterr().err
