@@ -1,6 +1,6 @@
 """Latency of a warm `bot.answer`: on a large store (20,000 chunks), and before/after the
-answer path's speed-ups on the same questions in the same run (reading the units all at once
-or in stages, and with the reader's remembered logits):
+answer path's speed-ups on the same questions in the same run (24 units read all at once or in
+stages, today's 8 units in stages, and with the reader's remembered logits):
 
     python -m evals.latency [--store DIR] [--questions FILE] [--limit 30] [--passes 2] [--threads N]
 
@@ -97,10 +97,13 @@ def measure(kb: KnowledgeBase, questions: list[dict[str, Any]], repeat: int = 1)
 
 # ----- before / after, same run -----------------------------------------------------
 VARIANTS = {
-    # A first-time question: the reader reads all 24 units at once (before), or 8 at a time
-    # until one is clearly an answer (after: PASSERELLE_READER_FIRST, the default).
-    "before (every unit at once)": AnswerConfig(reader=True, reader_cache=False, reader_first=0),
-    "after (in stages)": AnswerConfig(reader=True, reader_cache=False),
+    # A first-time question: the reader reads 24 units (and 4 sections) all at once (before), the
+    # same 8 at a time until one is clearly an answer (the stages), or, today's default, the best 8
+    # units and 3 sections in stages (`AnswerConfig.reader_candidates`, PASSERELLE_READER_FIRST).
+    "before (24 units at once)": AnswerConfig(reader=True, reader_cache=False, reader_first=0,
+                                              reader_candidates=24, section_candidates=4),
+    "24 units in stages": AnswerConfig(reader=True, reader_cache=False, reader_candidates=24, section_candidates=4),
+    "after (8 units in stages)": AnswerConfig(reader=True, reader_cache=False),
     "after, remembered logits": AnswerConfig(reader=True, reader_cache=True),
 }
 

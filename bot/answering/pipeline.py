@@ -120,10 +120,12 @@ def answer(
     }
     model = chat_model(kb.settings)
     if model is not None and _worth_writing(result, evidence):
-        if uses_reader(kb, config) and _read_in_stages(kb, config):
-            # Writing takes seconds: the LLM weighs the best of every unit, not only of those
-            # the stages read before a clear one stopped them (the quoted answer stays as read).
-            read(kb, evidence, replace(config, reader_first=0))
+        if uses_reader(kb, config):
+            # Writing takes seconds, so the LLM's excerpts are the best of more units, all read
+            # (`config.writer_candidates`), than the quoted answer reads; the quoted answer, also
+            # the fallback, stays as read.
+            read(kb, evidence, replace(config, reader_first=0, reader_candidates=config.writer_candidates,
+                                       section_candidates=config.writer_sections))
         excerpts = prompt_excerpts(kb, evidence, config, generation.excerpts)
         result = generate(model, question, result, excerpts, reader_support(kb.embeddings), kb.settings,
                           generation, on_verified)
@@ -189,10 +191,6 @@ def _worth_writing(result: Answer, evidence: Evidence) -> bool:
     with nothing to read is declined without calling the server. On the scorer path, only
     an answered question."""
     return bool(evidence.candidates) if result.confidence is not None else not result.abstained
-
-
-def _read_in_stages(kb: KnowledgeBase, config: AnswerConfig) -> bool:
-    return bool(kb.settings.reader_first if config.reader_first is None else config.reader_first)
 
 
 def uses_reader(kb: KnowledgeBase, config: AnswerConfig) -> bool:

@@ -61,22 +61,28 @@ class AnswerConfig:
     # for questions asking for a list or a summary, the whole run of items a chosen item is in.
     units: bool = True
     # Units sent to the reader, best first by `prerank` ("scorer": the sentence scores above,
-    # "cosine": the embedding model alone).
-    reader_candidates: int = 24
+    # "cosine": the embedding model alone). 8 rather than 24: the reader is fooled more often than
+    # helped by units preranked lower (traced on questions nobody tuned on, fact in the first unit:
+    # new kinds 0.55 -> 0.60, lists 0.50 -> 0.545, blind and the new formats unchanged, PIAF test one
+    # question in ~300 less) and reads half as many units (`python -m evals.latency`).
+    reader_candidates: int = 8
     # Besides those, the best sections of the passages read (a heading with the sentences or
     # list under it, `bot.answering.units.section_units`), scored by the reader like any unit:
     # a question asking for a list or a summary is answered by the section that holds it.
     # 0: none (the answers before sections, `python -m evals.lists`).
-    section_candidates: int = 4
+    section_candidates: int = 3
+    # With an LLM configured, its excerpts are chosen from this many units and sections, all read:
+    # writing takes seconds, and a small model copies a short sentence more faithfully than the
+    # section the quoted answer may lead with (tests/bot/answering/test_llm_server.py).
+    writer_candidates: int = 24
+    writer_sections: int = 4
     prerank: str = "scorer"
     # They are read this many at a time, best-preranked first, until a unit's logit reaches
     # `reader_clear` (`bot.answering.reader.read_in_stages`); None: as the store's settings say
     # (PASSERELLE_READER_FIRST), 0: all at once.
     reader_first: int | None = None
     reader_clear: float = 3.0
-    # Read in stages, at most this many units are read. 16 reads a third less for unclear questions
-    # but moves the calibrator's signals (it was fitted on 24): an off-topic question became "to
-    # check" (tests/bot/answering/test_pipeline.py); 24 until the calibrator is refitted.
+    # Read in stages, at most this many units are read (and at most `reader_candidates`).
     reader_staged_units: int = 24
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
     # Calibrated on the development set (`python -m evals.reader --calibrate`).
