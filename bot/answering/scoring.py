@@ -62,9 +62,10 @@ class AnswerConfig:
     units: bool = True
     # Units sent to the reader, best first by `prerank` ("scorer": the sentence scores above,
     # "cosine": the embedding model alone). 8 rather than 24: the reader is fooled more often than
-    # helped by units preranked lower (traced on questions nobody tuned on, fact in the first unit:
-    # new kinds 0.55 -> 0.60, lists 0.50 -> 0.545, blind and the new formats unchanged, PIAF test one
-    # question in ~300 less) and reads half as many units (`python -m evals.latency`).
+    # helped by units preranked lower. Fact in the first unit on questions nobody tuned on, 24 -> 8
+    # (calibrator refitted): new kinds 0.55 -> 0.60 and blind 0.312 -> 0.312 (`python -m
+    # evals.answers`), list items 0.50 -> 0.523 (`python -m evals.lists`), PIAF test 0.643 -> 0.643;
+    # half the time per answer (`python -m evals.latency`).
     reader_candidates: int = 8
     # Besides those, the best sections of the passages read (a heading with the sentences or
     # list under it, `bot.answering.units.section_units`), scored by the reader like any unit:
@@ -82,8 +83,6 @@ class AnswerConfig:
     # (PASSERELLE_READER_FIRST), 0: all at once.
     reader_first: int | None = None
     reader_clear: float = 3.0
-    # Read in stages, at most this many units are read (and at most `reader_candidates`).
-    reader_staged_units: int = 24
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
     # Calibrated on the development set (`python -m evals.reader --calibrate`).
     reader_threshold: float = -1.285

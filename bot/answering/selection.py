@@ -66,14 +66,12 @@ def reader_context(passage: Passage) -> str:
 def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Candidate]:
     """Score the best `config.reader_candidates` units with the reader, best first; kept
     in `evidence.candidates`. They are read in prerank order, `config.reader_first` at a time
-    (else `Settings.reader_first`), at most `config.reader_staged_units` sentences, lists and
-    rows (plus the sections of `to_read`), until one is clearly an answer
+    (else `Settings.reader_first`), the sections of `to_read` among them, until one is clearly an answer
     (`config.reader_clear`); units left unread are not candidates. With 0, all are read at
     once. Units this question was asked on before keep their remembered logits
     (`config.reader_cache`, else `Settings.reader_cache`)."""
     first = kb.settings.reader_first if config.reader_first is None else config.reader_first
-    limit = min(config.reader_candidates, config.reader_staged_units) if first else config.reader_candidates
-    chosen = to_read(candidates(kb, evidence, config), config, limit)
+    chosen = to_read(candidates(kb, evidence, config), config)
     if chosen:
         scores = load_reader().score(
             evidence.query, [(reader_context(c.passage), c.unit.reading) for c in chosen], [c.cosine for c in chosen],
@@ -88,14 +86,13 @@ def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Ca
     return chosen
 
 
-def to_read(ranked: Sequence[Candidate], config: AnswerConfig, limit: int | None = None) -> list[Candidate]:
-    """The units the reader reads, from `candidates`, in prerank order: the best `limit`
-    (default `config.reader_candidates`) sentences, lists and rows, and besides them the best
+def to_read(ranked: Sequence[Candidate], config: AnswerConfig) -> list[Candidate]:
+    """The units the reader reads, from `candidates`, in prerank order: the best
+    `config.reader_candidates` sentences, lists and rows, and besides them the best
     `config.section_candidates` sections, so that a list or a summary is read whole without
     taking the place of the sentences a fact question needs. A section keeps its prerank (its
     best sentence's), so reading in stages meets it where that sentence would be read."""
-    limit = config.reader_candidates if limit is None else limit
-    units = [c for c in ranked if c.unit.kind != "section"][:limit]
+    units = [c for c in ranked if c.unit.kind != "section"][: config.reader_candidates]
     sections = [c for c in ranked if c.unit.kind == "section"][: config.section_candidates]
     return sorted(units + sections, key=lambda c: c.prerank, reverse=True)
 
