@@ -17,7 +17,7 @@ answered coverage of the answerable questions and answered precision (an answere
 unanswerable question counts as wrong); unanswerable questions never answered; off-topic
 questions declined as not in the documents.
 
-    python -m evals.answers [--sets blind newkinds offtopic] [--piaf test] [--limit N]
+    python -m evals.answers [--sets blind blind4 newkinds offtopic] [--piaf test] [--limit N]
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 SETS = {
     "blind": BLIND_QUESTIONS,
+    # Written on 7 December 2026 before the bot was run on it, to choose defaults on.
+    "blind4": EVAL_DATA / "blind4_questions.jsonl",
     "newkinds": EVAL_DATA / "newkinds_questions.jsonl",
     "offtopic": EVAL_DATA / "offtopic_questions.jsonl",
 }
