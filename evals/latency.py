@@ -97,14 +97,15 @@ def measure(kb: KnowledgeBase, questions: list[dict[str, Any]], repeat: int = 1)
 
 # ----- before / after, same run -----------------------------------------------------
 VARIANTS = {
-    # A first-time question: the reader reads 24 units (and 4 sections) all at once (before), the
-    # same 8 at a time until one is clearly an answer (the stages), or, today's default, the best 8
-    # units and 3 sections in stages (`AnswerConfig.reader_candidates`, PASSERELLE_READER_FIRST).
-    "before (24 units at once)": AnswerConfig(reader=True, reader_cache=False, reader_first=0,
-                                              reader_candidates=24, section_candidates=4),
-    "24 units in stages": AnswerConfig(reader=True, reader_cache=False, reader_candidates=24, section_candidates=4),
-    "after (8 units in stages)": AnswerConfig(reader=True, reader_cache=False),
-    "after, remembered logits": AnswerConfig(reader=True, reader_cache=True),
+    # A first-time question: the reader reads 24 units (and 4 sections) all at once (the first
+    # reader), or, today's default, the best 8 units and 3 sections 8 at a time until one is
+    # clearly an answer (`AnswerConfig.reader_candidates`, PASSERELLE_READER_FIRST), or the same
+    # 4 at a time (measured, not kept: README).
+    "24 units at once": AnswerConfig(reader=True, reader_cache=False, reader_first=0,
+                                     reader_candidates=24, section_candidates=4),
+    "default (8 units, 8 at a time)": AnswerConfig(reader=True, reader_cache=False),
+    "8 units, 4 at a time": AnswerConfig(reader=True, reader_cache=False, reader_first=4),
+    "default, remembered logits": AnswerConfig(reader=True, reader_cache=True),
 }
 
 

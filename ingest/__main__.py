@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from kb.settings import offline_environment
 offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 from kb.logs import configure_logging
 from kb.settings import Settings, SettingsError
+
+log = logging.getLogger("ingest")
 
 DESCRIPTION = """\
 Ingest documents into the Passerelle knowledge base.
@@ -92,7 +95,19 @@ def main(argv: list[str] | None = None) -> int:
             print("error: --check takes no PATH and no other action", file=sys.stderr)
             return 1
         return _check(settings, args.json)
+    yield_cpu(settings)
     return _ingest(args, settings)
+
+
+def yield_cpu(settings: Settings) -> None:
+    """Lower this process's CPU priority by `settings.ingest_nice`: an ingestion can wait, the
+    people asking the app servers on the same machine should not (issue 25's answers during an
+    ingestion)."""
+    if settings.ingest_nice and hasattr(os, "nice"):
+        try:
+            os.nice(settings.ingest_nice)
+        except OSError as exc:  # not allowed here: ingest at the normal priority
+            log.warning("could not lower the ingestion's priority: %s", exc)
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:

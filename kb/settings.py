@@ -103,7 +103,9 @@ class Settings:
     question asked again on unchanged documents is not read again; 0 reads every time."""
     reader_first: int = 8
     """The reader reads the answer units this many at a time, best-preranked first, and stops
-    once one is clearly an answer (`AnswerConfig.reader_clear`); 0 reads all of them at once."""
+    once one is clearly an answer (`AnswerConfig.reader_clear`); 0 reads all of them at once.
+    Not 4: it saves CPU, but the calibrator, judging from the few units read, then answers
+    near misses it declines when it sees all 8 (README, *What to expect*)."""
     llm_url: str | None = None
     """OpenAI-compatible endpoint (…/v1) of the deployment's LLM server; unset: quoted answers only."""
     llm_model: str = "default"
@@ -119,6 +121,9 @@ class Settings:
     """Seconds a CSV export stays on the server (it is also removed when the app stops)."""
     warm_start: bool = True
     """The web app loads its models and indexes as it starts (0: at the first question)."""
+    ingest_nice: int = 10
+    """`python -m ingest` lowers its CPU priority by this much (0-19, the `nice` scale), so that an
+    app server on the same machine answers at full speed while it runs (0: no change)."""
 
     def __post_init__(self) -> None:
         if self.embedding_precision not in PRECISIONS:
@@ -128,6 +133,8 @@ class Settings:
             )
         if self.reader_first < 0:
             raise SettingsError("PASSERELLE_READER_FIRST must be 0 (read every unit at once) or more")
+        if not 0 <= self.ingest_nice <= 19:
+            raise SettingsError("PASSERELLE_INGEST_NICE must be between 0 (no change) and 19 (lowest priority)")
         if self.chunk_size < 200:
             raise SettingsError("PASSERELLE_CHUNK_SIZE must be at least 200 characters")
         if not 0 <= self.chunk_overlap < self.chunk_size // 2:

@@ -17,7 +17,9 @@ development questions; the thresholds are chosen on PIAF `dev` (with and without
 and off topic) and the corpus development questions: `answers` for a precision of at least
 `--precision` over all of them, `relevant` so that `--off-topic` of the off-topic questions
 fall below it. PIAF `test` is never used
-here. Traces are cached per question (`--cache`), so an interrupted run resumes.
+here. Traces are cached per question (`--cache`), so an interrupted run resumes; the cache
+keeps them in a folder named after how the reader read (`reading_key`: units and sections
+read, stage size, clear logit, reader weights), so a change of reading never reuses stale traces.
 
     python -m tools.train_calibrator [--train N] [--dev N] [--offtopic N] [--dest bot/reader_model]
 """
@@ -28,6 +30,7 @@ from kb.settings import offline_environment
 offline_environment()  # before transformers, chromadb or gradio is imported: they read it then
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -68,6 +71,32 @@ def trace(kb: KnowledgeBase, question: str, history: Sequence[Any], where: Searc
     first = evidence.candidates[0]
     quote = (kb.document_text(first.passage.doc_id) or "")[first.unit.start : first.unit.end]
     return {"signals": signals(evidence), "answers": int(answered_by(f"{quote}\n{first.unit.reading}"))}
+
+
+def reading_key(settings: Settings, config: AnswerConfig, reader_dir: Path = READER_DIR) -> dict[str, Any]:
+    """What decides a trace besides the question: how many units and sections the reader
+    reads, how many at a time, the logit that stops it, and its weights (by digest)."""
+    digest = hashlib.sha256()
+    for name in ("card.json", "reader.safetensors"):
+        path = reader_dir / name
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return {
+        "reader_candidates": config.reader_candidates,
+        "section_candidates": config.section_candidates,
+        "reader_first": settings.reader_first if config.reader_first is None else config.reader_first,
+        "reader_clear": config.reader_clear,
+        "reader_weights": digest.hexdigest()[:16],
+    }
+
+
+def reading_folder(root: Path, key: dict[str, Any]) -> Path:
+    """The cache folder of traces read as `key` says, under `root` (made, with `key` written
+    beside the traces so that a person can tell the folders apart)."""
+    name = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+    folder = root / f"reading-{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "reading.json").write_text(json.dumps(key, indent=2) + "\n", encoding="utf-8")
+    return folder
 
 
 class Cache:
@@ -265,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config = AnswerConfig(reader=True)
     corpus = KnowledgeBase(Settings.from_env(store=args.store))
+    args.cache = reading_folder(args.cache, reading_key(corpus.settings, config))
+    log.info("traces cached in %s", args.cache)
     if not corpus.exists or corpus.chunk_count() == 0:
         log.error("the corpus store %s is empty: run `python -m ingest corpus --store %s` first", args.store, args.store)
         return 1

@@ -18,5 +18,5 @@ def test_the_table_shows_each_pass_and_variant_and_the_changed_answers() -> None
             for n in (1, 2)}
     table = latency.format_comparison({"questions": 3, "passes": 2, "answers_changed": 1, "runs": runs})
     assert table.count("| pass 2 |") == len(latency.VARIANTS)
-    assert "| pass 1 | before (24 units at once) | 10.0 | 20.0 | 5.0 |" in table
+    assert "| pass 1 | 24 units at once | 10.0 | 20.0 | 5.0 |" in table
     assert "answers that differ between the variants: 1" in table

@@ -140,10 +140,10 @@ def test_reading_in_stages_answers_a_known_question_as_reading_every_unit(corpus
     every, staged = (gather_evidence(corpus_store, parse_query(question), where, config=config, for_reader=True)
                      for _ in range(2))
     read(corpus_store, every, replace(config, reader_first=0))
-    read(corpus_store, staged, replace(config, reader_first=8))
+    read(corpus_store, staged, replace(config, reader_first=4))
     assert len([c for c in every.candidates if c.unit.kind != "section"]) == config.reader_candidates
     # The first stage holds a clear answer: the other units are left unread, and the answer is the same.
-    assert len(staged.candidates) == 8 and staged.candidates[0].logit >= config.reader_clear
+    assert len(staged.candidates) == 4 and staged.candidates[0].logit >= config.reader_clear
     assert staged.candidates[0].unit == every.candidates[0].unit
     assert staged.candidates[0].logit == pytest.approx(every.candidates[0].logit, abs=0.05)
     result = answer(question, role="official", kb=corpus_store, config=config)
