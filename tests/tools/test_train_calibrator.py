@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from bot.answering.abstain import Logistic
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from bot.answering import AnswerConfig
+from bot.answering.abstain import Logistic
 from kb.settings import Settings
 from tools.train_calibrator import fit, precision_threshold, probabilities, reading_folder, reading_key
 
