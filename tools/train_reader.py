@@ -218,7 +218,7 @@ class Trainer:
 
         self.bf16 = cpu_has_native_bf16()
         self.tokenizer = AutoTokenizer.from_pretrained(str(DEFAULT_MODEL_DIR), local_files_only=True)
-        self.network = build_network(DEFAULT_MODEL_DIR, args.first_layer)
+        self.network = build_network(DEFAULT_MODEL_DIR, args.first_layer, layers=getattr(args, "layers", None))
 
     def _candidate(self, row: int, candidate: tuple[int, int]) -> tuple[str, str, float]:
         """(context, text, cosine) of a candidate: (paragraph, sentence) of PIAF, or (-1, unit)
@@ -427,6 +427,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=100, help="warm-up steps")
     parser.add_argument("--lists-per-step", type=int, default=2, help="lists per optimiser step")
     parser.add_argument("--first-layer", type=int, default=FIRST_TRAINED_LAYER, help="first trained layer (0-11)")
+    parser.add_argument("--layers", type=int, default=None,
+                        help="keep only the e5 model's first N transformer layers (a faster reader; default: all 12)")
     parser.add_argument("--start-from", type=Path, default=None,
                         help="a reader folder whose weights training starts from (default: the e5 weights, head at zero)")
     parser.add_argument("--near-miss-rate", type=float, default=0.3, help="share of questions also given as near misses")
@@ -533,6 +535,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    if args.layers is not None and not 0 <= args.first_layer < args.layers <= 12:
+        print(f"error: --first-layer {args.first_layer} must be below --layers {args.layers} (at most 12): "
+              "a reader trains at least its top layer", file=sys.stderr)
+        return 1
     for path in (args.piaf, args.split):
         if not path.is_file():
             print(f"error: {path} not found", file=sys.stderr)

@@ -72,10 +72,12 @@ def _mean_pool(hidden: "torch.Tensor", mask: "torch.Tensor") -> "torch.Tensor":
     return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
 
 
-def build_network(e5_dir: Path, first_trained_layer: int = FIRST_TRAINED_LAYER) -> Any:
+def build_network(e5_dir: Path, first_trained_layer: int = FIRST_TRAINED_LAYER, layers: int | None = None) -> Any:
     """The reader network on the e5 weights in `e5_dir`, head at zero (ranks as cosine).
 
-    Parameters below `first_trained_layer` are frozen."""
+    Parameters below `first_trained_layer` are frozen. With `layers`, only the first `layers`
+    transformer layers are kept (a shallower, faster reader; the cosine still comes from the
+    whole embedding model)."""
     import torch
     from torch import nn
     from transformers import AutoModel
@@ -87,6 +89,8 @@ def build_network(e5_dir: Path, first_trained_layer: int = FIRST_TRAINED_LAYER) 
         def __init__(self) -> None:
             super().__init__()
             self.encoder = AutoModel.from_pretrained(str(e5_dir), local_files_only=True, add_pooling_layer=False)
+            if layers is not None:
+                _keep_layers(self.encoder, layers)
             hidden = self.encoder.config.hidden_size
             self.head = nn.Linear(hidden, 1)
             nn.init.zeros_(self.head.weight)
@@ -105,6 +109,21 @@ def build_network(e5_dir: Path, first_trained_layer: int = FIRST_TRAINED_LAYER) 
             return self.log_scale.exp() * (cosine - self.offset) + correction
 
     return ReaderNetwork()
+
+
+def _keep_layers(encoder: Any, layers: int) -> None:
+    """Cut `encoder` (a BERT-like model) to its first `layers` transformer layers."""
+    total = len(encoder.encoder.layer)
+    if not 1 <= layers <= total:
+        raise ReaderError(f"a reader keeps 1 to {total} layers of the e5 model, not {layers}")
+    encoder.encoder.layer = encoder.encoder.layer[:layers]
+    encoder.config.num_hidden_layers = layers
+
+
+def layer_count(state: dict[str, Any]) -> int:
+    """How many transformer layers a reader's weights file expects: trained layers always run
+    up to the top one, so the highest layer index it holds, plus one."""
+    return 1 + max(int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer."))
 
 
 def _trained(name: str, first_trained_layer: int) -> bool:
@@ -213,7 +232,7 @@ class Reader:
             raise ReaderError(f"reader weights not found at {weights}: run `make train-reader`")
         state = load_file(str(weights))
         first = min(int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer."))
-        network = build_network(self.e5_dir, first)
+        network = build_network(self.e5_dir, first, layer_count(state))
         names = {name for name, _ in network.named_parameters()}
         missing = [k for k in state if k not in names]
         if missing:
@@ -224,7 +243,8 @@ class Reader:
         if use_bf16:
             network.encoder.to(torch.bfloat16)
         tokenizer = AutoTokenizer.from_pretrained(str(self.e5_dir), local_files_only=True)
-        log.info("loaded reader weights=%s first_trained_layer=%d bf16=%s", weights, first, use_bf16)
+        log.info("loaded reader weights=%s layers=%d first_trained_layer=%d bf16=%s", weights, layer_count(state), first,
+                 use_bf16)
         return network, tokenizer
 
     def score(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],

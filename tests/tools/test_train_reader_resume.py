@@ -54,7 +54,7 @@ def _args(**overrides) -> argparse.Namespace:
     return argparse.Namespace(**values)
 
 
-def tiny_network(e5_dir, first_layer):
+def tiny_network(e5_dir, first_layer, layers=None):
     """A network with the reader's interface, parameter names and dropout, small enough that
     the checkpoint logic is tested in a second (the e5 network is in the slow test)."""
     import torch

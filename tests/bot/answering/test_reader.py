@@ -148,3 +148,32 @@ def test_reading_in_stages_answers_a_known_question_as_reading_every_unit(corpus
     assert staged.candidates[0].logit == pytest.approx(every.candidates[0].logit, abs=0.05)
     result = answer(question, role="official", kb=corpus_store, config=config)
     assert result.outcome == "answered" and "[1]" in result.answer, (result.outcome, result.answer)
+
+
+def test_a_shallow_readers_weights_load_into_a_network_of_the_same_depth(tmp_path: Path, real_model_path: Path) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from bot.answering.reader import WEIGHTS_FILE, build_network, trained_state
+
+    network = build_network(real_model_path, first_trained_layer=3, layers=5)
+    assert len(network.encoder.encoder.layer) == 5
+    with torch.no_grad():
+        network.head.bias.fill_(0.7)  # a trained head: the loaded reader must not rank as cosine does
+    save_file(trained_state(network), str(tmp_path / WEIGHTS_FILE))
+    reader = Reader(real_model_path, tmp_path, bf16=False, cache_size=0)
+    logits = reader.score("Question ?", [("Titre", "Une phrase."), ("Titre", "Une autre, plus longue.")], [0.8, 0.9]).logits
+    loaded, _ = reader._load()
+    assert len(loaded.encoder.encoder.layer) == 5 and loaded.encoder.config.num_hidden_layers == 5
+    # Reading at full depth would give other logits: the shallow network's are reproduced.
+    tokens = reader._load()[1](["query: Question ?\npassage: Titre: Une phrase."], return_tensors="pt")
+    with torch.inference_mode():
+        expected = network.eval()(tokens["input_ids"], tokens["attention_mask"], torch.tensor([0.8]))
+    assert abs(float(expected[0]) - float(logits[0])) < 1e-3
+
+
+def test_a_reader_cannot_keep_more_layers_than_e5_has(real_model_path: Path) -> None:
+    from bot.answering.reader import build_network
+
+    with pytest.raises(ReaderError, match="1 to 12 layers"):
+        build_network(real_model_path, first_trained_layer=6, layers=13)
