@@ -653,10 +653,16 @@ def dev_score(card: dict) -> float | None:
     return best["rank1"] + best["auc"] if "rank1" in best and "auc" in best else None
 
 
+def piaf_test_score(card: dict) -> float | None:
+    """The network's PIAF test rank-1 in a card, measured once when its run finished (None: not
+    measured)."""
+    return (card.get("test_network_alone") or {}).get("rank1")
+
+
 def publish(args: argparse.Namespace, result: Path, card: dict) -> bool:
     """Copy the finished run's weights and card to --out when its dev figure is better than the
-    committed one's on the same dev questions (or nothing is committed there); the card records
-    the figure it replaced. Returns whether --out changed."""
+    committed one's on the same dev questions and its PIAF test rank-1 is not worse (or nothing is
+    committed there); the card records the figures it replaced. Returns whether --out changed."""
     import shutil
 
     old_path = args.out / CARD_FILE
@@ -669,8 +675,16 @@ def publish(args: argparse.Namespace, result: Path, card: dict) -> bool:
             f"PIAF dev rank-1 + AUC {new_score:.4f} <= committed {old_score:.4f}"
         print(f"kept the weights in {args.out}: {why}; this run's are in {result}")
         return False
+    new_test, old_test = piaf_test_score(card), piaf_test_score(old)
+    if has_weights and new_test is not None and old_test is not None and new_test < old_test:
+        # Dev chose the checkpoint; whether it replaces the product is for questions nobody
+        # tuned on (a run with the corpus questions beat the committed dev figure and lost on test).
+        print(f"kept the weights in {args.out}: PIAF test rank-1 {new_test:.4f} < committed {old_test:.4f} "
+              f"(dev was better); this run's are in {result}")
+        return False
     card["replaced"] = {"criterion": "PIAF dev rank1 + auc (network alone, dev_best)",
-                        "previous_dev_best": old.get("dev_best"), "previous_test": old.get("test")}
+                        "previous_dev_best": old.get("dev_best"), "previous_test": old.get("test"),
+                        "previous_test_network_alone": old.get("test_network_alone")}
     (result / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     args.out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(result / WEIGHTS_FILE, args.out / WEIGHTS_FILE)

@@ -147,19 +147,24 @@ def test_the_fingerprint_ignores_session_settings_only() -> None:
 
 def _card(folder: Path, rank1: float, auc: float, questions: int = 329) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
-    card = {"dev_best": {"questions": questions, "rank1": rank1, "auc": auc}, "test": {"reader": rank1}}
+    card = {"dev_best": {"questions": questions, "rank1": rank1, "auc": auc}, "test": {"reader": rank1},
+            "test_network_alone": {"rank1": rank1}}
     (folder / "card.json").write_text(json.dumps(card), encoding="utf-8")
     (folder / "reader.safetensors").write_bytes(f"weights {rank1}".encode())
     return card
 
 
-def test_committed_weights_change_only_for_a_better_dev_figure(tmp_path: Path) -> None:
+def test_committed_weights_change_only_for_a_better_dev_figure_and_no_worse_test(tmp_path: Path) -> None:
     out, result = tmp_path / "out", tmp_path / "result"
     _card(out, 0.73, 0.79)
     args = argparse.Namespace(out=out)
     assert not publish(args, result, _card(result, 0.72, 0.79))
     assert (out / "reader.safetensors").read_bytes() == b"weights 0.73"
     assert not publish(args, result, _card(result, 0.80, 0.80, questions=8)), "another dev set: not comparable"
+    worse_on_test = _card(result, 0.75, 0.79)
+    worse_on_test["test_network_alone"]["rank1"] = 0.70
+    assert not publish(args, result, worse_on_test), "a better dev figure but a worse PIAF test one"
+    assert (out / "reader.safetensors").read_bytes() == b"weights 0.73"
     assert publish(args, result, _card(result, 0.75, 0.79))
     assert (out / "reader.safetensors").read_bytes() == b"weights 0.75"
     card = json.loads((out / "card.json").read_text(encoding="utf-8"))
