@@ -218,7 +218,7 @@ class Trainer:
 
         self.bf16 = cpu_has_native_bf16()
         self.tokenizer = AutoTokenizer.from_pretrained(str(DEFAULT_MODEL_DIR), local_files_only=True)
-        self.network = build_network(DEFAULT_MODEL_DIR, args.first_layer, layers=getattr(args, "layers", None))
+        self.network = build_network(DEFAULT_MODEL_DIR, args.first_layer, layers=args.layers)
 
     def _candidate(self, row: int, candidate: tuple[int, int]) -> tuple[str, str, float]:
         """(context, text, cosine) of a candidate: (paragraph, sentence) of PIAF, or (-1, unit)
@@ -682,7 +682,8 @@ def publish(args: argparse.Namespace, result: Path, card: dict) -> bool:
         print(f"kept the weights in {args.out}: PIAF test rank-1 {new_test:.4f} < committed {old_test:.4f} "
               f"(dev was better); this run's are in {result}")
         return False
-    card["replaced"] = {"criterion": "PIAF dev rank1 + auc (network alone, dev_best)",
+    card["replaced"] = {"criterion": "PIAF dev rank1 + auc (network alone, dev_best), and PIAF test rank1 "
+                                     "(network alone) not below the replaced one's",
                         "previous_dev_best": old.get("dev_best"), "previous_test": old.get("test"),
                         "previous_test_network_alone": old.get("test_network_alone")}
     (result / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -120,10 +120,15 @@ def _keep_layers(encoder: Any, layers: int) -> None:
     encoder.config.num_hidden_layers = layers
 
 
+def _layer_indexes(state: dict[str, Any]) -> list[int]:
+    """The transformer layer index of each layer parameter in a reader's weights."""
+    return [int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer.")]
+
+
 def layer_count(state: dict[str, Any]) -> int:
     """How many transformer layers a reader's weights file expects: trained layers always run
     up to the top one, so the highest layer index it holds, plus one."""
-    return 1 + max(int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer."))
+    return 1 + max(_layer_indexes(state))
 
 
 def _trained(name: str, first_trained_layer: int) -> bool:
@@ -231,8 +236,8 @@ class Reader:
         if not weights.is_file():
             raise ReaderError(f"reader weights not found at {weights}: run `make train-reader`")
         state = load_file(str(weights))
-        first = min(int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer."))
-        network = build_network(self.e5_dir, first, layer_count(state))
+        first, layers = min(_layer_indexes(state)), layer_count(state)
+        network = build_network(self.e5_dir, first, layers)
         names = {name for name, _ in network.named_parameters()}
         missing = [k for k in state if k not in names]
         if missing:
@@ -243,8 +248,7 @@ class Reader:
         if use_bf16:
             network.encoder.to(torch.bfloat16)
         tokenizer = AutoTokenizer.from_pretrained(str(self.e5_dir), local_files_only=True)
-        log.info("loaded reader weights=%s layers=%d first_trained_layer=%d bf16=%s", weights, layer_count(state), first,
-                 use_bf16)
+        log.info("loaded reader weights=%s layers=%d first_trained_layer=%d bf16=%s", weights, layers, first, use_bf16)
         return network, tokenizer
 
     def score(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],

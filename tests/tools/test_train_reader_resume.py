@@ -48,7 +48,7 @@ def _data():
 
 
 def _args(**overrides) -> argparse.Namespace:
-    values = dict(lr=1e-4, head_lr=1e-2, warmup=2, lists_per_step=2, first_layer=11, max_steps=6, eval_every=3,
+    values = dict(lr=1e-4, head_lr=1e-2, warmup=2, lists_per_step=2, first_layer=11, layers=None, max_steps=6, eval_every=3,
                   checkpoint_every=2, minutes=None, session_steps=None)
     values.update(overrides)
     return argparse.Namespace(**values)

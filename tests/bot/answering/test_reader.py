@@ -163,10 +163,10 @@ def test_a_shallow_readers_weights_load_into_a_network_of_the_same_depth(tmp_pat
     save_file(trained_state(network), str(tmp_path / WEIGHTS_FILE))
     reader = Reader(real_model_path, tmp_path, bf16=False, cache_size=0)
     logits = reader.score("Question ?", [("Titre", "Une phrase."), ("Titre", "Une autre, plus longue.")], [0.8, 0.9]).logits
-    loaded, _ = reader._load()
+    loaded, tokenizer = reader._load()
     assert len(loaded.encoder.encoder.layer) == 5 and loaded.encoder.config.num_hidden_layers == 5
     # Reading at full depth would give other logits: the shallow network's are reproduced.
-    tokens = reader._load()[1](["query: Question ?\npassage: Titre: Une phrase."], return_tensors="pt")
+    tokens = tokenizer(["query: Question ?\npassage: Titre: Une phrase."], return_tensors="pt")
     with torch.inference_mode():
         expected = network.eval()(tokens["input_ids"], tokens["attention_mask"], torch.tensor([0.8]))
     assert abs(float(expected[0]) - float(logits[0])) < 1e-3
