@@ -54,7 +54,8 @@ import numpy as np
 
 from evals.piaf_reader import SPLIT_FILE, PIAF_FILE, Paragraph, Question, evenly, load
 from evals.piaf_reader import normalise as _norm
-from bot.answering.reader import CARD_FILE, FIRST_TRAINED_LAYER, MAX_TOKENS, READER_DIR, WEIGHTS_FILE, build_network, reader_text, trained_state
+from bot.answering.reader import (CARD_FILE, FIRST_TRAINED_LAYER, MAX_TOKENS, READER_DIR, WEIGHTS_FILE, Reader,
+                                  build_network, reader_text, trained_state)
 from kb.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT
 from tools.reader_checkpoint import RESULT_DIR, CheckpointError, Checkpoints, fingerprint
 from tools.reader_corpus import (DEFAULT_CORPUS_SETS, CorpusDataError, CorpusQuestion, CorpusUnit, corpus_lists,
@@ -219,6 +220,9 @@ class Trainer:
         self.bf16 = cpu_has_native_bf16()
         self.tokenizer = AutoTokenizer.from_pretrained(str(DEFAULT_MODEL_DIR), local_files_only=True)
         self.network = build_network(DEFAULT_MODEL_DIR, args.first_layer, layers=args.layers)
+        # A trained reader whose logits the network learns to reproduce beside the gold targets
+        # (--teacher): a shallow reader keeps more of a deep one's judgement than PIAF's labels teach it.
+        self.teacher = Reader(DEFAULT_MODEL_DIR, args.teacher).model()[0] if args.teacher else None
 
     def _candidate(self, row: int, candidate: tuple[int, int]) -> tuple[str, str, float]:
         """(context, text, cosine) of a candidate: (paragraph, sentence) of PIAF, or (-1, unit)
@@ -229,7 +233,10 @@ class Trainer:
             return unit.context, unit.reading, unit.cosine(self.qv[row])
         return self.paragraphs[p].title, self.paragraphs[p].sentence(i), float(self.sv[self.offsets[p] + i] @ self.qv[row])
 
-    def batch_logits(self, question_rows: list[int], lists: list[list[tuple[int, int]]]) -> list:
+    def batch_logits(self, question_rows: list[int], lists: list[list[tuple[int, int]]],
+                     with_teacher: bool = False) -> tuple[list, list | None]:
+        """The network's logits of each list (and the teacher's, without gradient, if asked and
+        there is one)."""
         torch = self.torch
         texts, cosines, sizes = [], [], []
         for row, cands in zip(question_rows, lists):
@@ -240,11 +247,16 @@ class Trainer:
                 cosines.append(cosine)
             sizes.append(len(cands))
         enc = self.tokenizer(texts, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+        cosine = torch.tensor(cosines)
         # bf16 autocast only where the CPU computes bf16 natively: emulated, a training step
         # took 16 s instead of 1 s in fp32 (AMD EPYC without AVX512-BF16).
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            logits = self.network(enc["input_ids"], enc["attention_mask"], torch.tensor(cosines))
-        return list(torch.split(logits.float(), sizes))
+            logits = self.network(enc["input_ids"], enc["attention_mask"], cosine)
+        teacher = None
+        if with_teacher and self.teacher is not None:
+            with torch.no_grad():
+                teacher = list(torch.split(self.teacher(enc["input_ids"], enc["attention_mask"], cosine).float(), sizes))
+        return list(torch.split(logits.float(), sizes)), teacher
 
     def evaluate(self, questions: list[Question], rows: list[int], limit: int | None = None) -> dict[str, float]:
         """Rank-1 of the gold sentence inside the gold paragraph (reader and cosine), AUC of
@@ -261,7 +273,7 @@ class Trainer:
                 part = chosen[start : start + 8]
                 lists = [[(q.paragraph, i) for i in range(len(self.paragraphs[q.paragraph].spans))] + self.negatives[r][:5]
                          for q, r in part]
-                logits = self.batch_logits([r for _, r in part], lists)
+                logits, _ = self.batch_logits([r for _, r in part], lists)
                 for (q, row), cands, out in zip(part, lists, logits):
                     n = len(self.paragraphs[q.paragraph].spans)
                     scores = out.numpy()
@@ -311,11 +323,13 @@ class Trainer:
 
     def _step(self, chunk: list[Example], optimizer: Any, scheduler: Any) -> float:
         torch = self.torch
-        logits = self.batch_logits([e.cosine_row for e in chunk], [e.candidates for e in chunk])
+        args = self.args
+        logits, teacher = self.batch_logits([e.cosine_row for e in chunk], [e.candidates for e in chunk],
+                                            with_teacher=True)
         loss = 0.0
-        for e, out in zip(chunk, logits):
-            full = torch.cat([torch.zeros(1), out])
-            loss = loss + torch.nn.functional.cross_entropy(full.unsqueeze(0), torch.tensor([e.target]))
+        for i, (e, out) in enumerate(zip(chunk, logits)):
+            loss = loss + list_loss(out, e.target, teacher[i] if teacher else None, args.distill_weight,
+                                    args.distill_temperature)
         loss = loss / len(chunk)
         optimizer.zero_grad()
         loss.backward()
@@ -390,6 +404,23 @@ class Trainer:
         return best, best_state, done == total
 
 
+def list_loss(logits: Any, target: int, teacher: Any = None, weight: float = 0.0, temperature: float = 1.0) -> Any:
+    """The loss of one list: softmax cross-entropy of its candidates' logits against "not in the
+    documents" (logit 0, class 0) with `target`, and, given the teacher's logits of the same list,
+    `weight` of it the KL divergence from the teacher's distribution over the same classes at
+    `temperature` (scaled by its square, so that the gradient keeps its size)."""
+    import torch
+    import torch.nn.functional as F
+
+    full = torch.cat([torch.zeros(1), logits])
+    hard = F.cross_entropy(full.unsqueeze(0), torch.tensor([target]))
+    if teacher is None or weight <= 0:
+        return hard
+    soft_target = F.softmax(torch.cat([torch.zeros(1), teacher.detach()]) / temperature, dim=0)
+    soft = F.kl_div(F.log_softmax(full / temperature, dim=0), soft_target, reduction="sum") * temperature ** 2
+    return (1 - weight) * hard + weight * soft
+
+
 def _auc(pos: list[float], neg: list[float]) -> float:
     if not pos or not neg:
         return float("nan")
@@ -429,6 +460,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--first-layer", type=int, default=FIRST_TRAINED_LAYER, help="first trained layer (0-11)")
     parser.add_argument("--layers", type=int, default=None,
                         help="keep only the e5 model's first N transformer layers (a faster reader; default: all 12)")
+    parser.add_argument("--teacher", type=Path, default=None,
+                        help="a trained reader folder (e.g. bot/reader_model) whose logits the network also learns "
+                             "to reproduce (distillation, for a shallower reader with --layers)")
+    parser.add_argument("--distill-weight", type=float, default=0.8,
+                        help="with --teacher: share of the loss that follows the teacher (default: %(default)s)")
+    parser.add_argument("--distill-temperature", type=float, default=1.0,
+                        help="with --teacher: softmax temperature of the teacher's and the network's lists "
+                             "(default: %(default)s)")
     parser.add_argument("--start-from", type=Path, default=None,
                         help="a reader folder whose weights training starts from (default: the e5 weights, head at zero)")
     parser.add_argument("--near-miss-rate", type=float, default=0.3, help="share of questions also given as near misses")

@@ -223,6 +223,11 @@ class Reader:
                     self._loaded = self._build()
         return self._loaded
 
+    def model(self) -> tuple[Any, Any]:
+        """The loaded network (eval mode, bf16 where the CPU has it) and its tokenizer: for a
+        caller that batches its own texts (a training run distilling this reader)."""
+        return self._load()
+
     def _build(self) -> tuple[Any, Any]:
         import torch
         from safetensors.torch import load_file

@@ -48,3 +48,36 @@ def test_near_miss_swaps_a_year_the_paragraph_does_not_contain():
     assert text is not None and text != q.text
     swapped = [w for w in text.split() if w not in q.text.split()]
     assert swapped and all(w not in TEXT for w in swapped)
+
+
+def test_list_loss_without_a_teacher_is_the_cross_entropy_against_not_in_the_documents() -> None:
+    import torch
+
+    from tools.train_reader import list_loss
+
+    logits = torch.tensor([2.0, -1.0, 0.5])
+    expected = -torch.log_softmax(torch.tensor([0.0, 2.0, -1.0, 0.5]), dim=0)[1]
+    assert torch.isclose(list_loss(logits, 1), expected)
+    # A teacher with no weight changes nothing.
+    assert torch.isclose(list_loss(logits, 1, torch.tensor([-3.0, 4.0, 0.0]), weight=0.0), expected)
+
+
+def test_list_loss_pulls_the_logits_towards_the_teachers_including_not_in_the_documents() -> None:
+    import torch
+
+    from tools.train_reader import list_loss
+
+    teacher = torch.tensor([-2.0, 3.0, -0.5])
+    same = teacher.clone().requires_grad_(True)
+    loss = list_loss(same, 0, teacher, weight=1.0)
+    loss.backward()
+    assert abs(float(loss)) < 1e-6 and float(same.grad.abs().max()) < 1e-6, "a student equal to its teacher has nothing to learn"
+
+    # Every logit 2 above the teacher's: the same ranking, but surer than "not in the documents"
+    # allows; the teacher's part of the loss pulls all of them down.
+    student = (teacher + 2.0).requires_grad_(True)
+    list_loss(student, 0, teacher, weight=1.0, temperature=2.0).backward()
+    assert bool((student.grad > 0).all()), student.grad
+    stepped = student.detach() - 0.5 * student.grad
+    assert float(list_loss(stepped, 0, teacher, weight=1.0, temperature=2.0)) < float(
+        list_loss(student.detach(), 0, teacher, weight=1.0, temperature=2.0))

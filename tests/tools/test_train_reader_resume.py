@@ -49,7 +49,8 @@ def _data():
 
 def _args(**overrides) -> argparse.Namespace:
     values = dict(lr=1e-4, head_lr=1e-2, warmup=2, lists_per_step=2, first_layer=11, layers=None, max_steps=6, eval_every=3,
-                  checkpoint_every=2, minutes=None, session_steps=None)
+                  checkpoint_every=2, minutes=None, session_steps=None, teacher=None, distill_weight=0.5,
+                  distill_temperature=1.0)
     values.update(overrides)
     return argparse.Namespace(**values)
 
@@ -123,6 +124,49 @@ def test_a_stopped_run_resumes_to_the_same_weights(network: str, real_model_path
     assert _same(resumed[3], params), "the resumed run's trained parameters equal the uninterrupted run's"
     # Compared as JSON: the fixture's dev AUCs are NaN (no negatives), and NaN != NaN.
     assert _same(resumed[1], state) and json.dumps(resumed[0], sort_keys=True) == json.dumps(best, sort_keys=True)
+
+
+def _near_cosines(paragraphs, questions, sv, offsets, qv):
+    """The fixture's vectors moved so that every cosine lies where e5's do (0.78-0.92), where
+    the readers' logits are neither all certain nor all hopeless."""
+    rng = np.random.default_rng(3)
+    qv = np.zeros_like(qv)
+    qv[:, 0] = 1.0
+    cos = rng.uniform(0.78, 0.92, size=len(sv))
+    sv = np.zeros_like(sv)
+    sv[:, 0], sv[:, 1] = cos, np.sqrt(1 - cos ** 2)
+    return paragraphs, questions, sv, offsets, qv
+
+
+@pytest.mark.real_model
+@pytest.mark.slow
+def test_a_shallow_reader_learns_the_committed_readers_logits_from_its_teacher(real_model_path: Path,
+                                                                              tmp_path: Path) -> None:
+    import torch
+
+    from bot.answering.reader import READER_DIR
+    from tools.train_reader import Trainer, list_loss
+
+    paragraphs, questions, sv, offsets, qv = _near_cosines(*_data())
+    negatives = hard_negatives(questions, paragraphs, sv, offsets, qv, k=2)
+    examples = [e for _ in range(3) for e in make_examples(questions, negatives, paragraphs, random.Random(1), {},
+                                                           other_rate=0.5)]
+    dev = ([q for q in questions if q.split == "dev"], [i for i, q in enumerate(questions) if q.split == "dev"])
+
+    def distance(weight: float) -> float:
+        torch.manual_seed(5)
+        args = _args(layers=2, first_layer=1, teacher=READER_DIR, distill_weight=weight, max_steps=8, eval_every=100,
+                     checkpoint_every=100, lr=3e-4)
+        trainer = Trainer(args, paragraphs, sv, offsets, qv, [q.text for q in questions], negatives)
+        trainer.fit(examples, dev, Checkpoints(tmp_path / f"run-{weight}", "run"))
+        trainer.network.eval()
+        with torch.no_grad():
+            student, teacher = trainer.batch_logits([e.cosine_row for e in examples], [e.candidates for e in examples],
+                                                    with_teacher=True)
+        return float(np.mean([float(list_loss(s, 0, t, weight=1.0)) for s, t in zip(student, teacher)]))
+
+    labels_only, distilled = distance(0.0), distance(1.0)
+    assert distilled < 0.8 * labels_only, (distilled, labels_only)
 
 
 def test_a_checkpoint_of_another_run_is_refused(tmp_path: Path) -> None:
