@@ -17,7 +17,7 @@ answered coverage of the answerable questions and answered precision (an answere
 unanswerable question counts as wrong); unanswerable questions never answered; off-topic
 questions declined as not in the documents.
 
-    python -m evals.answers [--sets blind blind4 blind5 newkinds offtopic] [--piaf test] [--limit N]
+    python -m evals.answers [--sets blind blind4 blind5 blind6 newkinds offtopic] [--piaf test] [--limit N]
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ SETS = {
     "blind4": EVAL_DATA / "blind4_questions.jsonl",
     # Written on 7 December 2026 before the bot was run on it.
     "blind5": EVAL_DATA / "blind5_questions.jsonl",
+    # Written on 7 December 2026 before the bot was run on it.
+    "blind6": EVAL_DATA / "blind6_questions.jsonl",
     "newkinds": EVAL_DATA / "newkinds_questions.jsonl",
     "offtopic": EVAL_DATA / "offtopic_questions.jsonl",
 }
