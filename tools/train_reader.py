@@ -21,6 +21,10 @@ development and test questions asked of the sample corpus store, the gold unit a
 negatives of its own document (and "not in the documents" for the unanswerable ones), each
 list `--corpus-repeat` times per epoch. Those two sets are then trained on: no longer report sets.
 
+Distillation (`--teacher DIR`, e.g. a shallower reader with `--layers` taught by the committed
+one): the teacher reads each batch too, without gradient, and `--distill-weight` of each list's
+loss is the divergence from its distribution over the same candidates and "not in the documents".
+
 Seeded and reproducible on one machine; progress bar. Resumable (`tools/reader_checkpoint.py`):
 a checkpoint every `--checkpoint-every` steps and when a session stops (`--minutes`,
 `--session-steps`, Ctrl-C, SIGTERM) in `--checkpoint-dir`; the same command continues from it
