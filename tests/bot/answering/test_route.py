@@ -1,5 +1,5 @@
 """The router (`bot.answering.route`): the commitments or the documents, on the real corpus store; a
-question about one action is the register's only when the reader puts one of its mentions first."""
+question about one action (a topic, no filter) goes to the documents."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ TODAY = date(2026, 6, 15)
         # A question about commitments of something no document names goes to the documents,
         # which decline it, rather than to an unrelated list of commitments.
         ("Quels engagements le Sénégal a-t-il pris avec l'Estonie ?", "documents"),
-        # About one action: the documents first (`confirmed_by_reading`).
+        # About one action (`about_one_action`): the passages that state it answer.
         ("Quelle est l'échéance actuelle du portail pilote de démarches en ligne ?", "documents"),
     ],
 )
