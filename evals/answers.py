@@ -17,7 +17,7 @@ answered coverage of the answerable questions and answered precision (an answere
 unanswerable question counts as wrong); unanswerable questions never answered; off-topic
 questions declined as not in the documents.
 
-    python -m evals.answers [--sets blind blind4 blind5 blind6 newkinds offtopic] [--piaf test] [--limit N]
+    python -m evals.answers [--sets blind blind4 blind5 blind6 blind7 newkinds offtopic] [--piaf test] [--limit N]
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ SETS = {
     "blind5": EVAL_DATA / "blind5_questions.jsonl",
     # Written on 7 December 2026 before the bot was run on it.
     "blind6": EVAL_DATA / "blind6_questions.jsonl",
+    # Written on 7 December 2026 before the bot was run on it.
+    "blind7": EVAL_DATA / "blind7_questions.jsonl",
     "newkinds": EVAL_DATA / "newkinds_questions.jsonl",
     "offtopic": EVAL_DATA / "offtopic_questions.jsonl",
 }
