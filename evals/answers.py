@@ -15,7 +15,10 @@ the expected fact in the first unit shown (answered, or first of the passages to
 in any unit shown;
 answered coverage of the answerable questions and answered precision (an answered
 unanswerable question counts as wrong); unanswerable questions never answered; off-topic
-questions declined as not in the documents.
+questions declined as not in the documents. For the default path, the **risk–coverage curve** of
+its confidence (`risk_coverage`): the answerable and unanswerable questions ranked by how sure the
+calibrator is, and at each share of them answered, how often the first unit would be right; also
+over every corpus set asked together.
 
     python -m evals.answers [--sets blind blind4 blind5 blind6 blind7 newkinds offtopic] [--piaf test] [--limit N]
 """
@@ -112,6 +115,56 @@ def figures(asked: Sequence[Asked]) -> dict[str, Any]:
     }
 
 
+# Shares of the questions answered, most confident first, at which the curve is printed.
+COVERAGE_POINTS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+
+
+def _confidence(asked: Asked) -> float:
+    """How sure the path is of the question's first unit; an answer without a calibrated
+    confidence (the commitments register's) counts as sure when it answers."""
+    confidence = asked.result.confidence
+    if confidence is None:
+        return 1.0 if asked.answered else 0.0
+    return float(confidence)
+
+
+def risk_coverage(asked: Sequence[Asked], points: Sequence[float] = COVERAGE_POINTS) -> dict[str, Any] | None:
+    """The risk–coverage curve of one path's confidence (selective question answering): the
+    answerable and unanswerable questions ranked most confident first; answering the first
+    share `c` of them, `precision` is how many of those answers would be right (an answerable
+    question whose first unit holds its fact; an unanswerable one is always wrong), `risk` its
+    complement, `answerable_coverage` the share of the answerable questions answered right and
+    `confidence` the threshold that share needs. `aurc` is the mean risk over every prefix
+    (area under the curve: lower is better). None without such questions."""
+    pool = sorted((a for a in asked if a.kind in ("answerable", "unanswerable")), key=_confidence, reverse=True)
+    if not pool:
+        return None
+    correct = [a.kind == "answerable" and a.right(a.result.answer + "\n" + a.first_shown) for a in pool]
+    answerable = sum(a.kind == "answerable" for a in pool)
+    running, risks = 0, []
+    for k, ok in enumerate(correct, start=1):
+        running += ok
+        risks.append(1 - running / k)
+    rows = []
+    for share in points:
+        k = min(len(pool), max(1, round(share * len(pool))))
+        right = sum(correct[:k])
+        rows.append({"coverage": share, "answered": k, "precision": round(right / k, 3), "risk": round(1 - right / k, 3),
+                     "answerable_coverage": round(right / answerable, 3) if answerable else None,
+                     "confidence": round(_confidence(pool[k - 1]), 3)})
+    return {"questions": len(pool), "aurc": round(sum(risks) / len(risks), 3), "points": rows}
+
+
+def format_curve(name: str, curve: dict[str, Any]) -> str:
+    """A markdown table of a `risk_coverage` curve, a column per share answered."""
+    points = curve["points"]
+    lines = [f"| {name}: risk–coverage ({curve['questions']} questions, AURC {curve['aurc']}) | "
+             + " | ".join(str(p["coverage"]) for p in points) + " |", "|---" * (len(points) + 1) + "|"]
+    for key in ("precision", "answerable_coverage", "confidence"):
+        lines.append(f"| {key} | " + " | ".join(str(p[key]) for p in points) + " |")
+    return "\n".join(lines)
+
+
 def ask(kb: KnowledgeBase, question: str, history: Any, role: str, where: Any, k: int = 5) -> dict[str, tuple[Answer, float]]:
     """One question under every path; the reader reads it once for both reader paths."""
     from bot.answering import compose_units, choose_units, decided, declined, gather_evidence, read
@@ -141,8 +194,10 @@ def ask(kb: KnowledgeBase, question: str, history: Any, role: str, where: Any, k
 
 
 def ask_all(kb: KnowledgeBase, items: Sequence[tuple[str, str, Any, str, Any, Callable[[str], bool]]],
-            label: str) -> dict[str, dict[str, Any]]:
-    """Every (kind, question, history, role, search filter, right) under every path."""
+            label: str, pooled: list[Asked] | None = None) -> dict[str, dict[str, Any]]:
+    """Every (kind, question, history, role, search filter, right) under every path; the
+    default path's figures carry its `risk_coverage` curve, and its answers are added to
+    `pooled` when given (for the curve over several sets)."""
     asked: dict[str, list[Asked]] = {name: [] for name in PATHS}
     for i, (kind, question, history, role, where, right) in enumerate(items, start=1):
         for name, (result, seconds) in ask(kb, question, history, role, where).items():
@@ -150,6 +205,9 @@ def ask_all(kb: KnowledgeBase, items: Sequence[tuple[str, str, Any, str, Any, Ca
         if i % 50 == 0:
             log.info("%s: %d/%d questions", label, i, len(items))
     rows = {name: figures(found) for name, found in asked.items()}
+    rows["default"]["risk_coverage"] = risk_coverage(asked["default"])
+    if pooled is not None:
+        pooled.extend(asked["default"])
     log.info("%s: %s", label, rows)
     return rows
 
@@ -206,17 +264,28 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     if args.sets:
         kb = newkinds_store(args.store)
+        pooled: list[Asked] = []
         for name in args.sets:
-            results[name] = ask_all(kb, corpus_items(SETS[name], offtopic=name == "offtopic"), name)
+            results[name] = ask_all(kb, corpus_items(SETS[name], offtopic=name == "offtopic"), name, pooled)
             print(format_rows(name, results[name], KEYS) + "\n", flush=True)
+            _print_curve(name, results[name]["default"]["risk_coverage"])
+        if len(args.sets) > 1:
+            results["corpus-sets"] = {"default": {"risk_coverage": risk_coverage(pooled)}}
+            _print_curve("all corpus sets asked, default", results["corpus-sets"]["default"]["risk_coverage"])
     for split in args.piaf:
         store, items = piaf_items(split, args.limit, args.work)
         results[f"piaf-{split}"] = ask_all(store, items, f"PIAF {split}")
         print(format_rows(f"PIAF {split} (with and without the article)", results[f"piaf-{split}"], KEYS) + "\n", flush=True)
+        _print_curve(f"PIAF {split}, default", results[f"piaf-{split}"]["default"]["risk_coverage"])
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
+
+
+def _print_curve(name: str, curve: dict[str, Any] | None) -> None:
+    if curve is not None:
+        print(format_curve(name, curve) + "\n", flush=True)
 
 
 def newkinds_store(store: Path) -> KnowledgeBase:
