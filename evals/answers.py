@@ -132,14 +132,15 @@ def risk_coverage(asked: Sequence[Asked], points: Sequence[float] = COVERAGE_POI
     """The risk–coverage curve of one path's confidence (selective question answering): the
     answerable and unanswerable questions ranked most confident first; answering the first
     share `c` of them, `precision` is how many of those answers would be right (an answerable
-    question whose first unit holds its fact; an unanswerable one is always wrong), `risk` its
+    question whose first unit shown holds its fact; an unanswerable one is always wrong), `risk` its
     complement, `answerable_coverage` the share of the answerable questions answered right and
     `confidence` the threshold that share needs. `aurc` is the mean risk over every prefix
     (area under the curve: lower is better). None without such questions."""
     pool = sorted((a for a in asked if a.kind in ("answerable", "unanswerable")), key=_confidence, reverse=True)
     if not pool:
         return None
-    correct = [a.kind == "answerable" and a.right(a.result.answer + "\n" + a.first_shown) for a in pool]
+    # The first unit alone: what the confidence is about (a "to check" answer's text lists every unit).
+    correct = [a.kind == "answerable" and a.right(a.first_shown) for a in pool]
     answerable = sum(a.kind == "answerable" for a in pool)
     running, risks = 0, []
     for k, ok in enumerate(correct, start=1):

@@ -54,7 +54,9 @@ def test_risk_coverage_ranks_by_confidence_and_counts_an_answered_unanswerable_q
         Asked("answerable", _answer("answered", "trois ans", 0.9), _right("trois ans"), 0.1),
         Asked("unanswerable", _answer("to_check", "un an", 0.8), _right("x"), 0.1),
         Asked("answerable", _answer("to_check", "cinq ans", 0.7), _right("cinq ans"), 0.1),
-        Asked("answerable", _answer("to_check", "deux ans", 0.2), _right("six ans"), 0.1),
+        # A "to check" answer's text lists more units than the first: only the first one counts.
+        Asked("answerable", Answer("deux ans [1] ; six ans [2]", True, "fr", _answer("to_check", "deux ans").sources,
+                                   outcome="to_check", confidence=0.2), _right("six ans"), 0.1),
         # Off-topic questions have their own target: not part of the curve.
         Asked("offtopic", _answer("to_check", "y", 0.95), _right("x"), 0.1),
     ]
