@@ -101,11 +101,6 @@ def main(argv: list[str] | None = None) -> None:
     if empty:
         log.warning("the store %s is empty: run `make ingest` (or `python -m ingest`) to fill it", settings.store)
     theme = gr.themes.Default(font=["system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
-    # One torch thread per request: with two, an answer waits ~1 s whenever the other core is busy
-    # (measured by bench/load.py); the queue runs two requests at once instead.
-    import torch
-
-    torch.set_num_threads(1)
     try:
         logins = users_file_exists(settings)
     except UsersFileError as exc:  # the shared users table out of reach: no server that skips the logins
@@ -120,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     # deletes its cache (uploads, served copies of the exports) on the way out.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        # Two requests at once: each answer alone uses both cores, two at once one each
+        # (`bot.answering.cores`); more threads than cores would make every answer wait.
         build_app(settings, on).queue(default_concurrency_limit=2).launch(
             server_name=settings.host, server_port=settings.port, share=False,
             # Errors the app raises (gr.Error) are its own messages; any other exception goes to the

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from bot.answering import AnswerConfig, answer
+from bot.answering.cores import core_share
 from evals.corpus import BLIND_QUESTIONS, load_questions
 from ingest.load import load_document
 from ingest.split import answer_sentences, split_document
@@ -135,7 +136,8 @@ def compare(kb: KnowledgeBase, questions: list[dict[str, Any]], passes: int = 2)
             changed += len(set(shown.values())) > 1
         runs[f"pass {n}"] = {name: {**_percentiles(wall[name]), "cpu_p50": round(statistics.median(cpu[name]), 1)}
                              for name in names}
-    return {"questions": len(questions), "passes": passes, "answers_changed": changed, "runs": runs}
+    return {"questions": len(questions), "passes": passes, "answers_changed": changed, "runs": runs,
+            "threads": core_share(kb.settings).cores}
 
 
 def _percentiles(times: list[float]) -> dict[str, float]:
@@ -152,14 +154,8 @@ def format_comparison(result: dict[str, Any]) -> str:
             lines.append(f"| {run} | {name} | {r['p50']} | {r['p95']} | {r['cpu_p50']} |")
     lines.append(f"\n{result['questions']} questions x {result['passes']} passes; answers that differ between "
                  f"the variants: {result['answers_changed']}; target p50 <= 400 ms, p95 <= 800 ms; "
-                 f"{os.cpu_count()} CPU(s), {_torch_threads()} torch thread(s)")
+                 f"{os.cpu_count()} CPU(s), {result.get('threads', '?')} thread(s) for an answer running alone")
     return "\n".join(lines)
-
-
-def _torch_threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,17 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, default=BLIND_QUESTIONS, help="JSONL question set (default: blind)")
     parser.add_argument("--limit", type=int, default=30, help="questions, spread evenly over the set (default: 30)")
     parser.add_argument("--passes", type=int, default=2, help="times each question is asked (default: 2)")
-    parser.add_argument("--threads", type=int, help="torch threads (default: torch's; the web app uses 1)")
+    parser.add_argument("--threads", type=int,
+                        help="CPU threads an answer uses (default: PASSERELLE_ANSWER_THREADS, else every CPU; "
+                             "the web app's answers share them when several run at once)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     if args.limit < 1 or args.passes < 1:
         parser.error("--limit and --passes must be at least 1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    kb = KnowledgeBase(Settings.from_env(store=args.store))
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be at least 1")
+    kb = KnowledgeBase(Settings.from_env(store=args.store, answer_threads=args.threads))
     if not kb.exists or kb.chunk_count() == 0:
         print(f"the store {kb.root} is empty: run `python -m ingest` first", file=sys.stderr)
         return 1

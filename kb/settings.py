@@ -106,6 +106,9 @@ class Settings:
     once one is clearly an answer (`AnswerConfig.reader_clear`); 0 reads all of them at once.
     Not 4: it saves CPU, but the calibrator, judging from the few units read, then answers
     near misses it declines when it sees all 8 (README, *What to expect*)."""
+    answer_threads: int = 0
+    """CPU threads one answer's models use when it runs alone (0: every CPU this process may use);
+    answers running at once share them, at least one thread each (`bot.answering.cores`)."""
     llm_url: str | None = None
     """OpenAI-compatible endpoint (…/v1) of the deployment's LLM server; unset: quoted answers only."""
     llm_model: str = "default"
@@ -133,6 +136,8 @@ class Settings:
             )
         if self.reader_first < 0:
             raise SettingsError("PASSERELLE_READER_FIRST must be 0 (read every unit at once) or more")
+        if self.answer_threads < 0:
+            raise SettingsError("PASSERELLE_ANSWER_THREADS must be 0 (every CPU) or more")
         if not 0 <= self.ingest_nice <= 19:
             raise SettingsError("PASSERELLE_INGEST_NICE must be between 0 (no change) and 19 (lowest priority)")
         if self.chunk_size < 200:

@@ -28,6 +28,7 @@ from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
 from bot.answering.abstain import ANSWERED, TO_CHECK, load_calibrator
+from bot.answering.cores import core_share
 from bot.answering.compose import compose_sentences, compose_units, declined, source, to_check
 from bot.answering.evidence import Evidence, abstention_score, choose_sentences, gather_evidence
 from bot.followup import resolved_query
@@ -96,10 +97,20 @@ def answer(
     search filter itself instead of `role` and `filters` (evaluation). Raises QuestionError for
     unusable input and EmptyStoreError when there is nothing to search.
     """
+    kb = kb or knowledge_base(settings or Settings.from_env())
+    # All the cores for an answer running alone, a share of them when others run beside it.
+    with core_share(kb.settings).running():
+        return _answer(question, history, filters, role, k, kb, config, fusion, today, generation, on_verified, where)
+
+
+def _answer(question: str, history: Sequence[Any], filters: Mapping[str, Any] | None, role: str, k: int,
+            kb: KnowledgeBase, config: AnswerConfig, fusion: FusionConfig, today: date | None,
+            generation: GenerationConfig, on_verified: Callable[[str], None] | None,
+            where: SearchFilter | None) -> Answer:
+    """`answer`'s stages, on the knowledge base chosen."""
     started = time.perf_counter()
     query = parse_query(question, history, today)
     where = where or search_filter(role, filters)
-    kb = kb or knowledge_base(settings or Settings.from_env())
     if not kb.exists or kb.chunk_count() == 0:
         raise EmptyStoreError(message("empty_store", query.language, store=str(kb.root)))
     if config.semantic_followups:

@@ -32,7 +32,7 @@ def counting_reader(monkeypatch) -> tuple[Reader, list[list[str]]]:
     monkeypatch.setattr(Reader, "card", {})
     read: list[list[str]] = []
 
-    def network(self, question, candidates, cosines, batch_tokens):
+    def network(self, question, candidates, cosines, batch_tokens, threads=None):
         read.append([text for _, text in candidates])
         return np.array([len(text) + cosine for (_, text), cosine in zip(candidates, cosines)], dtype=np.float32)
 
