@@ -20,7 +20,7 @@ its confidence (`risk_coverage`): the answerable and unanswerable questions rank
 calibrator is, and at each share of them answered, how often the first unit would be right; also
 over every corpus set asked together.
 
-    python -m evals.answers [--sets blind blind4 blind5 blind6 blind7 newkinds offtopic] [--piaf test] [--limit N]
+    python -m evals.answers [--sets blind blind4 blind5 blind6 blind7 blind8 newkinds offtopic] [--piaf test] [--limit N]
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ SETS = {
     "blind6": EVAL_DATA / "blind6_questions.jsonl",
     # Written on 7 December 2026 before the bot was run on it.
     "blind7": EVAL_DATA / "blind7_questions.jsonl",
+    # Written on 8 December 2026 before the bot was run on it.
+    "blind8": EVAL_DATA / "blind8_questions.jsonl",
     "newkinds": EVAL_DATA / "newkinds_questions.jsonl",
     "offtopic": EVAL_DATA / "offtopic_questions.jsonl",
 }

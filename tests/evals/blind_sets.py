@@ -1,5 +1,5 @@
 """Checks shared by the data tests of the blind sets `evals.answers` asks (`blind4`, `blind5`, `blind6`,
-`blind7`; `test_blind_sets_data.py`).
+`blind7`, `blind8`; `test_blind_sets_data.py`).
 
 Each set is written from the documents alone, before the bot is run on it; these checks keep it
 sound: the planned mix, no overlap with the other sets, and every expected fact in a gold document
