@@ -115,6 +115,45 @@ def build_network(e5_dir: Path, first_trained_layer: int = FIRST_TRAINED_LAYER, 
     return ReaderNetwork()
 
 
+ATTENTION = "passerelle_bmm"
+
+
+def _bmm_attention(module: Any, query: "torch.Tensor", key: "torch.Tensor", value: "torch.Tensor",
+                   attention_mask: "torch.Tensor | None", scaling: float | None = None, dropout: float = 0.0,
+                   **_: Any) -> tuple["torch.Tensor", None]:
+    """Attention for reading (no dropout, no gradient needed) as two batched matrix products: on
+    the CPU, with e5's 12 heads of 32, this is about 7 % (one thread) to 10 % (two) quicker for
+    the whole reader than torch's `scaled_dot_product_attention`, whose kernels suit larger heads;
+    logits within 0.07 of it (README, *What to expect*). `attention_mask` is the boolean padding
+    mask transformers builds for sdpa (True: attend)."""
+    import torch
+
+    batch, heads, length, size = query.shape
+    keys = key.shape[2]
+    scaling = size ** -0.5 if scaling is None else scaling
+    if attention_mask is None:
+        bias = query.new_zeros((1, 1, 1, keys))
+    elif attention_mask.dtype == torch.bool:
+        bias = query.new_zeros(attention_mask.shape).masked_fill(~attention_mask, torch.finfo(query.dtype).min)
+    else:
+        bias = attention_mask.to(query.dtype)
+    bias = bias.expand(batch, heads, length, keys).reshape(batch * heads, length, keys)
+    scores = torch.baddbmm(bias, query.reshape(batch * heads, length, size),
+                           key.reshape(batch * heads, keys, size).transpose(1, 2), alpha=scaling)
+    out = torch.bmm(torch.softmax(scores, dim=-1), value.reshape(batch * heads, keys, size))
+    return out.reshape(batch, heads, length, size).transpose(1, 2).contiguous(), None
+
+
+def use_bmm_attention(network: Any) -> None:
+    """Make a reader network (in eval mode, for reading only) attend with `_bmm_attention`."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(ATTENTION, _bmm_attention)
+    AttentionMaskInterface.register(ATTENTION, sdpa_mask)
+    network.encoder.set_attn_implementation(ATTENTION)
+
+
 def _keep_layers(encoder: Any, layers: int) -> None:
     """Cut `encoder` (a BERT-like model) to its first `layers` transformer layers."""
     total = len(encoder.encoder.layer)
@@ -253,6 +292,7 @@ class Reader:
             raise ReaderError(f"reader weights {weights} do not fit the e5 model in {self.e5_dir}: {missing[:3]}")
         network.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
         network.eval()
+        use_bmm_attention(network)
         use_bf16 = cpu_has_native_bf16() if self.bf16 is None else self.bf16
         if use_bf16:
             network.encoder.to(torch.bfloat16)

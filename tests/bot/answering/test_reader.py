@@ -177,3 +177,22 @@ def test_a_reader_cannot_keep_more_layers_than_e5_has(real_model_path: Path) -> 
 
     with pytest.raises(ReaderError, match="1 to 12 layers"):
         build_network(real_model_path, first_trained_layer=6, layers=13)
+
+
+def test_the_reading_attention_masks_padding_and_agrees_with_torchs(reader: Reader) -> None:
+    from bot.answering.reader import ATTENTION, use_bmm_attention
+
+    network, _ = reader.model()
+    assert network.encoder.config._attn_implementation == ATTENTION
+    question = "Combien de membres compte la commission mixte cybersécurité ?"
+    short = ("Commission mixte cybersécurité", "Composition : 8 membres.")
+    long = ("Commission mixte cybersécurité", "La commission rend compte au comité de pilotage conjoint. " * 10)
+    alone = reader.score(question, [short], [0.86], cached=False).logits[0]
+    padded = reader.score(question, [short, long], [0.86, 0.8], cached=False).logits
+    assert abs(padded[0] - alone) < 0.05  # the short unit, padded to the long one's length, reads the same
+    network.encoder.set_attn_implementation("sdpa")
+    try:
+        torchs = reader.score(question, [short, long], [0.86, 0.8], cached=False).logits
+    finally:
+        use_bmm_attention(network)
+    assert np.allclose(padded, torchs, atol=0.1)
