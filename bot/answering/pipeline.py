@@ -28,8 +28,8 @@ from datetime import date
 from typing import Any, Callable, Mapping, Sequence
 
 from bot.answering.abstain import ANSWERED, TO_CHECK, load_calibrator
-from bot.answering.cores import core_share
 from bot.answering.compose import compose_sentences, compose_units, declined, source, to_check
+from bot.answering.cores import core_share
 from bot.answering.evidence import Evidence, abstention_score, choose_sentences, gather_evidence
 from bot.followup import resolved_query
 from bot.answering.generate import Excerpt, GenerationConfig, chat_model, generate, reader_support
