@@ -101,9 +101,12 @@ VARIANTS = {
     # A first-time question: the reader reads 24 units (and 4 sections) all at once (the first
     # reader), or, today's default, the best 8 units and 3 sections 8 at a time until one is
     # clearly an answer (`AnswerConfig.reader_candidates`, PASSERELLE_READER_FIRST), or the same
-    # 4 at a time (measured, not kept: README).
+    # 4 at a time (measured, not kept: README); by default, units its probe guesses far below the
+    # best after 8 layers are not read to the end (`AnswerConfig.reader_prune`), where the
+    # rows before it read every unit whole.
     "24 units at once": AnswerConfig(reader=True, reader_cache=False, reader_first=0,
-                                     reader_candidates=24, section_candidates=4),
+                                     reader_candidates=24, section_candidates=4, reader_prune=False),
+    "8 units, every unit read whole": AnswerConfig(reader=True, reader_cache=False, reader_prune=False),
     "default (8 units, 8 at a time)": AnswerConfig(reader=True, reader_cache=False),
     "8 units, 4 at a time": AnswerConfig(reader=True, reader_cache=False, reader_first=4),
     "default, remembered logits": AnswerConfig(reader=True, reader_cache=True),

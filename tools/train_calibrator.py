@@ -75,9 +75,10 @@ def trace(kb: KnowledgeBase, question: str, history: Sequence[Any], where: Searc
 
 def reading_key(settings: Settings, config: AnswerConfig, reader_dir: Path = READER_DIR) -> dict[str, Any]:
     """What decides a trace besides the question: how many units and sections the reader
-    reads, how many at a time, the logit that stops it, and its weights (by digest)."""
+    reads, how many at a time, the logit that stops it, whether its probe stops reading the
+    units guessed far below the best, and its weights and probe (by digest)."""
     digest = hashlib.sha256()
-    for name in ("card.json", "reader.safetensors"):
+    for name in ("card.json", "reader.safetensors", "probe.json"):
         path = reader_dir / name
         digest.update(path.read_bytes() if path.is_file() else b"")
     return {
@@ -85,6 +86,7 @@ def reading_key(settings: Settings, config: AnswerConfig, reader_dir: Path = REA
         "section_candidates": config.section_candidates,
         "reader_first": settings.reader_first if config.reader_first is None else config.reader_first,
         "reader_clear": config.reader_clear,
+        "reader_prune": config.reader_prune,
         "reader_weights": digest.hexdigest()[:16],
     }
 

@@ -10,7 +10,9 @@ them in this order.
    gathers passages, sentences and support signals into an `Evidence`.
 5. `units.py` groups sentences into answer units (a sentence, a list with its introduction, a
    table row with its header); `selection.py` reads the best of them with the trained reader
-   (`reader.py`, weights in `bot/reader_model/`) and chooses the ones quoted.
+   (`reader.py`, weights in `bot/reader_model/`; `reader_layers.py` reads its network layer by
+   layer and stops at 8 layers for the units its probe guesses far below the best) and chooses
+   the ones quoted.
 6. `abstain.py`: the calibrator decides the outcome (answered, to check, not in the documents)
    and how sure the answer is.
 7. `compose.py` writes the quoted, cited `Answer` (`reply.py`), the passages to check or the

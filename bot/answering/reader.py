@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from bot.answering.reader_layers import Probe, read_pruned, use_bmm_attention
 from kb.settings import DEFAULT_MODEL_DIR, PROJECT_ROOT
 from kb.text import keyword_terms
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 READER_DIR = PROJECT_ROOT / "bot" / "reader_model"
 WEIGHTS_FILE = "reader.safetensors"
 CARD_FILE = "card.json"
+PROBE_FILE = "probe.json"
 MAX_TOKENS = 192
 # Layers from this one up are trained; below it the e5 weights are used as built.
 FIRST_TRAINED_LAYER = 6
@@ -108,49 +110,18 @@ def build_network(e5_dir: Path, first_trained_layer: int = FIRST_TRAINED_LAYER, 
 
         def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, cosine: torch.Tensor) -> torch.Tensor:
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            pooled = _mean_pool(hidden, attention_mask)
+            return self.score(hidden, attention_mask, cosine)
+
+        def score(self, hidden: torch.Tensor, attention_mask: torch.Tensor, cosine: torch.Tensor) -> torch.Tensor:
+            """The logits from the last layer's hidden states (a padded batch)."""
+            return self.from_pooled(_mean_pool(hidden, attention_mask), cosine)
+
+        def from_pooled(self, pooled: torch.Tensor, cosine: torch.Tensor) -> torch.Tensor:
+            """The logits from the mean of each text's last hidden states."""
             correction = self.head(pooled.to(self.head.weight.dtype)).squeeze(-1)
             return self.log_scale.exp() * (cosine - self.offset) + correction
 
     return ReaderNetwork()
-
-
-ATTENTION = "passerelle_bmm"
-
-
-def _bmm_attention(module: Any, query: "torch.Tensor", key: "torch.Tensor", value: "torch.Tensor",
-                   attention_mask: "torch.Tensor | None", scaling: float | None = None, dropout: float = 0.0,
-                   **_: Any) -> tuple["torch.Tensor", None]:
-    """Attention for reading (no dropout, no gradient needed) as two batched matrix products: on
-    the CPU, with e5's 12 heads of 32, the whole reader reads the same units in about 7 % (one
-    thread) or 6-13 % (two) less time than with torch's `scaled_dot_product_attention`, whose
-    kernels suit larger heads; logits within 0.07 of it (README, *What to expect*).
-    `attention_mask` is the boolean padding mask transformers builds for sdpa (True: attend), or
-    None when nothing is padded."""
-    import torch
-
-    batch, heads, length, size = query.shape
-    keys = key.shape[2]
-    scaling = size ** -0.5 if scaling is None else scaling
-    if attention_mask is None:
-        bias = query.new_zeros((1, 1, 1, keys))
-    else:
-        bias = query.new_zeros(attention_mask.shape).masked_fill(~attention_mask, torch.finfo(query.dtype).min)
-    bias = bias.expand(batch, heads, length, keys).reshape(batch * heads, length, keys)
-    scores = torch.baddbmm(bias, query.reshape(batch * heads, length, size),
-                           key.reshape(batch * heads, keys, size).transpose(1, 2), alpha=scaling)
-    out = torch.bmm(torch.softmax(scores, dim=-1), value.reshape(batch * heads, keys, size))
-    return out.reshape(batch, heads, length, size).transpose(1, 2).contiguous(), None
-
-
-def use_bmm_attention(network: Any) -> None:
-    """Make a reader network (in eval mode, for reading only) attend with `_bmm_attention`."""
-    from transformers import AttentionInterface
-    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
-
-    AttentionInterface.register(ATTENTION, _bmm_attention)
-    AttentionMaskInterface.register(ATTENTION, sdpa_mask)
-    network.encoder.set_attn_implementation(ATTENTION)
 
 
 def _keep_layers(encoder: Any, layers: int) -> None:
@@ -253,6 +224,13 @@ class Reader:
         self._loaded: tuple[Any, Any] | None = None
 
     @functools.cached_property
+    def probe(self) -> Probe | None:
+        """The probe that lets the reader stop reading units guessed far below the best
+        (`Probe`), or None when its file is absent (every unit is read to the end)."""
+        path = self.weights_dir / PROBE_FILE
+        return Probe.from_dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+
+    @functools.cached_property
     def card(self) -> dict[str, Any]:
         """The model card written by training (data hashes, settings, figures)."""
         path = self.weights_dir / CARD_FILE
@@ -301,7 +279,8 @@ class Reader:
 
     def score(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
               batch_tokens: int = BATCH_TOKENS, cached: bool = True, *, first: int = 0,
-              clear: float = float("inf"), threads: Callable[[], object] | None = None) -> ReaderScores:
+              clear: float = float("inf"), threads: Callable[[], object] | None = None,
+              prune: bool = False) -> ReaderScores:
         """Score `candidates` ((context, text) pairs) for `question`; `cosines` are the
         embedding model's query-passage cosines of the same candidates. With `cached`,
         candidates whose logit the cache remembers are not read again; the others go through
@@ -310,21 +289,30 @@ class Reader:
 
         With `first`, the candidates (best-preranked first) are read `first` at a time, and
         reading stops after a stage once a logit reaches `clear`: the scores then cover only the
-        candidates read, a prefix of `candidates` (`read_in_stages`). `threads`, when given, is
-        called before each batch: it sets the calling thread's torch threads
+        candidates read, a prefix of `candidates` (`read_in_stages`). With `prune` and a
+        `probe` (the answer path's choice; evaluations of the network read every unit whole),
+        the units of a stage guessed far below its best after the probe's layer are not read
+        further: their score is the guess. `threads`, when given, is called before
+        each batch: it sets the calling thread's torch threads
         (`bot.answering.cores.CoreShare.apply`)."""
         return ReaderScores(read_in_stages(
             lambda part: self._stage_logits(question, [candidates[i] for i in part], [cosines[i] for i in part],
-                                            batch_tokens, cached, threads),
+                                            batch_tokens, cached, threads, prune),
             len(candidates), first, clear))
 
     def _stage_logits(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
-                      batch_tokens: int, cached: bool, threads: Callable[[], object] | None = None) -> np.ndarray:
+                      batch_tokens: int, cached: bool, threads: Callable[[], object] | None = None,
+                      prune: bool = False) -> np.ndarray:
         """The logits of `candidates`, remembered ones from the cache, the others read."""
         if not candidates:
             return np.zeros(0, dtype=np.float32)
         keys = [(question, context, text, round(float(cosine), 6))
                 for (context, text), cosine in zip(candidates, cosines)]
+        weight = float(self.card.get("overlap_weight", 0.0))
+        bonus = np.zeros(len(keys), dtype=np.float32)
+        if weight:
+            terms = set(keyword_terms(question))
+            bonus = weight * np.array([overlap_share(terms, c, t) for c, t in candidates], dtype=np.float32)
         logits = np.zeros(len(keys), dtype=np.float32)
         unread = []
         for i, key in enumerate(keys):
@@ -334,36 +322,49 @@ class Reader:
             else:
                 logits[i] = known
         if unread:
-            fresh = self._network_logits(question, [candidates[i] for i in unread], [cosines[i] for i in unread],
-                                         batch_tokens, threads)
+            probe = self.probe if prune else None
+            fresh, exact = self._network_logits(question, [candidates[i] for i in unread], [cosines[i] for i in unread],
+                                                batch_tokens, threads, probe, bonus[unread])
             logits[unread] = fresh
             if cached:
-                for i, value in zip(unread, fresh):
-                    self.cache.put(keys[i], float(value))
-        weight = float(self.card.get("overlap_weight", 0.0))
-        if weight:
-            terms = set(keyword_terms(question))
-            logits += weight * np.array([overlap_share(terms, c, t) for c, t in candidates], dtype=np.float32)
-        return logits
+                # A guess is not remembered: asked again, the unit may be read to the end.
+                for i, value, whole in zip(unread, fresh, exact):
+                    if whole:
+                        self.cache.put(keys[i], float(value))
+        return logits + bonus
 
     def _network_logits(self, question: str, candidates: Sequence[tuple[str, str]], cosines: Sequence[float],
-                        batch_tokens: int, threads: Callable[[], object] | None = None) -> np.ndarray:
-        """The network's logits of `candidates`, without the keyword overlap term."""
+                        batch_tokens: int, threads: Callable[[], object] | None = None,
+                        probe: Probe | None = None, bonus: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The network's logits of `candidates`, without the keyword overlap term, and which of
+        them were read to the end: with `probe`, units guessed far below the best (their
+        guess plus `bonus`, the overlap term) keep the probe's guess."""
         import torch
 
         network, tokenizer = self._load()
         texts = [reader_text(question, context, text) for context, text in candidates]
         encoded = tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
-        logits = np.zeros(len(texts), dtype=np.float32)
+        cosine = np.asarray([float(c) for c in cosines], dtype=np.float32)
         with torch.inference_mode():
-            for index in _batches([len(ids) for ids in encoded], batch_tokens):
-                if threads is not None:
-                    threads()
-                batch = tokenizer.pad({"input_ids": [encoded[i] for i in index]}, return_tensors="pt")
-                cosine = torch.tensor([float(cosines[i]) for i in index], dtype=torch.float32)
-                out = network(batch["input_ids"], batch["attention_mask"], cosine)
-                logits[index] = out.float().numpy()
-        return logits
+            if probe is None or len(texts) <= probe.keep:
+                return _read_whole(network, tokenizer, encoded, cosine, batch_tokens, threads), np.ones(len(texts), bool)
+            return read_pruned(network, encoded, cosine, probe, bonus, threads)
+
+
+def _read_whole(network: Any, tokenizer: Any, encoded: Sequence[Sequence[int]], cosine: np.ndarray,
+                batch_tokens: int, threads: Callable[[], object] | None) -> np.ndarray:
+    """Every unit through the whole network, in padded batches (`_batches`): the reader as
+    trained and evaluated."""
+    import torch
+
+    logits = np.zeros(len(encoded), dtype=np.float32)
+    for index in _batches([len(ids) for ids in encoded], batch_tokens):
+        if threads is not None:
+            threads()
+        batch = tokenizer.pad({"input_ids": [encoded[i] for i in index]}, return_tensors="pt")
+        out = network(batch["input_ids"], batch["attention_mask"], torch.from_numpy(cosine[index]))
+        logits[index] = out.float().numpy()
+    return logits
 
 
 def read_in_stages(logits_of: Callable[[range], np.ndarray], count: int, first: int = 0,

@@ -83,6 +83,10 @@ class AnswerConfig:
     # (PASSERELLE_READER_FIRST), 0: all at once.
     reader_first: int | None = None
     reader_clear: float = 3.0
+    # Units of a stage that the reader's probe (`bot.answering.reader_layers.Probe`) guesses far below
+    # the best after its first layers are not read to the end; off: every unit read whole
+    # (`evals.latency`'s comparison row).
+    reader_prune: bool = True
     # Abstain when no unit's reader logit reaches this (sigmoid: probability it answers).
     # Calibrated on the development set (`python -m evals.reader --calibrate`).
     reader_threshold: float = -1.285

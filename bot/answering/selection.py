@@ -77,7 +77,7 @@ def read(kb: KnowledgeBase, evidence: Evidence, config: AnswerConfig) -> list[Ca
         scores = load_reader().score(
             evidence.query, [(reader_context(c.passage), c.unit.reading) for c in chosen], [c.cosine for c in chosen],
             cached=kb.settings.reader_cache if config.reader_cache is None else config.reader_cache,
-            first=first, clear=config.reader_clear, threads=core_share(kb.settings).apply,
+            first=first, clear=config.reader_clear, threads=core_share(kb.settings).apply, prune=config.reader_prune,
         )
         chosen = chosen[: len(scores.logits)]
         for candidate, logit in zip(chosen, scores.logits):

@@ -180,7 +180,7 @@ def test_a_reader_cannot_keep_more_layers_than_e5_has(real_model_path: Path) -> 
 
 
 def test_the_reading_attention_masks_padding_and_agrees_with_torchs(reader: Reader) -> None:
-    from bot.answering.reader import ATTENTION, use_bmm_attention
+    from bot.answering.reader_layers import ATTENTION, use_bmm_attention
 
     network, _ = reader.model()
     assert network.encoder.config._attn_implementation == ATTENTION

@@ -32,9 +32,10 @@ def counting_reader(monkeypatch) -> tuple[Reader, list[list[str]]]:
     monkeypatch.setattr(Reader, "card", {})
     read: list[list[str]] = []
 
-    def network(self, question, candidates, cosines, batch_tokens, threads=None):
+    def network(self, question, candidates, cosines, batch_tokens, threads=None, probe=None, bonus=None):
         read.append([text for _, text in candidates])
-        return np.array([len(text) + cosine for (_, text), cosine in zip(candidates, cosines)], dtype=np.float32)
+        logits = np.array([len(text) + cosine for (_, text), cosine in zip(candidates, cosines)], dtype=np.float32)
+        return logits, np.ones(len(logits), dtype=bool)
 
     monkeypatch.setattr(Reader, "_network_logits", network)
     return reader, read
