@@ -111,6 +111,7 @@ VARIANTS = {
     "8 units, 4 at a time": AnswerConfig(reader=True, reader_cache=False, reader_first=4),
     "default, remembered logits": AnswerConfig(reader=True, reader_cache=True),
 }
+DEFAULT = "default (8 units, 8 at a time)"
 
 
 def compare(kb: KnowledgeBase, questions: list[dict[str, Any]], passes: int = 2) -> dict[str, Any]:
@@ -123,6 +124,7 @@ def compare(kb: KnowledgeBase, questions: list[dict[str, Any]], passes: int = 2)
     answer(questions[0]["question"], role="official", kb=kb, config=VARIANTS[names[0]])  # warm-up
     runs: dict[str, Any] = {}
     changed = 0
+    unlike = {name: 0 for name in names if name != DEFAULT}
     for n in range(1, passes + 1):
         wall: dict[str, list[float]] = {name: [] for name in names}
         cpu: dict[str, list[float]] = {name: [] for name in names}
@@ -137,9 +139,13 @@ def compare(kb: KnowledgeBase, questions: list[dict[str, Any]], passes: int = 2)
                 first = result.sources[0].quote if result.sources else ""
                 shown[name] = (result.outcome, result.confidence, first)
             changed += len(set(shown.values())) > 1
+            for name in unlike:
+                # A confidence moved in its third decimal is not another answer.
+                unlike[name] += shown[name][::2] != shown[DEFAULT][::2] or abs(
+                    (shown[name][1] or 0.0) - (shown[DEFAULT][1] or 0.0)) > 0.01
         runs[f"pass {n}"] = {name: {**_percentiles(wall[name]), "cpu_p50": round(statistics.median(cpu[name]), 1)}
                              for name in names}
-    return {"questions": len(questions), "passes": passes, "answers_changed": changed, "runs": runs,
+    return {"questions": len(questions), "passes": passes, "answers_changed": changed, "unlike_default": unlike, "runs": runs,
             "threads": core_share(kb.settings).cores}
 
 
@@ -158,6 +164,9 @@ def format_comparison(result: dict[str, Any]) -> str:
     lines.append(f"\n{result['questions']} questions x {result['passes']} passes; answers that differ between "
                  f"the variants: {result['answers_changed']}; target p50 <= 400 ms, p95 <= 800 ms; "
                  f"{os.cpu_count()} CPU(s), {result.get('threads', '?')} thread(s) for an answer running alone")
+    if result.get("unlike_default"):
+        lines.append("answers unlike the default's (outcome, first quote, or confidence by more than 0.01): " + ", ".join(
+            f"{name} {count}" for name, count in result["unlike_default"].items()))
     return "\n".join(lines)
 
 

@@ -5,7 +5,7 @@ padding, and the probe that stops reading units guessed far below the best.
 (`read_pruned`), guesses each unit's logit from them (`Probe`), and reads only the units
 guessed best through the rest: most of the reader's work is the linear layers of the units
 that do not win. The texts are laid end to end (`Packing`), so no layer computes padding;
-attention, which must not look across texts, sees them as a padded batch.
+attention, which must not look across texts, reads each text on its own.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _bmm_attention(module: Any, query: "torch.Tensor", key: "torch.Tensor", valu
     kernels suit larger heads; logits within 0.07 of it (README, *What to expect*).
     `attention_mask` is the boolean padding mask transformers builds for sdpa (True: attend), or
     None when nothing is padded. With `packing`, the texts lie end to end in one row: each
-    attends only to itself, as a padded batch."""
+    attends only to itself (`_packed_attention`)."""
     import torch
 
     if packing is not None:
@@ -52,16 +52,20 @@ def _bmm_attention(module: Any, query: "torch.Tensor", key: "torch.Tensor", valu
 
 def _packed_attention(module: Any, query: "torch.Tensor", key: "torch.Tensor", value: "torch.Tensor",
                       packing: "Packing", scaling: float | None) -> "torch.Tensor":
-    """`_bmm_attention` over texts laid end to end (1 x heads x tokens x size): gathered into a
-    padded batch, attended, and laid end to end again (1 x tokens x heads x size)."""
-    heads, size = query.shape[1], query.shape[3]
-    texts, longest = packing.mask.shape[0], packing.mask.shape[3]
+    """Attention over texts laid end to end (1 x heads x tokens x size), each text on its own
+    (no padding, no mask), laid end to end again (1 x tokens x heads x size)."""
+    import torch
 
-    def padded(x: "torch.Tensor") -> "torch.Tensor":
-        return x[0][:, packing.gather].reshape(heads, texts, longest, size).transpose(0, 1)
-
-    out, _ = _bmm_attention(module, padded(query), padded(key), padded(value), packing.mask, scaling)
-    return out.reshape(texts * longest, heads, size)[packing.scatter][None]
+    scaling = query.shape[3] ** -0.5 if scaling is None else scaling
+    parts = []
+    for start, length in zip(packing.starts, packing.lengths):
+        q, k, v = (x[0, :, start : start + length] for x in (query, key, value))
+        # The same products as `_bmm_attention`'s (scaled inside baddbmm), so that a text reads
+        # as it does in a padded batch, to bf16's rounding.
+        scores = torch.baddbmm(q.new_zeros((1, 1, 1)).expand(q.shape[0], length, length), q, k.transpose(1, 2),
+                               alpha=scaling)
+        parts.append(torch.bmm(torch.softmax(scores, dim=-1), v))
+    return torch.cat(parts, dim=1).transpose(0, 1)[None]
 
 
 def use_bmm_attention(network: Any) -> None:
@@ -145,15 +149,12 @@ def read_pruned(network: Any, encoded: Sequence[Sequence[int]], cosine: np.ndarr
 @dataclass(frozen=True)
 class Packing:
     """Texts laid end to end in one row, so that the linear layers, most of the reader's work,
-    compute no padding; attention, which must not look across texts, sees them as a padded
-    batch (`_bmm_attention`)."""
+    compute no padding; attention, which must not look across texts, reads each text on its own
+    (`_packed_attention`)."""
 
     starts: list[int]
     lengths: list[int]
     positions: "torch.Tensor"  # (1, tokens): each token's position id in its own text
-    gather: "torch.Tensor"  # (texts * longest,): the row position of each padded slot (0 for padding)
-    scatter: "torch.Tensor"  # (tokens,): the padded slot of each row position
-    mask: "torch.Tensor"  # (texts, 1, 1, longest): True for a real token
 
     @classmethod
     def of(cls, lengths: Sequence[int], first_position: int = 0) -> "Packing":
@@ -162,13 +163,8 @@ class Packing:
         import torch
 
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
-        longest = max(lengths)
-        slot = torch.arange(longest)
-        real = slot[None, :] < torch.tensor(lengths)[:, None]
-        gather = torch.where(real, torch.tensor(starts)[:, None] + slot[None, :], 0).reshape(-1)
         positions = torch.cat([torch.arange(n) for n in lengths])[None] + first_position
-        return cls(list(starts), list(lengths), positions, gather, torch.nonzero(real.reshape(-1)).squeeze(1),
-                   real[:, None, None, :])
+        return cls(list(starts), list(lengths), positions)
 
     def means(self, states: "torch.Tensor") -> "torch.Tensor":
         """The mean of each text's hidden states (`states`: 1 x tokens x hidden), in float32."""
