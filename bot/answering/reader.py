@@ -293,7 +293,7 @@ class Reader:
         `probe` (the answer path's choice; evaluations of the network read every unit whole),
         the units of a stage guessed far below its best after the probe's layer are not read
         further: their score is the guess. `threads`, when given, is called before
-        each batch: it sets the calling thread's torch threads
+        each batch (each layer, when pruning): it sets the calling thread's torch threads
         (`bot.answering.cores.CoreShare.apply`)."""
         return ReaderScores(read_in_stages(
             lambda part: self._stage_logits(question, [candidates[i] for i in part], [cosines[i] for i in part],
@@ -346,7 +346,8 @@ class Reader:
         encoded = tokenizer(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]
         cosine = np.asarray([float(c) for c in cosines], dtype=np.float32)
         with torch.inference_mode():
-            if probe is None or len(texts) <= probe.keep:
+            # A probe of a deeper reader (stale after a change of weights) would skip no layer.
+            if probe is None or len(texts) <= probe.keep or probe.layer >= len(network.encoder.encoder.layer):
                 return _read_whole(network, tokenizer, encoded, cosine, batch_tokens, threads), np.ones(len(texts), bool)
             return read_pruned(network, encoded, cosine, probe, bonus, threads)
 
