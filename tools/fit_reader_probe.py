@@ -1,4 +1,4 @@
-"""Fit the reader's probe (`bot.answering.reader.Probe`): a linear guess of the reader's logit
+"""Fit the reader's probe (`bot.answering.reader_layers.Probe`): a linear guess of the reader's logit
 from the mean of its hidden states after `--layer` layers and the unit's cosine.
 
 The reader reads every unit of a stage through its first layers, then only the units the

@@ -44,7 +44,7 @@ import numpy as np
 from bot.answering.abstain import CALIBRATOR_FILE, SIGNALS, signals
 from bot.answering import AnswerConfig, gather_evidence, read, search_filter
 from bot.answering.query import parse_query
-from bot.answering.reader import READER_DIR
+from bot.answering.reader import CARD_FILE, PROBE_FILE, READER_DIR, WEIGHTS_FILE
 from bot.answering.route import route
 from evals.corpus import DEV_QUESTIONS, holds, load_questions, normalise
 from kb.settings import PROJECT_ROOT, Settings
@@ -78,7 +78,7 @@ def reading_key(settings: Settings, config: AnswerConfig, reader_dir: Path = REA
     reads, how many at a time, the logit that stops it, whether its probe stops reading the
     units guessed far below the best, and its weights and probe (by digest)."""
     digest = hashlib.sha256()
-    for name in ("card.json", "reader.safetensors", "probe.json"):
+    for name in (CARD_FILE, WEIGHTS_FILE, PROBE_FILE):
         path = reader_dir / name
         digest.update(path.read_bytes() if path.is_file() else b"")
     return {

@@ -135,7 +135,7 @@ def read_pruned(network: Any, encoded: Sequence[Sequence[int]], cosine: np.ndarr
     ids = torch.tensor([token for text in encoded for token in text], dtype=torch.long)[None]
     states = encoder.embeddings(input_ids=ids, position_ids=packing.positions)
     states = run_layers(encoder, states, None, 0, probe.layer, packing, threads)
-    guessed = probe.guess(packing.means(states).float().numpy(), cosine)
+    guessed = probe.guess(packing.means(states).numpy(), cosine)
     kept = probe.survivors(guessed + (0.0 if bonus is None else bonus))
     logits, exact = guessed.astype(np.float32), np.zeros(len(encoded), dtype=bool)
     survivors = Packing.of([lengths[i] for i in kept])
